@@ -1,0 +1,123 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
+import { GatewayError } from './core/errors.ts';
+import { isError } from './core/rejection.ts';
+import { partnerDirectory } from './domain/partner.ts';
+import { MappingRegistry } from './mapping/registry.ts';
+import { buildPlannedAcks, planFileAcks } from './pipeline/acks-for.ts';
+import { MemorySink } from './pipeline/memory-sink.ts';
+import { translateX12, type TranslateResult } from './pipeline/translate-x12.ts';
+import { detectFormat } from './pipeline/detect-format.ts';
+
+/**
+ * `gateway start | translate FILE [--partner ID] | ack FILE [--partner ID]`
+ * Exit codes: 0 all accepted, 1 something rejected, 2 usage error (or bad config).
+ */
+function setup(): { config: GatewayConfig; mappings: MappingRegistry } {
+  const config = loadConfig();
+  const mappings = new MappingRegistry();
+  const problems = mappings.loadAll(readMappingFiles(config.mappingsDir));
+  if (problems.length) {
+    throw new GatewayError('GW_MAPPING_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n'), problems);
+  }
+  return { config, mappings };
+}
+
+async function translateFile(file: string, partnerId: string | undefined) {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new CommanderError(2, 'GW_USAGE', `no such file: ${file}`);
+  const { config, mappings } = setup();
+  const partners = partnerDirectory(config.us, config.partners);
+  if (partnerId && !partners.get(partnerId)) throw new CommanderError(2, 'GW_USAGE', `unknown partner ${partnerId} (configured: ${config.partners.map((p) => p.id).join(', ')})`);
+  const sink = new MemorySink();
+  const format = await detectFormat(file);
+  let result: TranslateResult | null = null;
+  if (format === 'x12') {
+    result = await translateX12(createReadStream(file, { highWaterMark: 1 << 16 }), {
+      partners,
+      mappings,
+      channelPartnerId: partnerId,
+      documentId: `file:${file}`,
+      correlationId: 'cli',
+      receivedAt: new Date().toISOString(),
+      sink,
+    });
+  }
+  return { result, format, sink, partners };
+}
+
+async function cmdTranslate(file: string, opts: { partner?: string }): Promise<number> {
+  const { result, format, sink } = await translateFile(file, opts.partner);
+  if (!result) {
+    process.stderr.write(JSON.stringify({ code: format === 'xml' ? 'GW_FORMAT_UNSUPPORTED' : 'GW_FORMAT_UNKNOWN', severity: 'error', message: format === 'xml' ? 'XML feeds are not handled by translate yet' : 'The file is neither X12 nor XML' }) + '\n');
+    return 1;
+  }
+  for (const e of sink.all()) process.stdout.write(JSON.stringify(e) + '\n');
+  const all = [
+    ...result.fileRejections,
+    ...result.interchanges.flatMap((ic) => [...ic.rejections, ...ic.groups.flatMap((g) => [...g.rejections, ...g.sets.flatMap((s) => s.rejections)])]),
+  ];
+  for (const r of all) process.stderr.write(JSON.stringify(r) + '\n');
+  const rejected = all.some(isError) || result.interchanges.some((ic) => !ic.accepted || ic.groups.some((g) => !g.accepted));
+  return rejected ? 1 : 0;
+}
+
+async function cmdAck(file: string, opts: { partner?: string }): Promise<number> {
+  const { result, partners } = await translateFile(file, opts.partner);
+  if (!result) return 1;
+  const planned = planFileAcks(result.interchanges, partners, opts.partner);
+  let n = 0;
+  const acks = buildPlannedAcks(planned, new Date(), () => ({ isa: ++n, gs: n }));
+  for (const a of acks) process.stdout.write(a.content);
+  if (!acks.length) process.stderr.write(JSON.stringify({ message: 'no acknowledgment is due for this file' }) + '\n');
+  return 0;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const program = new Command();
+  let code = 0;
+  program
+    .name('gateway')
+    .description('EDI and file-based partner gateway')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program
+    .command('start')
+    .description('run the gateway: watch drop folders, process files, send acknowledgments, serve the status API')
+    .action(async () => {
+      const { startGateway } = await import('./main.ts');
+      await startGateway();
+      code = -1; // keep running
+    });
+  program
+    .command('translate')
+    .argument('<file>', 'an X12 file')
+    .option('-p, --partner <id>', 'treat the file as received on this partner\'s channel')
+    .description('print canonical events as NDJSON on stdout and rejections as JSON lines on stderr')
+    .action(async (file: string, opts: { partner?: string }) => {
+      code = await cmdTranslate(file, opts);
+    });
+  program
+    .command('ack')
+    .argument('<file>', 'an X12 file')
+    .option('-p, --partner <id>', 'treat the file as received on this partner\'s channel')
+    .description('print the 997/TA1 the gateway would send for the file (control numbers from 1: a preview)')
+    .action(async (file: string, opts: { partner?: string }) => {
+      code = await cmdAck(file, opts);
+    });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.exitCode !== 2) process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof GatewayError) {
+      process.stderr.write(JSON.stringify({ code: e.code, message: e.message }) + '\n');
+      return 2;
+    }
+    throw e;
+  }
+  return code;
+}

@@ -1,0 +1,214 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { GatewayError } from '../core/errors.ts';
+import type { Partner, Us } from '../domain/partner.ts';
+
+/**
+ * Configuration: `config/gateway.yaml` plus `config/partners/*.yaml`, validated with one strict
+ * schema; every problem is reported at once, before any port or watcher is opened. The only place
+ * that reads the environment (GATEWAY_CONFIG, GATEWAY_DATA_DIR, PORT, DATABASE_URL, LOG_LEVEL).
+ */
+const sep = z.string().length(1);
+
+const PartnerSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _'),
+    name: z.string().optional(),
+    interchange: z.object({ qualifier: z.string().length(2), id: z.string().min(1).max(15) }).strict(),
+    gs: z.object({ id: z.string().min(2).max(15) }).strict().optional(),
+    sends: z.array(z.string().regex(/^\d{3}$/)).default([]),
+    receives: z.array(z.string().regex(/^\d{3}$/)).default([]),
+    x12: z
+      .object({
+        isaVersion: z.string().regex(/^\d{5}$/).default('00401'),
+        gsVersion: z.string().regex(/^\d{6}[A-Z0-9]*$/).default('004010'),
+        usage: z.enum(['P', 'T', 'I']).default('P'),
+        separators: z
+          .object({ element: sep.default('*'), component: sep.default('>'), segment: sep.default('~'), repetition: sep.default('^') })
+          .strict()
+          .default({ element: '*', component: '>', segment: '~', repetition: '^' }),
+        segmentSuffix: z.string().max(2).default('\n'),
+      })
+      .strict()
+      .default({ isaVersion: '00401', gsVersion: '004010', usage: 'P', separators: { element: '*', component: '>', segment: '~', repetition: '^' }, segmentSuffix: '\n' }),
+    acks: z
+      .object({ send997: z.boolean().default(true), ta1: z.enum(['on-request', 'on-error', 'never']).default('on-request') })
+      .strict()
+      .default({ send997: true, ta1: 'on-request' }),
+    defaultLocation: z.string().default('MAIN'),
+    channels: z
+      .object({
+        folder: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Folders; default data/drop/<id>/{in,out,archive,error}. */
+            root: z.string().optional(),
+          })
+          .strict()
+          .default({ enabled: true }),
+      })
+      .strict()
+      .default({ folder: { enabled: true } }),
+  })
+  .strict();
+
+const GatewaySchema = z
+  .object({
+    dataDir: z.string().default('./data'),
+    us: z.object({ qualifier: z.string().length(2), id: z.string().min(1).max(15), gsId: z.string().optional() }).strict(),
+    api: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
+    database: z
+      .object({
+        client: z.enum(['sqlite3', 'pg']).default('sqlite3'),
+        /** SQLite file, relative to dataDir. */
+        filename: z.string().default('gateway.sqlite'),
+        /** PostgreSQL connection string (or DATABASE_URL). */
+        connection: z.string().optional(),
+      })
+      .strict()
+      .default({ client: 'sqlite3', filename: 'gateway.sqlite' }),
+    partnersDir: z.string().default('partners'),
+    mappingsDir: z.string().default('../mappings'),
+    inbound: z
+      .object({
+        /** chokidar awaitWriteFinish stability threshold. */
+        stabilityMs: z.number().int().min(0).default(300),
+        /** A file without its trailer is processed anyway (and rejected) once it is this old. */
+        incompleteAfterMs: z.number().int().min(0).default(60_000),
+        /** Largest file accepted. */
+        maxBytes: z.number().int().min(1).default(512 * 1024 * 1024),
+      })
+      .strict()
+      .default({ stabilityMs: 300, incompleteAfterMs: 60_000, maxBytes: 512 * 1024 * 1024 }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  })
+  .strict();
+
+export interface GatewayConfig {
+  configFile: string;
+  dataDir: string;
+  us: Us;
+  api: { host: string; port: number };
+  database: { client: 'sqlite3' | 'pg'; filename: string; connection?: string };
+  mappingsDir: string;
+  partners: Partner[];
+  folders: Record<string, { in: string; out: string; archive: string; error: string } | null>;
+  inbound: { stabilityMs: number; incompleteAfterMs: number; maxBytes: number };
+  logLevel: string;
+}
+
+export interface ConfigProblem {
+  file: string;
+  path: string;
+  message: string;
+}
+
+function issues(file: string, err: z.ZodError): ConfigProblem[] {
+  return err.issues.map((i) => ({ file, path: i.path.join('.') || '(root)', message: i.message }));
+}
+
+function readYaml(file: string, problems: ConfigProblem[]): unknown {
+  try {
+    return parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    problems.push({ file, path: '(root)', message: (e as Error).message.split('\n')[0] });
+    return undefined;
+  }
+}
+
+export const DEFAULT_CONFIG = 'config/gateway.yaml';
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): GatewayConfig {
+  const configFile = path.resolve(cwd, env.GATEWAY_CONFIG ?? DEFAULT_CONFIG);
+  const problems: ConfigProblem[] = [];
+  if (!existsSync(configFile)) throw new GatewayError('GW_CONFIG_INVALID', `no config file at ${configFile}`);
+  const doc = readYaml(configFile, problems);
+  const g = GatewaySchema.safeParse(doc ?? {});
+  if (!g.success) problems.push(...issues(configFile, g.error));
+  const base = path.dirname(configFile);
+  const partners: Partner[] = [];
+  const folders: GatewayConfig['folders'] = {};
+  let dataDir = path.resolve(cwd, env.GATEWAY_DATA_DIR ?? (g.success ? g.data.dataDir : './data'));
+  if (g.success) {
+    const dir = path.resolve(base, g.data.partnersDir);
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+    if (!files.length) problems.push({ file: dir, path: '(root)', message: 'no partner files (*.yaml)' });
+    const seenIds = new Map<string, string>();
+    const seenIsa = new Map<string, string>();
+    for (const f of files) {
+      const file = path.join(dir, f);
+      const p = PartnerSchema.safeParse(readYaml(file, problems) ?? {});
+      if (!p.success) {
+        problems.push(...issues(file, p.error));
+        continue;
+      }
+      const d = p.data;
+      if (`${d.id}.yaml` !== f && `${d.id}.yml` !== f) problems.push({ file, path: 'id', message: `the file must be named ${d.id}.yaml` });
+      if (seenIds.has(d.id)) problems.push({ file, path: 'id', message: `${d.id} is also defined in ${seenIds.get(d.id)}` });
+      const isaKey = `${d.interchange.qualifier}/${d.interchange.id}`;
+      if (seenIsa.has(isaKey)) problems.push({ file, path: 'interchange', message: `${isaKey} is also used by ${seenIsa.get(isaKey)}` });
+      seenIds.set(d.id, file);
+      seenIsa.set(isaKey, d.id);
+      const s = d.x12.separators;
+      if (new Set([s.element, s.component, s.segment, s.repetition]).size !== 4) {
+        problems.push({ file, path: 'x12.separators', message: 'the four separators must differ' });
+      }
+      partners.push({
+        id: d.id,
+        name: d.name ?? d.id,
+        interchange: d.interchange,
+        gsId: d.gs?.id ?? d.interchange.id,
+        sends: d.sends,
+        receives: d.receives,
+        x12: d.x12,
+        acks: d.acks,
+        defaultLocation: d.defaultLocation,
+      });
+      if (d.channels.folder.enabled) {
+        const root = d.channels.folder.root ? path.resolve(base, d.channels.folder.root) : path.join(dataDir, 'drop', d.id);
+        folders[d.id] = { in: path.join(root, 'in'), out: path.join(root, 'out'), archive: path.join(root, 'archive'), error: path.join(root, 'error') };
+      } else folders[d.id] = null;
+    }
+  }
+  const port = env.PORT !== undefined ? Number(env.PORT) : undefined;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
+    problems.push({ file: 'environment', path: 'PORT', message: `${JSON.stringify(env.PORT)} is not a port number` });
+  }
+  if (problems.length || !g.success) {
+    throw new GatewayError('GW_CONFIG_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n'), problems);
+  }
+  const c = g.data;
+  dataDir = path.resolve(cwd, env.GATEWAY_DATA_DIR ?? c.dataDir);
+  const dbUrl = env.DATABASE_URL;
+  return {
+    configFile,
+    dataDir,
+    us: { qualifier: c.us.qualifier, id: c.us.id, gsId: c.us.gsId ?? c.us.id },
+    api: { host: c.api.host, port: port ?? c.api.port },
+    database: dbUrl ? { client: 'pg', filename: c.database.filename, connection: dbUrl } : c.database,
+    mappingsDir: path.resolve(base, c.mappingsDir),
+    partners,
+    folders,
+    inbound: c.inbound,
+    logLevel: env.LOG_LEVEL ?? c.logLevel,
+  };
+}
+
+/** Mapping files under a folder, with paths relative to it. */
+export function readMappingFiles(dir: string): { rel: string; text: string }[] {
+  const out: { rel: string; text: string }[] = [];
+  if (!existsSync(dir)) return out;
+  for (const scope of readdirSync(dir, { withFileTypes: true })) {
+    if (!scope.isDirectory()) continue;
+    for (const f of readdirSync(path.join(dir, scope.name))) {
+      if (!/\.(ya?ml|json)$/.test(f)) continue;
+      out.push({ rel: `${scope.name}/${f}`, text: readFileSync(path.join(dir, scope.name, f), 'utf8') });
+    }
+  }
+  return out.sort((a, b) => a.rel.localeCompare(b.rel));
+}

@@ -1,0 +1,119 @@
+/**
+ * The one registry of gateway error codes. Every rejection, API error and log line that reports a
+ * problem uses a code from here. `docs/errors.md` is kept in sync by a test.
+ *
+ * x12 says how the problem is reported to the partner:
+ * - ta1: TA105 interchange note code (the interchange is rejected)
+ * - ak9: AK905 functional group error code (the group is rejected)
+ * - ak5: AK502 transaction set error code (the set is rejected)
+ * - ak3: AK304 segment error code; ak4: AK403 element error code (inside a rejected set)
+ */
+export type Severity = 'error' | 'warning';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info';
+
+export interface ErrorDef {
+  message: string;
+  http: number;
+  level: LogLevel;
+  severity: Severity;
+  x12?: { ta1?: string; ak9?: string; ak5?: string; ak3?: string; ak4?: string };
+}
+
+const def = (
+  message: string,
+  http: number,
+  level: LogLevel,
+  severity: Severity,
+  x12?: ErrorDef['x12'],
+): ErrorDef => ({ message, http, level, severity, x12 });
+
+export const ERRORS = {
+  // File and format
+  GW_FILE_EMPTY: def('The file is empty', 422, 'warn', 'error'),
+  GW_FILE_INCOMPLETE: def('The file is incomplete (no trailer) and stopped growing', 422, 'warn', 'error', { ta1: '023' }),
+  GW_FORMAT_UNKNOWN: def('The file is neither X12 nor XML', 422, 'warn', 'error'),
+  GW_FORMAT_UNSUPPORTED: def('The format is recognised but not handled on this channel yet', 422, 'warn', 'error'),
+
+  // Interchange (ISA/IEA)
+  GW_X12_ISA_MISSING: def('The interchange does not start with an ISA segment', 422, 'warn', 'error', { ta1: '024' }),
+  GW_X12_ISA_MALFORMED: def('The ISA segment is malformed (it must have 16 elements)', 422, 'warn', 'error', { ta1: '024' }),
+  GW_X12_ISA_LENGTH: def('The ISA segment is not 106 characters long (fixed-width fields are padded wrongly)', 422, 'warn', 'error', { ta1: '024' }),
+  GW_X12_DELIMITERS_INVALID: def('The delimiters in the ISA segment are invalid or collide', 422, 'warn', 'error', { ta1: '026' }),
+  GW_X12_ISA_ELEMENT_INVALID: def('An ISA element has an invalid value', 422, 'warn', 'error', { ta1: '024' }),
+  GW_X12_IEA_MISSING: def('The interchange has no IEA trailer (file truncated)', 422, 'warn', 'error', { ta1: '023' }),
+  GW_X12_IEA_CONTROL_MISMATCH: def('IEA02 does not match ISA13', 422, 'warn', 'error', { ta1: '001' }),
+  GW_X12_IEA_COUNT_MISMATCH: def('IEA01 does not match the number of functional groups', 422, 'warn', 'error', { ta1: '021' }),
+  GW_X12_SEGMENT_OUTSIDE_GROUP: def('A segment appears outside a functional group or transaction set', 422, 'warn', 'error', { ta1: '024' }),
+  GW_X12_INTERCHANGE_DUPLICATE: def('This interchange (partner, ISA13) was already accepted; it is not applied again', 409, 'info', 'error', { ta1: '025' }),
+
+  // Functional group (GS/GE)
+  GW_X12_GS_INVALID: def('The GS segment is invalid', 422, 'warn', 'error', { ak9: '1', ta1: '024' }),
+  GW_X12_GE_MISSING: def('The functional group has no GE trailer', 422, 'warn', 'error', { ak9: '3' }),
+  GW_X12_GE_CONTROL_MISMATCH: def('GE02 does not match GS06', 422, 'warn', 'error', { ak9: '4' }),
+  GW_X12_GE_COUNT_MISMATCH: def('GE01 does not match the number of transaction sets', 422, 'warn', 'error', { ak9: '5' }),
+  GW_X12_GS_CONTROL_DUPLICATE: def('GS06 is used twice in this interchange', 422, 'warn', 'error', { ak9: '6' }),
+  GW_X12_GROUP_VERSION_UNSUPPORTED: def('The functional group version (GS08) is not supported', 422, 'warn', 'error', { ak9: '2' }),
+
+  // Transaction set (ST/SE)
+  GW_X12_SE_MISSING: def('The transaction set has no SE trailer', 422, 'warn', 'error', { ak5: '2' }),
+  GW_X12_SE_CONTROL_MISMATCH: def('SE02 does not match ST02', 422, 'warn', 'error', { ak5: '3' }),
+  GW_X12_SE_COUNT_MISMATCH: def('SE01 does not match the number of segments from ST to SE', 422, 'warn', 'error', { ak5: '4' }),
+  GW_X12_ST_CONTROL_DUPLICATE: def('ST02 is used twice in this functional group', 422, 'warn', 'error', { ak5: '23' }),
+  GW_X12_ST_INVALID: def('The ST segment is missing or invalid', 422, 'warn', 'error', { ak5: '6' }),
+  GW_X12_SET_GROUP_MISMATCH: def('The transaction set does not belong in this functional group (GS01)', 422, 'warn', 'error', { ak5: '6' }),
+  GW_X12_SET_UNSUPPORTED: def('This partner is not configured to send this transaction set', 422, 'warn', 'error', { ak5: '1' }),
+  GW_X12_SEGMENT_TAG_INVALID: def('A segment identifier is not valid X12', 422, 'warn', 'error', { ak3: '1', ak5: '5' }),
+
+  // Reader notes (flags: the interchange is processed, the note is kept)
+  GW_X12_LINE_WRAPPED: def('Line breaks inside segments were removed (file wrapped at a fixed width)', 200, 'info', 'warning'),
+  GW_X12_FINAL_TERMINATOR_MISSING: def('The last segment has no segment terminator', 200, 'info', 'warning'),
+  GW_X12_EBCDIC_TRANSCODED: def('The file was EBCDIC (code page 037) and was transcoded', 200, 'info', 'warning'),
+  GW_X12_TA1_RECEIVED: def('An interchange acknowledgment (TA1) from the partner was received and recorded', 200, 'info', 'warning'),
+  GW_X12_TRAILING_DATA: def('Data after the last IEA was ignored', 200, 'info', 'warning'),
+
+  // Set content (mapping and per-set rules)
+  GW_MAP_SEGMENT_MISSING: def('A mandatory segment is missing', 422, 'warn', 'error', { ak3: '3', ak5: '5' }),
+  GW_MAP_ELEMENT_MISSING: def('A mandatory element is missing', 422, 'warn', 'error', { ak3: '8', ak4: '1', ak5: '5' }),
+  GW_MAP_INVALID_NUMBER: def('An element that must be numeric is not a valid number', 422, 'warn', 'error', { ak3: '8', ak4: '6', ak5: '5' }),
+  GW_MAP_INVALID_DATE: def('An element that must be a date is not a valid date', 422, 'warn', 'error', { ak3: '8', ak4: '8', ak5: '5' }),
+  GW_MAP_INVALID_TIME: def('An element that must be a time is not a valid time', 422, 'warn', 'error', { ak3: '8', ak4: '9', ak5: '5' }),
+  GW_MAP_INVALID_CODE: def('An element has a code value that is not allowed', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
+  GW_X12_HL_INVALID: def('The HL hierarchy is invalid (HL01 not sequential, unknown parent, or wrong level order)', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
+  GW_X12_SSCC_INVALID: def('The SSCC-18 in MAN*GM is not 18 digits with a correct GS1 check digit', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
+  GW_X12_SSCC_REPEATED: def('The same SSCC-18 is used for more than one pack in the shipment', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
+  GW_X12_COUNT_MISMATCH: def('A control total (CTT) does not match the content', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
+  GW_ITEM_UNKNOWN: def('No item identifier could be mapped to a SKU through the crosswalk', 422, 'warn', 'warning'),
+
+  // Partners and channels
+  GW_PARTNER_UNKNOWN: def('The interchange sender (ISA05/ISA06) is not a configured partner', 422, 'warn', 'error', { ta1: '006' }),
+  GW_PARTNER_RECEIVER_UNKNOWN: def('The interchange receiver (ISA07/ISA08) is not this gateway', 422, 'warn', 'error', { ta1: '008' }),
+  GW_PARTNER_CHANNEL_MISMATCH: def('The envelope names another partner than the channel the file came from', 422, 'warn', 'error', { ta1: '006' }),
+
+  // Our own configuration and faults
+  GW_CONFIG_INVALID: def('The gateway configuration is invalid', 500, 'fatal', 'error'),
+  GW_MAPPING_INVALID: def('A mapping config is invalid', 422, 'error', 'error'),
+  GW_MAPPING_MISSING: def('No mapping config exists for this partner and transaction set', 422, 'warn', 'error', { ak5: '1' }),
+  GW_VALUE_HAS_DELIMITER: def('An outbound element value contains a delimiter character', 500, 'error', 'error'),
+  GW_NOT_FOUND: def('Not found', 404, 'info', 'error'),
+  GW_BAD_REQUEST: def('Bad request', 400, 'info', 'error'),
+  GW_USAGE: def('Usage error', 400, 'info', 'error'),
+  GW_INTERNAL: def('Internal error', 500, 'error', 'error'),
+} as const satisfies Record<string, ErrorDef>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function errorDef(code: ErrorCode): ErrorDef {
+  return ERRORS[code];
+}
+
+/** Thrown only for our own faults and configuration problems; partner data problems are returned. */
+export class GatewayError extends Error {
+  constructor(
+    public readonly code: ErrorCode,
+    message?: string,
+    public readonly details?: unknown,
+  ) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'GatewayError';
+  }
+}

@@ -1,0 +1,1 @@
+export async function startGateway() { throw new Error('todo'); }

@@ -1,0 +1,45 @@
+import type { Crosswalk } from './schema.ts';
+
+/** Item identity: (qualifier, value) pairs from partner documents to our SKU. */
+export interface CrosswalkIndex {
+  lookup(ids: Record<string, string>): string | undefined;
+  /** The partner's id of our SKU for a qualifier (outbound). */
+  partnerId(sku: string, qualifier: string): string | undefined;
+  size: number;
+}
+
+const DEFAULT_PRECEDENCE = ['SK', 'VN', 'VP', 'UP', 'UK', 'EN', 'IN', 'BP', 'CB', 'MG'];
+
+export function buildCrosswalk(...walks: Crosswalk[]): CrosswalkIndex {
+  const byId = new Map<string, string>();
+  const bySku = new Map<string, Record<string, string>>();
+  let precedence = DEFAULT_PRECEDENCE;
+  for (const w of walks) {
+    if (w.precedence) precedence = w.precedence;
+    for (const item of w.items) {
+      const ids = { ...(bySku.get(item.sku) ?? {}), ...item.ids };
+      bySku.set(item.sku, ids);
+      for (const [q, v] of Object.entries(item.ids)) byId.set(`${q}\u0000${v}`, item.sku);
+    }
+  }
+  return {
+    size: bySku.size,
+    lookup(ids) {
+      for (const q of precedence) {
+        const v = ids[q];
+        if (v !== undefined) {
+          const sku = byId.get(`${q}\u0000${v}`);
+          if (sku) return sku;
+        }
+      }
+      for (const [q, v] of Object.entries(ids)) {
+        const sku = byId.get(`${q}\u0000${v}`);
+        if (sku) return sku;
+      }
+      return undefined;
+    },
+    partnerId(sku, qualifier) {
+      return bySku.get(sku)?.[qualifier];
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { parse as parseYaml } from 'yaml';
+import { compileMapping, deepMerge, type CompiledMapping, type MappingProblem } from './compile.ts';
+import { buildCrosswalk, type CrosswalkIndex } from './crosswalk.ts';
+import { CrosswalkSchema, type Crosswalk } from './schema.ts';
+
+/**
+ * The active mapping configs. Files are named `<scope>/<set>.in.yaml` (or .json), where scope is a
+ * partner id or `_shared`; `<scope>/crosswalk.yaml` holds item crosswalks. A partner's file
+ * overrides the shared one for the same set (and may `extends: _shared/<set>.in` to change only
+ * some fields). A file that does not validate is refused and the previous version stays active.
+ */
+export interface MappingFile {
+  /** Path relative to the mappings folder, with forward slashes. */
+  rel: string;
+  text: string;
+}
+
+export interface MappingInfo {
+  id: string;
+  file: string;
+  set: string;
+  scope: string;
+  version: number;
+  sha: string;
+}
+
+const NAME = /^([A-Za-z0-9_.-]+)\/(\d{3})\.in\.(ya?ml|json)$/;
+const CROSSWALK = /^([A-Za-z0-9_.-]+)\/crosswalk\.(ya?ml|json)$/;
+
+function parseText(rel: string, text: string): unknown {
+  return rel.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+}
+
+function hash(text: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+export class MappingRegistry {
+  private raw = new Map<string, { rel: string; doc: unknown; text: string }>();
+  private compiled = new Map<string, CompiledMapping>();
+  private walks = new Map<string, Crosswalk>();
+  private walkIndex = new Map<string, CrosswalkIndex | null>();
+  private versions = new Map<string, number>();
+
+  /** Load a whole folder's files at start-up. Returns every problem found (nothing is activated then). */
+  loadAll(files: MappingFile[]): MappingProblem[] {
+    const problems: MappingProblem[] = [];
+    const raw = new Map<string, { rel: string; doc: unknown; text: string }>();
+    const walks = new Map<string, Crosswalk>();
+    for (const f of files) {
+      const r = this.parseFile(f, raw, walks);
+      problems.push(...r);
+    }
+    if (problems.length) return problems;
+    const compiled = this.compileAll(raw, problems);
+    if (problems.length) return problems;
+    this.raw = raw;
+    this.walks = walks;
+    this.compiled = compiled;
+    this.walkIndex.clear();
+    for (const id of raw.keys()) this.versions.set(id, (this.versions.get(id) ?? 0) + 1);
+    return problems;
+  }
+
+  /** A file was added or changed. Invalid: refused, previous version stays active. */
+  update(f: MappingFile): MappingProblem[] {
+    const raw = new Map(this.raw);
+    const walks = new Map(this.walks);
+    const problems = this.parseFile(f, raw, walks);
+    if (problems.length) return problems;
+    const compiled = this.compileAll(raw, problems);
+    if (problems.length) return problems;
+    this.raw = raw;
+    this.walks = walks;
+    this.compiled = compiled;
+    this.walkIndex.clear();
+    const m = NAME.exec(f.rel);
+    if (m) {
+      const id = `${m[1]}/${m[2]}.in`;
+      this.versions.set(id, (this.versions.get(id) ?? 0) + 1);
+    }
+    return [];
+  }
+
+  /** Validate a draft without activating it. */
+  validate(f: MappingFile): MappingProblem[] {
+    const raw = new Map(this.raw);
+    const problems = this.parseFile(f, raw, new Map(this.walks));
+    if (problems.length) return problems;
+    this.compileAll(raw, problems);
+    return problems;
+  }
+
+  get(partnerId: string | null, set: string): CompiledMapping | undefined {
+    return (partnerId ? this.compiled.get(`${partnerId}/${set}.in`) : undefined) ?? this.compiled.get(`_shared/${set}.in`);
+  }
+
+  crosswalk(partnerId: string | null): CrosswalkIndex | null {
+    const key = partnerId ?? '';
+    if (this.walkIndex.has(key)) return this.walkIndex.get(key)!;
+    const list = [this.walks.get('_shared'), partnerId ? this.walks.get(partnerId) : undefined].filter((w): w is Crosswalk => !!w);
+    const idx = list.length ? buildCrosswalk(...list) : null;
+    this.walkIndex.set(key, idx && idx.size ? idx : null);
+    return this.walkIndex.get(key)!;
+  }
+
+  list(): MappingInfo[] {
+    return [...this.compiled.values()].map((c) => {
+      const [scope] = c.id.split('/');
+      return { id: c.id, file: c.source, set: c.set, scope, version: this.versions.get(c.id) ?? 1, sha: hash(this.raw.get(c.id)?.text ?? '') };
+    });
+  }
+
+  private parseFile(f: MappingFile, raw: Map<string, { rel: string; doc: unknown; text: string }>, walks: Map<string, Crosswalk>): MappingProblem[] {
+    const m = NAME.exec(f.rel);
+    const c = CROSSWALK.exec(f.rel);
+    if (!m && !c) return [];
+    let doc: unknown;
+    try {
+      doc = parseText(f.rel, f.text);
+    } catch (e) {
+      return [{ file: f.rel, path: '(root)', message: `cannot parse: ${(e as Error).message.split('\n')[0]}` }];
+    }
+    if (c) {
+      const r = CrosswalkSchema.safeParse(doc);
+      if (!r.success) return r.error.issues.map((i) => ({ file: f.rel, path: i.path.join('.') || '(root)', message: i.message }));
+      walks.set(c[1], r.data);
+      return [];
+    }
+    raw.set(`${m![1]}/${m![2]}.in`, { rel: f.rel, doc, text: f.text });
+    return [];
+  }
+
+  private compileAll(raw: Map<string, { rel: string; doc: unknown; text: string }>, problems: MappingProblem[]): Map<string, CompiledMapping> {
+    const out = new Map<string, CompiledMapping>();
+    for (const [id, r] of raw) {
+      let doc = r.doc;
+      const ext = doc && typeof doc === 'object' ? (doc as Record<string, unknown>).extends : undefined;
+      if (typeof ext === 'string') {
+        const base = raw.get(ext.replace(/\.(ya?ml|json)$/, ''));
+        if (!base) {
+          problems.push({ file: r.rel, path: 'extends', message: `no mapping ${JSON.stringify(ext)} to extend` });
+          continue;
+        }
+        doc = deepMerge(base.doc, doc);
+      }
+      const c = compileMapping(doc, r.rel, id);
+      problems.push(...c.problems);
+      if (c.mapping) {
+        const set = id.split('/')[1].slice(0, 3);
+        if (c.mapping.set !== set) problems.push({ file: r.rel, path: 'set', message: `the file name says ${set} but set is ${c.mapping.set}` });
+        out.set(id, c.mapping);
+      }
+    }
+    return out;
+  }
+}

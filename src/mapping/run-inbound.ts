@@ -1,0 +1,323 @@
+import { reject, type Rejection } from '../core/rejection.ts';
+import type { ErrorCode } from '../core/errors.ts';
+import type { TransactionSet } from '../x12/envelope-types.ts';
+import { buildHlTree, DEFAULT_HL_CHILDREN, hlDescendants, type HlNode } from '../x12/hl-tree.ts';
+import type { Segment } from '../x12/segment-reader.ts';
+import { normaliseSscc } from '../x12/sscc.ts';
+import { isValidDate, isValidTime, isoDate } from '../x12/x12-codes.ts';
+import type { CompiledMapping, Field, LoopRef, Node, ValueType } from './compile.ts';
+import type { CrosswalkIndex } from './crosswalk.ts';
+import { matches, type ElementPath, type SegmentMatcher } from './path.ts';
+
+/** The result of mapping one transaction set: the event type and its data, or rejections. */
+export interface MappedSet {
+  eventType: string | null;
+  data: Record<string, unknown> | null;
+  /** Segment ordinal (in the file) the event comes from: the ST. */
+  segmentIndex: number;
+  rejections: Rejection[];
+}
+
+interface Scope {
+  segs: Segment[];
+  header: Segment[];
+  /** HL nodes below the current one (or the roots): where `hl` scopes search. */
+  hl: HlNode[];
+  /** Position of the scope, for "missing" rejections. */
+  first: Segment;
+}
+
+interface Ctx {
+  component: string;
+  setStart: number;
+  rejections: Rejection[];
+  crosswalk: CrosswalkIndex | null;
+  seen: Map<Node, Set<string>>;
+}
+
+export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping, crosswalk: CrosswalkIndex | null): MappedSet {
+  const segs = set.segments;
+  const st = segs[0];
+  const ctx: Ctx = {
+    component: set.interchange.delimiters.component,
+    setStart: st.index,
+    rejections: [],
+    crosswalk,
+    seen: new Map(),
+  };
+  let roots: HlNode[] = [];
+  let header: Segment[];
+  if (mapping.hierarchy) {
+    const tree = buildHlTree(segs, st.index, { ...DEFAULT_HL_CHILDREN, ...mapping.hierarchy });
+    roots = tree.roots;
+    header = tree.header;
+    for (const r of tree.rejections) ctx.rejections.push(r);
+  } else {
+    const cut = segs.findIndex((s, i) => i > 0 && mapping.detailStarts.has(s.tag));
+    header = cut < 0 ? segs : segs.slice(0, cut);
+  }
+  for (const tag of mapping.requiredSegments) {
+    if (!segs.some((s) => s.tag === tag)) {
+      ctx.rejections.push(reject('GW_MAP_SEGMENT_MISSING', tag, { segmentTag: tag, setPosition: 2, segmentIndex: st.index + 1 }));
+    }
+  }
+  const scope: Scope = { segs, header, hl: roots, first: st };
+  const data = runFields(mapping.fields, scope, ctx);
+  for (const c of mapping.checks) {
+    const seg = find(segs, c.equals.tag, c.equals.conditions);
+    if (!seg) continue;
+    const declared = element(seg, c.equals, ctx.component);
+    const actual = segs.filter((s) => s.tag === c.count.tag && matches(s.elements, c.count.conditions)).length;
+    if (declared !== '' && Number(declared) !== actual) {
+      ctx.rejections.push(
+        reject('GW_X12_COUNT_MISMATCH', `${c.equals.text} is ${declared} but there are ${actual} ${c.count.tag} segments`, {
+          ...where(seg, ctx),
+          element: c.equals.element,
+          value: declared,
+        }),
+      );
+    }
+  }
+  let eventType: string;
+  if ('fixed' in mapping.event) eventType = mapping.event.fixed;
+  else {
+    const seg = find(header, mapping.event.path.tag, mapping.event.path.conditions);
+    const code = seg ? element(seg, mapping.event.path, ctx.component) : '';
+    eventType = mapping.event.codes[code] ?? mapping.event.default;
+  }
+  return { eventType, data, segmentIndex: st.index, rejections: ctx.rejections };
+}
+
+function where(seg: Segment, ctx: Ctx) {
+  return { segmentIndex: seg.index, setPosition: seg.index - ctx.setStart + 1, segmentTag: seg.tag };
+}
+
+function find(segs: Segment[], tag: string, conditions: ElementPath['conditions']): Segment | undefined {
+  for (const s of segs) if (s.tag === tag && matches(s.elements, conditions)) return s;
+  return undefined;
+}
+
+function element(seg: Segment, p: ElementPath, component: string): string {
+  let v = seg.elements[p.element] ?? '';
+  if (p.component !== undefined) v = v.split(component)[p.component - 1] ?? '';
+  return v.trim();
+}
+
+function runFields(fields: Field[], scope: Scope, ctx: Ctx): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    const v = runNode(f.node, f.name, scope, ctx);
+    if (v !== undefined) out[f.name] = v;
+  }
+  return out;
+}
+
+function hlScope(scope: Scope, level: string | undefined): Scope | null {
+  if (!level) return scope;
+  const node = hlDescendants(scope.hl, [level])[0];
+  if (!node) return null;
+  return { segs: node.segments, header: scope.header, hl: node.children, first: node.segments[0] };
+}
+
+function runNode(node: Node, name: string, scope: Scope, ctx: Ctx): unknown {
+  switch (node.kind) {
+    case 'const':
+      return node.value;
+    case 'scalar':
+      return runScalar(node, name, scope, ctx);
+    case 'itemIds':
+      return runItemIds(node, name, scope, ctx);
+    case 'collect': {
+      const s = hlScope(scope, node.hl);
+      if (!s) return undefined;
+      const out: Record<string, unknown> = {};
+      const other: Record<string, unknown> = {};
+      for (const seg of s.segs) {
+        if (seg.tag !== node.matcher.tag || !matches(seg.elements, node.matcher.conditions)) continue;
+        const key = element(seg, node.key, ctx.component);
+        const raw = element(seg, node.value, ctx.component);
+        if (raw === '') continue;
+        const v = convert(raw, node.type, seg, node.value, ctx);
+        if (v === undefined) continue;
+        const named = node.codes[key];
+        if (named) out[named] = v;
+        else if (node.others === 'keep' && key) other[key] = v;
+      }
+      if (Object.keys(other).length) out.other = other;
+      return Object.keys(out).length ? out : undefined;
+    }
+    case 'group': {
+      let s = hlScope(scope, node.hl);
+      if (s && node.loop) {
+        const inst = loopInstances(s.segs, node.loop)[0];
+        s = inst ? { segs: inst, header: s.header, hl: s.hl, first: inst[0] } : null;
+      }
+      if (!s) {
+        if (node.required) missing(node.loop?.matcher.tag ?? `HL ${node.hl}`, name, scope, ctx);
+        return undefined;
+      }
+      return runFields(node.fields, s, ctx);
+    }
+    case 'list': {
+      const scopes: Scope[] = [];
+      if (node.each) {
+        for (const inst of loopInstances(scope.segs, node.each)) scopes.push({ segs: inst, header: scope.header, hl: scope.hl, first: inst[0] });
+      } else {
+        for (const n of hlDescendants(scope.hl, node.eachHl!, node.outside)) {
+          scopes.push({ segs: n.segments, header: scope.header, hl: n.children, first: n.segments[0] });
+        }
+      }
+      if (!scopes.length && node.required) missing(node.each?.matcher.tag ?? `HL ${node.eachHl!.join('/')}`, name, scope, ctx);
+      return scopes.map((s) => runFields(node.fields, s, ctx));
+    }
+  }
+}
+
+function missing(tag: string, name: string, scope: Scope, ctx: Ctx): void {
+  ctx.rejections.push(
+    reject('GW_MAP_SEGMENT_MISSING', `${tag} (for ${name})`, {
+      segmentIndex: scope.first.index,
+      setPosition: scope.first.index - ctx.setStart + 1,
+      segmentTag: tag.slice(0, 3),
+    }),
+  );
+}
+
+function loopInstances(segs: Segment[], loop: LoopRef): Segment[][] {
+  const out: Segment[][] = [];
+  const { tag, conditions } = loop.matcher;
+  for (let i = 0; i < segs.length; i++) {
+    if (segs[i].tag !== tag) continue;
+    let j = i + 1;
+    while (j < segs.length) {
+      const t = segs[j].tag;
+      if (t === tag || (loop.members ? !loop.members.has(t) : loop.until.has(t))) break;
+      j++;
+    }
+    if (matches(segs[i].elements, conditions)) out.push(segs.slice(i, j));
+    i = j - 1;
+  }
+  return out;
+}
+
+function runScalar(node: Extract<Node, { kind: 'scalar' }>, name: string, scope0: Scope, ctx: Ctx): unknown {
+  const scope = hlScope(scope0, node.hl);
+  let seg: Segment | undefined;
+  let raw = '';
+  let used: ElementPath | undefined;
+  let firstSeg: Segment | undefined;
+  if (scope) {
+    for (const p of node.paths) {
+      const s = find(p.header ? scope.header : scope.segs, p.tag, p.conditions);
+      if (!s) continue;
+      firstSeg ??= s;
+      const v = element(s, p, ctx.component);
+      if (v !== '') {
+        seg = s;
+        raw = v;
+        used = p;
+        break;
+      }
+    }
+  }
+  if (!seg || !used) {
+    if (node.default !== undefined) return node.default;
+    if (node.required) {
+      const p = node.paths[0];
+      if (firstSeg) {
+        ctx.rejections.push(reject('GW_MAP_ELEMENT_MISSING', `${p.text} (for ${name})`, { ...where(firstSeg, ctx), element: p.element, component: p.component }));
+      } else {
+        missing(p.tag, name, scope ?? scope0, ctx);
+      }
+    }
+    return undefined;
+  }
+  let value: unknown = convert(raw, node.type, seg, used, ctx);
+  if (value === undefined) return undefined;
+  if (node.codes) {
+    const c = node.codes[raw];
+    if (c !== undefined) value = c;
+    else if (node.strictCodes) {
+      ctx.rejections.push(reject('GW_MAP_INVALID_CODE', `${used.text} ${JSON.stringify(raw)} (allowed: ${Object.keys(node.codes).join(', ')})`, { ...where(seg, ctx), element: used.element, value: raw }));
+      return undefined;
+    }
+  }
+  if (node.unique) {
+    let seen = ctx.seen.get(node);
+    if (!seen) ctx.seen.set(node, (seen = new Set()));
+    const key = String(value);
+    if (seen.has(key)) {
+      const code: ErrorCode = node.type === 'sscc' ? 'GW_X12_SSCC_REPEATED' : 'GW_MAP_INVALID_CODE';
+      ctx.rejections.push(reject(code, `${used.text} ${key} repeated`, { ...where(seg, ctx), element: used.element, value: raw }));
+    }
+    seen.add(key);
+  }
+  return value;
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/** Exact decimal text: no float rounding, no leading zeros, no exponent. */
+export function normaliseDecimal(raw: string): string {
+  let s = raw.startsWith('+') ? raw.slice(1) : raw;
+  const neg = s.startsWith('-');
+  if (neg) s = s.slice(1);
+  let [int, frac = ''] = s.split('.');
+  int = int.replace(/^0+(?=\d)/, '') || '0';
+  frac = frac.replace(/0+$/, '');
+  const out = frac ? `${int}.${frac}` : int;
+  return neg && out !== '0' ? `-${out}` : out;
+}
+
+function convert(raw: string, type: ValueType, seg: Segment, p: ElementPath, ctx: Ctx): unknown {
+  const at = { ...where(seg, ctx), element: p.element, component: p.component, value: raw };
+  switch (type) {
+    case 'string':
+      return raw;
+    case 'decimal':
+      if (!DECIMAL.test(raw)) return void ctx.rejections.push(reject('GW_MAP_INVALID_NUMBER', `${p.text} ${JSON.stringify(raw)}`, at));
+      return normaliseDecimal(raw);
+    case 'integer':
+      if (!/^[+-]?\d+$/.test(raw)) return void ctx.rejections.push(reject('GW_MAP_INVALID_NUMBER', `${p.text} ${JSON.stringify(raw)} is not an integer`, at));
+      return normaliseDecimal(raw);
+    case 'date':
+      if (!isValidDate(raw)) return void ctx.rejections.push(reject('GW_MAP_INVALID_DATE', `${p.text} ${JSON.stringify(raw)}`, at));
+      return isoDate(raw);
+    case 'time':
+      if (!isValidTime(raw)) return void ctx.rejections.push(reject('GW_MAP_INVALID_TIME', `${p.text} ${JSON.stringify(raw)}`, at));
+      return raw.length >= 6 ? `${raw.slice(0, 2)}:${raw.slice(2, 4)}:${raw.slice(4, 6)}` : `${raw.slice(0, 2)}:${raw.slice(2, 4)}`;
+    case 'sscc': {
+      const s = normaliseSscc(raw);
+      if (!s) return void ctx.rejections.push(reject('GW_X12_SSCC_INVALID', `${p.text} ${JSON.stringify(raw)}`, at));
+      return s;
+    }
+  }
+}
+
+function runItemIds(node: Extract<Node, { kind: 'itemIds' }>, name: string, scope: Scope, ctx: Ctx): unknown {
+  const seg = find(scope.segs, node.path.tag, node.path.conditions);
+  const ids: Record<string, string> = {};
+  if (seg) {
+    for (let k = node.path.element; k + 1 < seg.elements.length; k += 2) {
+      const q = seg.elements[k].trim();
+      const v = seg.elements[k + 1].trim();
+      if (q && v && !(q in ids)) ids[q] = v;
+    }
+  }
+  if (!Object.keys(ids).length) {
+    if (node.required) {
+      if (seg) ctx.rejections.push(reject('GW_MAP_ELEMENT_MISSING', `${node.path.text} (item id for ${name})`, { ...where(seg, ctx), element: node.path.element }));
+      else missing(node.path.tag, name, scope, ctx);
+    }
+    return undefined;
+  }
+  const item: { sku?: string; ids: Record<string, string> } = { ids };
+  if (ctx.crosswalk) {
+    const sku = ctx.crosswalk.lookup(ids);
+    if (sku) item.sku = sku;
+    else if (seg) ctx.rejections.push(reject('GW_ITEM_UNKNOWN', Object.entries(ids).map(([q, v]) => `${q}=${v}`).join(', '), { ...where(seg, ctx), element: node.path.element }));
+  }
+  return item;
+}
+
+export type { SegmentMatcher };

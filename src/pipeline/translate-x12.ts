@@ -1,0 +1,168 @@
+import { isError, reject, type Rejection } from '../core/rejection.ts';
+import { buildEvent, type CanonicalEvent, type EventType } from '../domain/events.ts';
+import type { Partner, PartnerDirectory } from '../domain/partner.ts';
+import type { MappingRegistry } from '../mapping/registry.ts';
+import { runInboundMapping } from '../mapping/run-inbound.ts';
+import type { InterchangeContext, InterchangeHeader, InterchangeResult, SetOutcome, TransactionSet } from '../x12/envelope-types.ts';
+import { EnvelopeValidator } from '../x12/envelope-validator.ts';
+import { X12SegmentReader } from '../x12/segment-reader.ts';
+
+/**
+ * Inbound X12: bytes -> segments -> envelope checks -> partner -> mapping -> canonical events.
+ * Streaming: events of each accepted set are handed to the sink as soon as the set is complete;
+ * `discard` withdraws those of a group or interchange that is rejected at its trailer.
+ */
+export interface TranslateSink {
+  events(interchangeSeq: number, groupSeq: number, events: CanonicalEvent[]): Promise<void> | void;
+  discard(interchangeSeq: number, groupSeq?: number): Promise<void> | void;
+}
+
+export interface TranslateOptions {
+  partners: PartnerDirectory;
+  mappings: MappingRegistry;
+  /** The partner whose channel the file came on. undefined: no channel (CLI translate). */
+  channelPartnerId?: string;
+  documentId: string;
+  correlationId: string;
+  receivedAt: string;
+  /** Has (partner, ISA13) been accepted before? */
+  isDuplicate?: (partnerId: string, isa13: string) => Promise<boolean> | boolean;
+  sink: TranslateSink;
+}
+
+export interface TranslateResult {
+  interchanges: InterchangeResult[];
+  /** File-level problems and reader notes. */
+  fileRejections: Rejection[];
+  eventCount: number;
+  segmentCount: number;
+  bytes: number;
+  /** The partner the file belongs to (first interchange's, or the channel's). */
+  partnerId: string | null;
+}
+
+export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, opts: TranslateOptions): Promise<TranslateResult> {
+  const reader = new X12SegmentReader();
+  const partnersBySeq = new Map<number, Partner | null>();
+  let eventCount = 0;
+  let segmentCount = 0;
+  let seq = 0;
+
+  const mapSet = (set: TransactionSet, partnerId: string | null): SetOutcome<CanonicalEvent> => {
+    const partner = partnersBySeq.get(set.interchange.seq) ?? null;
+    const rejections: Rejection[] = [];
+    const where = { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, segmentIndex: set.segments[0]?.index, setPosition: 1, segmentTag: 'ST', element: 1 };
+    if (partner && !partner.sends.includes(set.setId)) {
+      rejections.push(reject('GW_X12_SET_UNSUPPORTED', `${partner.id} is not configured to send ${set.setId}`, where));
+      return { events: [], rejections };
+    }
+    const mapping = opts.mappings.get(partnerId, set.setId);
+    if (!mapping) {
+      rejections.push(reject('GW_MAPPING_MISSING', `no mapping for ${set.setId}${partnerId ? ` (partner ${partnerId})` : ''}`, where));
+      return { events: [], rejections };
+    }
+    const mapped = runInboundMapping(set, mapping, opts.mappings.crosswalk(partnerId));
+    rejections.push(...mapped.rejections);
+    if (rejections.some(isError) || !mapped.data || !mapped.eventType) return { events: [], rejections };
+    const partnerKey = partnerId ?? `${set.interchange.senderQualifier}/${set.interchange.senderId}`;
+    const event = buildEvent(
+      mapped.eventType as EventType,
+      mapped.data,
+      {
+        documentId: opts.documentId,
+        isa13: set.interchange.control,
+        gs06: set.group.control,
+        st02: set.control,
+        setId: set.setId,
+        segmentIndex: mapped.segmentIndex,
+      },
+      {
+        partner: partnerKey,
+        documentId: opts.documentId,
+        correlationId: opts.correlationId,
+        occurredAt: opts.receivedAt,
+        defaultLocation: partner?.defaultLocation ?? 'DEFAULT',
+      },
+    );
+    return { events: [event], rejections };
+  };
+
+  const validator = new EnvelopeValidator<CanonicalEvent>({ mapSet });
+
+  const context = async (header: InterchangeHeader): Promise<InterchangeContext> => {
+    const rejections: Rejection[] = [];
+    const where = { isa13: header.control, segmentIndex: header.segmentIndex, segmentTag: 'ISA' };
+    const partner = opts.partners.byInterchange(header.senderQualifier, header.senderId) ?? null;
+    partnersBySeq.set(header.seq, partner);
+    const onChannel = opts.channelPartnerId !== undefined;
+    const us = opts.partners.us;
+    if (!partner) {
+      const r = reject('GW_PARTNER_UNKNOWN', `${header.senderQualifier}/${header.senderId}`, { ...where, element: 6 });
+      if (!onChannel) r.severity = 'warning';
+      rejections.push(r);
+    } else if (onChannel && partner.id !== opts.channelPartnerId) {
+      rejections.push(
+        reject('GW_PARTNER_CHANNEL_MISMATCH', `the envelope says ${partner.id} (${header.senderQualifier}/${header.senderId}) but the file came on ${opts.channelPartnerId}'s channel`, { ...where, element: 6 }),
+      );
+    }
+    if (header.receiverQualifier !== us.qualifier || header.receiverId !== us.id) {
+      const r = reject('GW_PARTNER_RECEIVER_UNKNOWN', `${header.receiverQualifier}/${header.receiverId} (we are ${us.qualifier}/${us.id})`, { ...where, element: 8 });
+      if (!onChannel && !partner) r.severity = 'warning';
+      rejections.push(r);
+    }
+    const partnerId = partner?.id ?? null;
+    const duplicate = !!(partnerId && opts.isDuplicate && (await opts.isDuplicate(partnerId, header.control)));
+    if (duplicate) rejections.push(reject('GW_X12_INTERCHANGE_DUPLICATE', `${partnerId} ISA13 ${header.control}`, where));
+    return { partnerId, rejections: rejections.filter((r) => r.code !== 'GW_X12_INTERCHANGE_DUPLICATE'), duplicate };
+  };
+
+  const flush = async () => {
+    for (const a of validator.takeActions()) {
+      if (a.type === 'events') {
+        eventCount += a.events.length;
+        await opts.sink.events(a.interchangeSeq, a.groupSeq, a.events);
+      } else {
+        await opts.sink.discard(a.interchangeSeq, a.groupSeq);
+      }
+    }
+  };
+
+  const feed = async (segs: ReturnType<X12SegmentReader['push']>) => {
+    for (const seg of segs) {
+      segmentCount++;
+      if (seg.tag === 'ISA' && seg.isa) {
+        const ctx = await context(EnvelopeValidator.header(seg, ++seq));
+        validator.feed(seg, ctx);
+      } else {
+        validator.feed(seg);
+      }
+    }
+    await flush();
+  };
+
+  for await (const chunk of chunks) await feed(reader.push(chunk));
+  await feed(reader.end());
+  const interchanges = validator.finish();
+  await flush();
+  // Discards counted events again: recount what survived.
+  eventCount = 0;
+  for (const ic of interchanges) for (const g of ic.groups) for (const s of g.sets) eventCount += s.accepted ? s.eventCount : 0;
+  // A duplicate is an outcome of its own, reported on the interchange.
+  for (const ic of interchanges) {
+    if (ic.duplicate && ic.header) {
+      ic.rejections.push(reject('GW_X12_INTERCHANGE_DUPLICATE', `${ic.partnerId} ISA13 ${ic.header.control}`, { isa13: ic.header.control, segmentIndex: ic.header.segmentIndex, segmentTag: 'ISA' }));
+    }
+  }
+  const fileRejections = [...reader.notes, ...validator.fileRejections];
+  if (interchanges.length === 0 && !fileRejections.some(isError)) {
+    fileRejections.push(reject(reader.bytes === 0 ? 'GW_FILE_EMPTY' : 'GW_X12_ISA_MISSING', undefined, {}));
+  }
+  return {
+    interchanges,
+    fileRejections,
+    eventCount,
+    segmentCount,
+    bytes: reader.bytes,
+    partnerId: interchanges.find((i) => i.partnerId)?.partnerId ?? opts.channelPartnerId ?? null,
+  };
+}

@@ -1,0 +1,164 @@
+import { isError, type Rejection } from '../core/rejection.ts';
+import type { GroupResult, InterchangeHeader, InterchangeResult, SetResult } from './envelope-types.ts';
+import { X12Writer, type WriterDelimiters } from './x12-writer.ts';
+
+/**
+ * What the partner gets back for an interchange:
+ * - a TA1 when ISA14=1, or when the interchange is rejected (envelope broken, unknown sender,
+ *   wrong channel; a duplicate only when ISA14=1);
+ * - a 997 per functional group received, never for FA groups, and none for a rejected interchange.
+ */
+export interface AckPlan {
+  header: InterchangeHeader;
+  ta1: { status: 'A' | 'E' | 'R'; note: string } | null;
+  groups: GroupResult[];
+}
+
+export interface AckPolicy {
+  send997: boolean;
+  ta1: 'on-request' | 'on-error' | 'never';
+}
+
+export function planAcks(ic: InterchangeResult, policy: AckPolicy): AckPlan | null {
+  const h = ic.header;
+  if (!h) return null;
+  const errors = ic.rejections.filter(isError);
+  let ta1: AckPlan['ta1'] = null;
+  if (ic.duplicate) {
+    if (h.ackRequested && policy.ta1 !== 'never') ta1 = { status: 'R', note: '025' };
+    return ta1 ? { header: h, ta1, groups: [] } : null;
+  }
+  if (errors.length) {
+    if (policy.ta1 !== 'never') ta1 = { status: 'R', note: errors.find((r) => r.x12?.ta1)?.x12?.ta1 ?? '024' };
+    return ta1 ? { header: h, ta1, groups: [] } : null;
+  }
+  if (h.ackRequested && policy.ta1 === 'on-request') ta1 = { status: 'A', note: '000' };
+  const groups = policy.send997 ? ic.groups.filter((g) => g.header.functionalId !== 'FA') : [];
+  if (!ta1 && !groups.length) return null;
+  return { header: h, ta1, groups };
+}
+
+export interface AckBuildInput {
+  plan: AckPlan;
+  delimiters: WriterDelimiters;
+  isaControl: number;
+  gsControl: number;
+  /** Date and time of the acknowledgment. */
+  now: Date;
+  usage?: string;
+}
+
+export interface BuiltAck {
+  content: string;
+  isaControl: number;
+  gsControl: number | null;
+  /** e.g. ['TA1', '997'] */
+  kinds: string[];
+  /** The inbound groups acknowledged: GS01/GS06 with the AK9 code. */
+  acknowledged: { functionalId: string; control: string; status: string }[];
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+export function buildAck(input: AckBuildInput): BuiltAck {
+  const { plan, delimiters, now } = input;
+  const h = plan.header;
+  const w = new X12Writer(delimiters);
+  const yymmdd = `${pad2(now.getUTCFullYear() % 100)}${pad2(now.getUTCMonth() + 1)}${pad2(now.getUTCDate())}`;
+  const hhmm = `${pad2(now.getUTCHours())}${pad2(now.getUTCMinutes())}`;
+  const version = /^\d{5}$/.test(h.version) ? h.version : '00401';
+  w.isa({
+    senderQualifier: h.receiverQualifier,
+    senderId: h.receiverId,
+    receiverQualifier: h.senderQualifier,
+    receiverId: h.senderId,
+    date: yymmdd,
+    time: hhmm,
+    version,
+    control: input.isaControl,
+    ackRequested: false,
+    usage: input.usage ?? (/^[PTI]$/.test(h.usage) ? h.usage : 'P'),
+  });
+  const kinds: string[] = [];
+  if (plan.ta1) {
+    w.segment('TA1', h.control, h.date, h.time, plan.ta1.status, plan.ta1.note);
+    kinds.push('TA1');
+  }
+  const acknowledged: BuiltAck['acknowledged'] = [];
+  if (plan.groups.length) {
+    kinds.push('997');
+    const first = plan.groups[0].header;
+    w.gs({
+      functionalId: 'FA',
+      sender: first.receiver || h.receiverId,
+      receiver: first.sender || h.senderId,
+      date: `${now.getUTCFullYear()}${pad2(now.getUTCMonth() + 1)}${pad2(now.getUTCDate())}`,
+      time: hhmm,
+      control: input.gsControl,
+      version: /^\d{6}/.test(first.version) ? first.version : '004010',
+    });
+    plan.groups.forEach((g, i) => {
+      const status = write997(w, g, String(i + 1).padStart(4, '0'), delimiters);
+      acknowledged.push({ functionalId: g.header.functionalId, control: g.header.control, status });
+    });
+    w.ge();
+  }
+  w.iea();
+  return { content: w.toString(), isaControl: input.isaControl, gsControl: plan.groups.length ? input.gsControl : null, kinds, acknowledged };
+}
+
+const safe = (v: string | undefined, d: WriterDelimiters): string | undefined => {
+  if (v === undefined) return undefined;
+  const chars = [d.element, d.component, d.segment, d.repetition].filter(Boolean);
+  return chars.some((c) => v.includes(c)) ? undefined : v.slice(0, 99);
+};
+
+function setErrors(s: SetResult): Rejection[] {
+  return s.rejections.filter(isError);
+}
+
+function write997(w: X12Writer, g: GroupResult, control: string, d: WriterDelimiters): string {
+  const v5010 = g.header.version >= '005010';
+  w.st('997', control);
+  w.segment('AK1', g.header.functionalId, g.header.control, v5010 ? g.header.version : undefined);
+  const groupErrors = g.rejections.filter(isError);
+  let accepted = 0;
+  for (const s of g.sets) {
+    w.segment('AK2', s.setId, s.control, v5010 ? s.implementation : undefined);
+    const errs = setErrors(s);
+    // AK3/AK4: one AK3 per segment in error, its AK4s beneath.
+    const bySegment = new Map<number, Rejection[]>();
+    for (const r of errs) {
+      if (r.x12?.ak3 && r.setPosition) {
+        const list = bySegment.get(r.setPosition) ?? [];
+        list.push(r);
+        bySegment.set(r.setPosition, list);
+      }
+    }
+    for (const [pos, rs] of [...bySegment].sort((a, b) => a[0] - b[0])) {
+      const withAk4 = rs.filter((r) => r.x12?.ak4 && r.element);
+      const ak3 = withAk4.length ? '8' : rs[0].x12!.ak3!;
+      w.segment('AK3', (rs[0].segmentTag ?? '').slice(0, 3), String(pos), undefined, ak3);
+      for (const r of withAk4.slice(0, 99)) {
+        w.segment('AK4', r.component ? [String(r.element), String(r.component)] : String(r.element), undefined, r.x12!.ak4!, safe(r.value, d));
+      }
+    }
+    const ok = errs.length === 0;
+    if (ok && !groupErrors.length) accepted++;
+    if (ok) w.segment('AK5', 'A');
+    else {
+      const codes = [...new Set(errs.map((r) => r.x12?.ak5 ?? '5'))].slice(0, 5);
+      w.segment('AK5', 'R', ...codes);
+    }
+  }
+  const received = g.sets.length;
+  let status: string;
+  if (groupErrors.length) status = 'R';
+  else if (received === 0 || accepted === 0) status = 'R';
+  else if (accepted < received) status = 'P';
+  else status = 'A';
+  const ak9codes = [...new Set(groupErrors.map((r) => r.x12?.ak9).filter((c): c is string => !!c))].slice(0, 5);
+  w.segment('AK9', status, String(g.declaredCount ?? received), String(received), String(accepted), ...ak9codes);
+  w.se();
+  return status;
+}
