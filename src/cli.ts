@@ -85,8 +85,8 @@ export async function runCli(argv: string[]): Promise<number> {
     .command('start')
     .description('run the gateway: watch drop folders, process files, send acknowledgments, serve the status API')
     .action(async () => {
-      const { startGateway } = await import('./main.ts');
-      await startGateway();
+      const { runForever } = await import('./main.ts');
+      await runForever();
       code = -1; // keep running
     });
   program

@@ -1,1 +1,98 @@
-export async function startGateway() { throw new Error('todo'); }
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { watch } from 'chokidar';
+import pino from 'pino';
+import { createApi } from './api/app.ts';
+import { loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
+import { GatewayError } from './core/errors.ts';
+import { systemClock, type Logger } from './core/ports.ts';
+import { partnerDirectory } from './domain/partner.ts';
+import { MappingRegistry } from './mapping/registry.ts';
+import { GatewayPipeline, type PipelineChannel } from './pipeline/gateway-pipeline.ts';
+import { openDb, type Db } from './store/db.ts';
+import { RawStore } from './store/raw-store.ts';
+import { FolderChannel } from './transport/folder-channel.ts';
+
+/** The composition root: the only place adapters are created. */
+export interface RunningGateway {
+  config: GatewayConfig;
+  db: Db;
+  pipeline: GatewayPipeline;
+  server: Server;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promise<RunningGateway> {
+  const config = loadConfig(env);
+  const logger = pino({ level: config.logLevel, redact: ['*.password', '*.privateKey', '*.token'] }) as unknown as Logger;
+  const mappings = new MappingRegistry();
+  const problems = mappings.loadAll(readMappingFiles(config.mappingsDir));
+  if (problems.length) {
+    throw new GatewayError('GW_MAPPING_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n'), problems);
+  }
+  const db = await openDb({
+    client: config.database.client,
+    filename: path.resolve(config.dataDir, config.database.filename),
+    connection: config.database.connection,
+  });
+  const partners = partnerDirectory(config.us, config.partners);
+  const channels: PipelineChannel[] = config.partners.map((p) => {
+    const f = config.folders[p.id];
+    const folder = f ? new FolderChannel(p.id, f, { stabilityMs: config.inbound.stabilityMs, incompleteAfterMs: config.inbound.incompleteAfterMs }, logger) : null;
+    return { partnerId: p.id, source: folder, sink: folder };
+  });
+  const pipeline = new GatewayPipeline(
+    { db, raw: new RawStore(path.join(config.dataDir, 'raw')), partners, mappings, clock: systemClock, logger },
+    channels,
+    { maxBytes: config.inbound.maxBytes, maxDeliveryAttempts: 10 },
+  );
+  await pipeline.start();
+
+  // Mapping configs are validated again on every change; an invalid change is refused.
+  const mappingWatcher = watch(config.mappingsDir, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
+  const onMapping = (file: string) => {
+    const rel = path.relative(config.mappingsDir, file).split(path.sep).join('/');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    const probs = mappings.update({ rel, text });
+    if (probs.length) logger.error({ file: rel, problems: probs }, 'mapping change refused; the previous version stays active');
+    else logger.info({ file: rel }, 'mapping updated');
+  };
+  mappingWatcher.on('add', onMapping).on('change', onMapping);
+
+  const app = createApi({ db, pipeline, mappings, logger, startedAt: new Date() });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.api.port, config.api.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.api.port;
+  logger.info({ port, dataDir: config.dataDir, partners: config.partners.map((p) => p.id) }, 'gateway started');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      await mappingWatcher.close();
+      await pipeline.stop();
+      await db.destroy();
+      logger.info({}, 'gateway stopped');
+    })());
+  return { config, db, pipeline, server, port, stop };
+}
+
+/** `gateway start`: run until SIGINT/SIGTERM, finishing the file in hand. */
+export async function runForever(): Promise<void> {
+  const g = await startGateway();
+  const onSignal = () => {
+    void g.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}

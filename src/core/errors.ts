@@ -68,7 +68,7 @@ export const ERRORS = {
   GW_X12_LINE_WRAPPED: def('Line breaks inside segments were removed (file wrapped at a fixed width)', 200, 'info', 'warning'),
   GW_X12_FINAL_TERMINATOR_MISSING: def('The last segment has no segment terminator', 200, 'info', 'warning'),
   GW_X12_EBCDIC_TRANSCODED: def('The file was EBCDIC (code page 037) and was transcoded', 200, 'info', 'warning'),
-  GW_X12_TA1_RECEIVED: def('An interchange acknowledgment (TA1) from the partner was received and recorded', 200, 'info', 'warning'),
+  GW_X12_TA1_INVALID: def('A TA1 interchange acknowledgment from the partner is invalid', 422, 'warn', 'error', { ta1: '024' }),
   GW_X12_TRAILING_DATA: def('Data after the last IEA was ignored', 200, 'info', 'warning'),
 
   // Set content (mapping and per-set rules)
@@ -77,6 +77,7 @@ export const ERRORS = {
   GW_MAP_INVALID_NUMBER: def('An element that must be numeric is not a valid number', 422, 'warn', 'error', { ak3: '8', ak4: '6', ak5: '5' }),
   GW_MAP_INVALID_DATE: def('An element that must be a date is not a valid date', 422, 'warn', 'error', { ak3: '8', ak4: '8', ak5: '5' }),
   GW_MAP_INVALID_TIME: def('An element that must be a time is not a valid time', 422, 'warn', 'error', { ak3: '8', ak4: '9', ak5: '5' }),
+  GW_MAP_INVALID_FORMAT: def('An element value does not have the required form', 422, 'warn', 'error', { ak3: '8', ak4: '6', ak5: '5' }),
   GW_MAP_INVALID_CODE: def('An element has a code value that is not allowed', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
   GW_X12_HL_INVALID: def('The HL hierarchy is invalid (HL01 not sequential, unknown parent, or wrong level order)', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
   GW_X12_SSCC_INVALID: def('The SSCC-18 in MAN*GM is not 18 digits with a correct GS1 check digit', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),

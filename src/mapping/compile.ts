@@ -31,6 +31,7 @@ export type Node =
       strictCodes: boolean;
       hl?: string;
       unique: boolean;
+      pattern?: RegExp;
     }
   | { kind: 'const'; value: string | number | boolean | null }
   | { kind: 'itemIds'; path: ElementPath; required: boolean }
@@ -194,8 +195,17 @@ export function compileMapping(doc: unknown, file: string, id: string): { mappin
     const paths = texts.map((t, i) => path1(t, [...at, 'path', ...(texts.length > 1 ? [i] : [])]));
     if (paths.some((p) => !p)) return undefined;
     if (r.data.hl && !m.hierarchy) add([...at, 'hl'], 'hl scopes need `hierarchy` at the top of the mapping');
+    let pattern: RegExp | undefined;
+    if (r.data.pattern !== undefined) {
+      try {
+        pattern = new RegExp(r.data.pattern);
+      } catch (e) {
+        add([...at, 'pattern'], `not a regular expression: ${(e as Error).message}`);
+      }
+    }
     return {
       kind: 'scalar',
+      pattern,
       paths: paths as ElementPath[],
       type: r.data.type ?? 'string',
       required: r.data.required ?? false,

@@ -232,6 +232,10 @@ function runScalar(node: Extract<Node, { kind: 'scalar' }>, name: string, scope0
     }
     return undefined;
   }
+  if (node.pattern && !node.pattern.test(raw)) {
+    ctx.rejections.push(reject('GW_MAP_INVALID_FORMAT', `${used.text} ${JSON.stringify(raw)} does not match ${node.pattern.source}`, { ...where(seg, ctx), element: used.element, component: used.component, value: raw }));
+    return undefined;
+  }
   let value: unknown = convert(raw, node.type, seg, used, ctx);
   if (value === undefined) return undefined;
   if (node.codes) {

@@ -20,6 +20,8 @@ export const ScalarSpec = z
     codes: codes.optional(),
     /** When true, a value not in `codes` is rejected (997 AK4 code 7). */
     strictCodes: z.boolean().optional(),
+    /** A regular expression the raw value must match (997 AK4 code 6 when it does not). */
+    pattern: z.string().optional(),
     /** Values must not repeat inside the transaction set (SSCCs). */
     unique: z.boolean().optional(),
     hl: scopeHl,

@@ -5,7 +5,8 @@ import type { MappingRegistry } from '../mapping/registry.ts';
 import { runInboundMapping } from '../mapping/run-inbound.ts';
 import type { InterchangeContext, InterchangeHeader, InterchangeResult, SetOutcome, TransactionSet } from '../x12/envelope-types.ts';
 import { EnvelopeValidator } from '../x12/envelope-validator.ts';
-import { X12SegmentReader } from '../x12/segment-reader.ts';
+import { X12SegmentReader, type Segment } from '../x12/segment-reader.ts';
+import { isValidDate, isValidTime } from '../x12/x12-codes.ts';
 
 /**
  * Inbound X12: bytes -> segments -> envelope checks -> partner -> mapping -> canonical events.
@@ -87,7 +88,28 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
     return { events: [event], rejections };
   };
 
-  const validator = new EnvelopeValidator<CanonicalEvent>({ mapSet });
+  const mapTa1 = (seg: Segment, ic: InterchangeHeader, partnerId: string | null, n: number): SetOutcome<CanonicalEvent> => {
+    const e = seg.elements;
+    const where = { isa13: ic.control, segmentIndex: seg.index, segmentTag: 'TA1' };
+    const rejections: Rejection[] = [];
+    const bad = (element: number, why: string) => rejections.push(reject('GW_X12_TA1_INVALID', `TA1${String(element).padStart(2, '0')} ${why}`, { ...where, element, value: e[element] ?? '' }));
+    if (!/^\d{9}$/.test(e[1] ?? '')) bad(1, 'must be the 9-digit ISA13 acknowledged');
+    if (!/^\d{6}$/.test(e[2] ?? '') || !isValidDate(e[2])) bad(2, 'must be the YYMMDD interchange date');
+    if (!/^\d{4}$/.test(e[3] ?? '') || !isValidTime(e[3])) bad(3, 'must be the HHMM interchange time');
+    if (!/^[AER]$/.test(e[4] ?? '')) bad(4, 'must be A, E or R');
+    if (!/^\d{3}$/.test(e[5] ?? '')) bad(5, 'must be a 3-digit note code');
+    if (rejections.length) return { events: [], rejections };
+    const partnerKey = partnerId ?? `${ic.senderQualifier}/${ic.senderId}`;
+    const event = buildEvent(
+      'ack.received',
+      { kind: 'TA1', interchangeControl: e[1], interchangeDate: e[2], interchangeTime: e[3], status: { A: 'accepted', E: 'accepted-with-errors', R: 'rejected' }[e[4]], noteCode: e[5] },
+      { documentId: opts.documentId, isa13: ic.control, gs06: 'TA1', st02: String(n), segmentIndex: seg.index },
+      { partner: partnerKey, documentId: opts.documentId, correlationId: opts.correlationId, occurredAt: opts.receivedAt, defaultLocation: 'DEFAULT' },
+    );
+    return { events: [event], rejections };
+  };
+
+  const validator = new EnvelopeValidator<CanonicalEvent>({ mapSet, mapTa1 });
 
   const context = async (header: InterchangeHeader): Promise<InterchangeContext> => {
     const rejections: Rejection[] = [];
@@ -146,7 +168,10 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
   await flush();
   // Discards counted events again: recount what survived.
   eventCount = 0;
-  for (const ic of interchanges) for (const g of ic.groups) for (const s of g.sets) eventCount += s.accepted ? s.eventCount : 0;
+  for (const ic of interchanges) {
+    eventCount += ic.ta1Events;
+    for (const g of ic.groups) for (const s of g.sets) eventCount += s.accepted ? s.eventCount : 0;
+  }
   // A duplicate is an outcome of its own, reported on the interchange.
   for (const ic of interchanges) {
     if (ic.duplicate && ic.header) {

@@ -69,6 +69,8 @@ export interface InterchangeResult {
   duplicate: boolean;
   /** The partner the interchange was resolved to (or null when unknown). */
   partnerId: string | null;
+  /** Events from TA1 segments (the partner's interchange acknowledgments). */
+  ta1Events: number;
 }
 
 /** What the pipeline decides about an interchange when its ISA has been read. */

@@ -22,12 +22,14 @@ import { FUNCTIONAL_ID_BY_SET, ID_QUALIFIERS, ISA_VERSIONS, isValidDate, isValid
  * was handed out for it.
  */
 export type Action<E> =
-  | { type: 'events'; interchangeSeq: number; groupSeq: number; set: TransactionSet; events: E[] }
+  | { type: 'events'; interchangeSeq: number; groupSeq: number; set: TransactionSet | null; events: E[] }
   | { type: 'discard'; interchangeSeq: number; groupSeq?: number };
 
 export interface ValidatorOptions<E> {
   /** Map a complete, envelope-valid transaction set. */
   mapSet: (set: TransactionSet, partnerId: string | null) => SetOutcome<E>;
+  /** Map a partner's TA1 (interchange acknowledgment) found between ISA and GS. */
+  mapTa1?: (seg: Segment, interchange: InterchangeHeader, partnerId: string | null, n: number) => SetOutcome<E>;
   /** Largest set held in memory; larger sets are rejected. */
   maxSetSegments?: number;
 }
@@ -55,6 +57,7 @@ interface OpenInterchange {
   groupControls: Set<string>;
   groupCount: number;
   groupSeq: number;
+  ta1Count: number;
   /** Mapping runs only while the interchange is usable. */
   usable: boolean;
 }
@@ -164,8 +167,9 @@ export class EnvelopeValidator<E> {
       accepted: false,
       duplicate: ctx.duplicate,
       partnerId: ctx.partnerId,
+      ta1Events: 0,
     };
-    this.ic = { result, header, groupControls: new Set(), groupCount: 0, groupSeq: 0, usable: true };
+    this.ic = { result, header, groupControls: new Set(), groupCount: 0, groupSeq: 0, ta1Count: 0, usable: true };
     for (const p of seg.isa!.problems) this.icError({ ...p, isa13: header.control });
     for (const p of validateIsaElements(seg, header)) this.icError(p);
     for (const p of ctx.rejections) this.icError({ ...p, isa13: header.control });
@@ -340,8 +344,13 @@ export class EnvelopeValidator<E> {
     }
     if (this.ic && !this.group && (seg.tag === 'TA1' || seg.tag === 'ISB' || seg.tag === 'ISE')) {
       // Allowed between ISA and GS. A TA1 is the partner's interchange acknowledgment: noted.
-      if (seg.tag === 'TA1') {
-        this.icError(reject('GW_X12_TA1_RECEIVED', `TA1 for ISA13 ${seg.elements[1] ?? ''}: ${seg.elements[4] ?? ''} ${seg.elements[5] ?? ''}`, { ...this.where(seg) }));
+      if (seg.tag === 'TA1' && this.opts.mapTa1 && this.ic.usable) {
+        const out = this.opts.mapTa1(seg, this.ic.header, this.ic.result.partnerId, ++this.ic.ta1Count);
+        for (const r of out.rejections) this.icError({ ...this.where(seg), ...r });
+        if (!out.rejections.some(isError) && out.events.length) {
+          this.ic.result.ta1Events += out.events.length;
+          this.actions.push({ type: 'events', interchangeSeq: this.ic.header.seq, groupSeq: 0, set: null, events: out.events });
+        }
       }
       return;
     }
@@ -407,6 +416,7 @@ export class EnvelopeValidator<E> {
     this.ic = null;
     ic.result.accepted = ic.usable && !ic.result.rejections.some(isError);
     if (!ic.result.accepted) {
+      ic.result.ta1Events = 0;
       for (const g of ic.result.groups) for (const s of g.sets) if (s.accepted) { s.accepted = false; s.eventCount = 0; }
       this.actions.push({ type: 'discard', interchangeSeq: ic.header.seq });
     }

@@ -86,9 +86,17 @@ export class X12SegmentReader {
     return this.dead;
   }
 
+  private head: Buffer = EMPTY;
+  private short = false;
+
   push(chunk: Buffer): Segment[] {
     this.bytesRead += chunk.length;
     if (!this.started) {
+      // Decide BOM / EBCDIC on the first 4 bytes, however the input is chunked.
+      this.head = this.head.length ? Buffer.concat([this.head, chunk]) : chunk;
+      if (this.head.length < 4 && !this.short) return [];
+      chunk = this.head;
+      this.head = EMPTY;
       this.started = true;
       let skip = 0;
       if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) skip = 3;
@@ -109,8 +117,16 @@ export class X12SegmentReader {
   }
 
   end(): Segment[] {
-    if (this.dead) return [];
-    return this.drain(true);
+    const early: Segment[] = [];
+    if (!this.started && this.head.length) {
+      const h = this.head;
+      this.head = EMPTY;
+      this.bytesRead -= h.length;
+      this.short = true;
+      early.push(...this.push(h));
+    }
+    if (this.dead) return early;
+    return [...early, ...this.drain(true)];
   }
 
   private drain(final: boolean): Segment[] {
@@ -125,8 +141,11 @@ export class X12SegmentReader {
         else break;
       }
       if (pos >= n) break;
-      const atIsa = this.isIsaAt(buf, pos);
-      if (atIsa === null) break; // need more bytes to decide
+      let atIsa = this.isIsaAt(buf, pos);
+      if (atIsa === null) {
+        if (!final) break; // need more bytes to decide
+        atIsa = false;
+      }
       if (atIsa || this.delims === null) {
         if (!atIsa) {
           this.dead = true;

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { access } from 'node:fs/promises';
+import { isError } from '../core/rejection.ts';
+import { documents, type DocumentRow } from '../store/document-repository.ts';
+import { outbox } from '../store/outbox-repository.ts';
+import { rejections } from '../store/rejection-repository.ts';
+import type { InboundSource, IncomingFile, OutboundSink } from '../transport/channel.ts';
+import { processDocument, type InboundDeps, type ProcessOutcome } from './process-inbound.ts';
+
+/**
+ * The running pipeline: receive -> commit bytes -> process -> settle the source -> dispatch the
+ * outbox. All database work goes through one queue, so a file is never processed twice at once,
+ * and start-up recovery finishes whatever a crash interrupted, from the statuses in the store.
+ */
+export interface PipelineChannel {
+  partnerId: string;
+  source: InboundSource | null;
+  sink: OutboundSink | null;
+}
+
+const SETTLED_OK = new Set(['PROCESSED', 'DUPLICATE']);
+
+export class GatewayPipeline {
+  private queue: Promise<unknown> = Promise.resolve();
+  private dispatching: Promise<void> | null = null;
+  private redispatch = false;
+  private readonly channels = new Map<string, PipelineChannel>();
+  readonly stats = { received: 0, processed: 0, dispatched: 0, failures: 0 };
+  lastError: string | null = null;
+
+  constructor(
+    private readonly deps: InboundDeps,
+    channels: PipelineChannel[],
+    private readonly opts: { maxBytes: number; maxDeliveryAttempts: number },
+  ) {
+    for (const c of channels) this.channels.set(c.partnerId, c);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn, fn);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Finish what a crash interrupted, then start the sources. */
+  async start(): Promise<void> {
+    await this.recover();
+    for (const c of this.channels.values()) {
+      if (c.source) await c.source.start((f) => this.onFile(c, f));
+    }
+    void this.dispatch();
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.channels.values()) await c.source?.stop();
+    await this.queue.catch(() => undefined);
+    await this.dispatching;
+  }
+
+  async recover(): Promise<void> {
+    await this.serial(async () => {
+      const { db, logger } = this.deps;
+      for (const doc of await documents.byStatus(db, 'RECEIVED')) {
+        logger.info({ documentId: doc.id, file: doc.filename }, 'recovering a received document');
+        await this.processAndSettle(doc, doc.source_path ? { name: doc.filename, localPath: doc.source_path, size: doc.size } : null);
+      }
+      for (const doc of await documents.unfinishedSources(db)) {
+        await this.settle(doc, { name: doc.filename, localPath: doc.source_path!, size: doc.size }, null);
+      }
+    });
+  }
+
+  private async onFile(c: PipelineChannel, f: IncomingFile): Promise<void> {
+    await this.serial(async () => {
+      const { db, raw, clock, logger } = this.deps;
+      const channel = `folder:${c.partnerId}`;
+      if (f.size > this.opts.maxBytes) {
+        logger.warn({ channel, file: f.name, size: f.size }, 'file too large; left in place');
+        return;
+      }
+      const stored = await raw.put(f.localPath);
+      let doc = await documents.findUnfinishedSource(db, channel, f.name, stored.sha256);
+      if (!doc) {
+        const id = await documents.insertReceived(db, {
+          partnerId: c.partnerId,
+          channel,
+          filename: f.name,
+          sourcePath: f.localPath,
+          sha256: stored.sha256,
+          size: stored.size,
+          rawPath: stored.rel,
+          format: 'unknown',
+          correlationId: randomUUID(),
+          receivedAt: clock.now().toISOString(),
+        });
+        doc = (await documents.get(db, id))!;
+        this.stats.received++;
+        logger.info({ documentId: id, partner: c.partnerId, file: f.name, size: stored.size, sha256: stored.sha256, correlationId: doc.correlation_id }, 'received');
+      }
+      await this.processAndSettle(doc, f);
+    });
+    void this.dispatch();
+  }
+
+  private async processAndSettle(doc: DocumentRow, f: IncomingFile | null): Promise<ProcessOutcome | null> {
+    const { logger } = this.deps;
+    let outcome: ProcessOutcome | null = null;
+    if (doc.status === 'RECEIVED') {
+      try {
+        outcome = await processDocument(this.deps, doc);
+        this.stats.processed++;
+        const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);
+        log({ documentId: doc.id, partner: doc.partner_id, status: outcome.status, events: outcome.eventCount, acks: outcome.acks, code: outcome.errorCode, correlationId: doc.correlation_id }, 'processed');
+      } catch (e) {
+        this.stats.failures++;
+        this.lastError = String(e);
+        logger.error({ documentId: doc.id, err: String((e as Error).stack ?? e) }, 'processing failed; the document stays RECEIVED and is retried at the next start');
+        return null;
+      }
+    }
+    const fresh = (await documents.get(this.deps.db, doc.id))!;
+    if (f && !fresh.source_done) await this.settle(fresh, f, outcome);
+    return outcome;
+  }
+
+  private async settle(doc: DocumentRow, f: IncomingFile, outcome: ProcessOutcome | null): Promise<void> {
+    const source = this.channels.get(doc.channel.replace(/^[a-z]+:/, ''))?.source;
+    const exists = await access(f.localPath).then(
+      () => true,
+      () => false,
+    );
+    if (source && exists) {
+      const ok = SETTLED_OK.has(doc.status);
+      const report = ok
+        ? undefined
+        : {
+            documentId: doc.id,
+            status: doc.status,
+            errorCode: doc.error_code,
+            errorMessage: doc.error_message,
+            rejections: (outcome?.rejections ?? []).filter(isError).slice(0, 200),
+          };
+      if (report && !outcome) {
+        report.rejections = (await rejections.forDocument(this.deps.db, doc.id)).filter((r) => r.severity === 'error').slice(0, 200) as never[];
+      }
+      await source.settle(f, doc.id, ok ? 'archive' : 'error', report);
+    }
+    await documents.markSourceDone(this.deps.db, doc.id);
+  }
+
+  /** Deliver pending outbox entries (one dispatcher at a time; a request during a run triggers one more run). */
+  dispatch(): Promise<void> {
+    if (this.dispatching) {
+      this.redispatch = true;
+      return this.dispatching;
+    }
+    this.dispatching = (async () => {
+      do {
+        this.redispatch = false;
+        await this.dispatchOnce();
+      } while (this.redispatch);
+    })().finally(() => {
+      this.dispatching = null;
+    });
+    return this.dispatching;
+  }
+
+  private async dispatchOnce(): Promise<void> {
+    const { db, clock, logger } = this.deps;
+    for (const row of await outbox.pending(db, 500)) {
+      const sink = this.channels.get(row.partner_id)?.sink;
+      if (!sink) continue;
+      try {
+        await sink.deliver(row.filename, row.content);
+        await outbox.markSent(db, row.id, clock.now().toISOString());
+        this.stats.dispatched++;
+        logger.info({ outboxId: row.id, partner: row.partner_id, kind: row.kind, file: row.filename, isa13: row.isa13 }, 'delivered');
+      } catch (e) {
+        const failed = row.attempts + 1 >= this.opts.maxDeliveryAttempts;
+        await outbox.markAttemptFailed(db, row.id, String(e), failed);
+        logger.error({ outboxId: row.id, partner: row.partner_id, err: String(e), failed }, 'delivery failed');
+      }
+    }
+  }
+
+  /** Wait until everything queued so far is processed and dispatched (tests, shutdown). */
+  async idle(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    await this.dispatch();
+  }
+}

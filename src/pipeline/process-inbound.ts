@@ -1,0 +1,175 @@
+import { open } from 'node:fs/promises';
+import type { Clock, Logger } from '../core/ports.ts';
+import { isError, reject, type Rejection } from '../core/rejection.ts';
+import type { PartnerDirectory } from '../domain/partner.ts';
+import type { MappingRegistry } from '../mapping/registry.ts';
+import type { Db } from '../store/db.ts';
+import { counters } from '../store/counter-repository.ts';
+import { documents, type DocumentRow, type InboundStatus } from '../store/document-repository.ts';
+import { events } from '../store/event-repository.ts';
+import { interchanges } from '../store/interchange-repository.ts';
+import { outbox } from '../store/outbox-repository.ts';
+import type { RawStore } from '../store/raw-store.ts';
+import { rejections as rejectionRepo } from '../store/rejection-repository.ts';
+import { buildAck } from '../x12/ack-builder.ts';
+import type { InterchangeResult } from '../x12/envelope-types.ts';
+import { planFileAcks } from './acks-for.ts';
+import { detectFormatOf } from './detect-format.ts';
+import { translateX12 } from './translate-x12.ts';
+
+export interface InboundDeps {
+  db: Db;
+  raw: RawStore;
+  partners: PartnerDirectory;
+  mappings: MappingRegistry;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface ProcessOutcome {
+  documentId: number;
+  status: InboundStatus;
+  eventCount: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** Errors first, then warnings. */
+  rejections: Rejection[];
+  acks: number;
+}
+
+const PARKING = new Set(['GW_PARTNER_UNKNOWN', 'GW_PARTNER_CHANNEL_MISMATCH', 'GW_PARTNER_RECEIVER_UNKNOWN']);
+
+function interchangeStatus(ic: InterchangeResult): string {
+  if (ic.duplicate) return 'DUPLICATE';
+  if (!ic.accepted) return 'REJECTED';
+  const all = ic.groups.every((g) => g.accepted);
+  return all ? 'ACCEPTED' : 'PARTIAL';
+}
+
+function documentStatus(ics: InterchangeResult[], fileErrors: Rejection[], eventCount: number): InboundStatus {
+  if (!ics.length) return fileErrors.some((r) => r.code === 'GW_FORMAT_UNKNOWN' || r.code === 'GW_FORMAT_UNSUPPORTED') ? 'PARKED' : 'REJECTED';
+  if (ics.some((ic) => ic.rejections.some((r) => isError(r) && PARKING.has(r.code)))) return 'PARKED';
+  if (ics.every((ic) => ic.duplicate)) return 'DUPLICATE';
+  const statuses = ics.map(interchangeStatus);
+  if (statuses.every((s) => s === 'ACCEPTED' || s === 'DUPLICATE') && !fileErrors.some(isError)) return 'PROCESSED';
+  return eventCount > 0 || statuses.includes('ACCEPTED') || statuses.includes('PARTIAL') ? 'PARTIAL' : 'REJECTED';
+}
+
+async function head(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(b, 0, 512, 0);
+    return b.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Process one received document in one database transaction: events appended (idempotently),
+ * interchanges recorded for duplicate detection, rejections kept, acknowledgments queued with
+ * control numbers from the store, and the document's status set. A crash anywhere inside leaves
+ * the document RECEIVED, and it is processed again from its stored bytes.
+ */
+export async function processDocument(deps: InboundDeps, doc: DocumentRow): Promise<ProcessOutcome> {
+  const { db, raw, partners, mappings, clock } = deps;
+  const channelPartnerId = doc.partner_id ?? undefined;
+  const now = clock.now();
+  const nowIso = now.toISOString();
+  const format = detectFormatOf(await head(raw.path(doc.raw_path)));
+
+  return db.transaction(async (trx) => {
+    if (format !== 'x12') {
+      const r =
+        format === 'xml'
+          ? reject('GW_FORMAT_UNSUPPORTED', 'XML feeds are handled from issue 4 on; the file is kept')
+          : format === 'empty'
+            ? reject('GW_FILE_EMPTY')
+            : reject('GW_FORMAT_UNKNOWN');
+      await rejectionRepo.insert(trx, doc.id, [r]);
+      const status: InboundStatus = format === 'empty' ? 'REJECTED' : 'PARKED';
+      await documents.finish(trx, doc.id, { status, partnerId: doc.partner_id, errorCode: r.code, errorMessage: r.message, setIds: '', isa13s: '', eventCount: 0, processedAt: nowIso });
+      return { documentId: doc.id, status, eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0 };
+    }
+
+    const result = await translateX12(raw.read(doc.raw_path), {
+      partners,
+      mappings,
+      channelPartnerId,
+      documentId: String(doc.id),
+      correlationId: doc.correlation_id,
+      receivedAt: doc.received_at,
+      isDuplicate: (p, isa13) => interchanges.wasAccepted(trx, p, isa13),
+      sink: {
+        events: async (ic, group, list) => {
+          await events.append(trx, doc.id, ic, group, list, nowIso);
+        },
+        discard: async (ic, group) => events.discard(trx, doc.id, ic, group),
+      },
+    });
+
+    const all: Rejection[] = [...result.fileRejections];
+    for (const ic of result.interchanges) {
+      all.push(...ic.rejections);
+      for (const g of ic.groups) {
+        all.push(...g.rejections);
+        for (const s of g.sets) all.push(...s.rejections);
+      }
+      if (ic.header) {
+        await interchanges.record(trx, {
+          documentId: doc.id,
+          seq: ic.header.seq,
+          partnerId: ic.partnerId,
+          sender: `${ic.header.senderQualifier}/${ic.header.senderId}`,
+          receiver: `${ic.header.receiverQualifier}/${ic.header.receiverId}`,
+          isa13: ic.header.control,
+          status: interchangeStatus(ic),
+          createdAt: nowIso,
+        });
+      }
+    }
+    all.sort((a, b) => (isError(a) === isError(b) ? 0 : isError(a) ? -1 : 1));
+    await rejectionRepo.insert(trx, doc.id, all);
+
+    let acks = 0;
+    for (const p of planFileAcks(result.interchanges, partners, channelPartnerId)) {
+      const to = p.partner;
+      if (!to) continue; // nobody to address it to (CLI-only case)
+      const isa = await counters.next(trx, to.id, 'isa');
+      const gs = p.plan.groups.length ? await counters.next(trx, to.id, 'gs') : 0;
+      const built = buildAck({ plan: p.plan, delimiters: p.delimiters, isaControl: isa, gsControl: gs, now, usage: to.x12.usage });
+      const isa13 = String(isa).padStart(9, '0');
+      await outbox.enqueue(trx, {
+        partnerId: to.id,
+        kind: built.kinds.join('+'),
+        sourceDocumentId: doc.id,
+        sourceRef: `ack:${doc.id}:${p.plan.header.seq}`,
+        filename: `${built.kinds.join('-')}_${isa13}.x12`,
+        content: built.content,
+        isa13,
+        gs06: built.gsControl === null ? null : String(built.gsControl),
+        createdAt: nowIso,
+      });
+      acks++;
+    }
+
+    // What survived: events appended for this document (idempotent duplicates are not counted twice).
+    const eventCount = await events.count(trx, { document_id: doc.id });
+    const status = documentStatus(result.interchanges, result.fileRejections, eventCount);
+    const firstError = all.find(isError);
+    const setIds = [...new Set(result.interchanges.flatMap((ic) => ic.groups.flatMap((g) => g.sets.map((s) => s.setId))))].join(',');
+    const isa13s = result.interchanges.map((ic) => ic.header?.control ?? '').filter(Boolean).join(',');
+    await documents.finish(trx, doc.id, {
+      status,
+      partnerId: result.partnerId ?? doc.partner_id,
+      errorCode: firstError?.code ?? null,
+      errorMessage: firstError?.message ?? null,
+      setIds,
+      isa13s,
+      eventCount,
+      processedAt: nowIso,
+    });
+    return { documentId: doc.id, status, eventCount, errorCode: firstError?.code ?? null, errorMessage: firstError?.message ?? null, rejections: all, acks };
+  });
+}

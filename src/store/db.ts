@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { migrationSource } from './migrations.ts';
+
+export type Db = Knex;
+
+export interface DbConfig {
+  client: 'sqlite3' | 'pg';
+  /** SQLite file (absolute). */
+  filename?: string;
+  connection?: string;
+}
+
+/** Open the database and bring its schema up to date. */
+export async function openDb(cfg: DbConfig): Promise<Db> {
+  let db: Knex;
+  if (cfg.client === 'sqlite3') {
+    const file = cfg.filename!;
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    db = knexFactory({
+      client: 'sqlite3',
+      connection: { filename: file },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate: (conn: { run: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+          // WAL: readers do not block the writer; FULL sync: a commit survives a power cut.
+          conn.run('PRAGMA journal_mode = WAL', (e1) => {
+            if (e1) return done(e1, conn);
+            conn.run('PRAGMA synchronous = FULL', (e2) => {
+              if (e2) return done(e2, conn);
+              conn.run('PRAGMA foreign_keys = ON', (e3) => {
+                if (e3) return done(e3, conn);
+                conn.run('PRAGMA busy_timeout = 5000', (e4) => done(e4, conn));
+              });
+            });
+          });
+        },
+      },
+    });
+  } else {
+    db = knexFactory({ client: 'pg', connection: cfg.connection, pool: { min: 0, max: 10 } });
+  }
+  await db.migrate.latest({ migrationSource });
+  return db;
+}
+
+/** pg returns counts and bigints as strings: numbers here. */
+export function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string') return Number(v);
+  return 0;
+}
+
+export async function migrationsCurrent(db: Db): Promise<boolean> {
+  const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
+  return pending.length === 0;
+}

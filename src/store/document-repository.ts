@@ -1,0 +1,113 @@
+import type { Db } from './db.ts';
+import { num } from './db.ts';
+
+export type InboundStatus = 'RECEIVED' | 'PROCESSED' | 'PARTIAL' | 'REJECTED' | 'DUPLICATE' | 'PARKED';
+
+export interface DocumentRow {
+  id: number;
+  direction: 'in' | 'out';
+  partner_id: string | null;
+  channel: string;
+  filename: string;
+  source_path: string | null;
+  source_done: boolean;
+  sha256: string;
+  size: number;
+  raw_path: string;
+  format: string | null;
+  status: string;
+  error_code: string | null;
+  error_message: string | null;
+  set_ids: string | null;
+  isa13s: string | null;
+  event_count: number;
+  attempts: number;
+  correlation_id: string;
+  received_at: string;
+  processed_at: string | null;
+}
+
+function row(r: Record<string, unknown> | undefined): DocumentRow | undefined {
+  if (!r) return undefined;
+  return { ...(r as unknown as DocumentRow), id: num(r.id), size: num(r.size), event_count: num(r.event_count), attempts: num(r.attempts), source_done: !!r.source_done };
+}
+
+export const documents = {
+  async insertReceived(
+    db: Db,
+    d: { partnerId: string | null; channel: string; filename: string; sourcePath: string | null; sha256: string; size: number; rawPath: string; format: string; correlationId: string; receivedAt: string },
+  ): Promise<number> {
+    const [r] = await db('documents')
+      .insert({
+        direction: 'in',
+        partner_id: d.partnerId,
+        channel: d.channel,
+        filename: d.filename,
+        source_path: d.sourcePath,
+        source_done: d.sourcePath === null,
+        sha256: d.sha256,
+        size: d.size,
+        raw_path: d.rawPath,
+        format: d.format,
+        status: 'RECEIVED',
+        correlation_id: d.correlationId,
+        received_at: d.receivedAt,
+      })
+      .returning('id');
+    return num(typeof r === 'object' ? (r as { id: unknown }).id : r);
+  },
+
+  /** A document received from this source whose source file was not yet moved away (crash recovery). */
+  async findUnfinishedSource(db: Db, channel: string, filename: string, sha256: string): Promise<DocumentRow | undefined> {
+    return row(await db('documents').where({ channel, filename, sha256, source_done: false }).orderBy('id', 'desc').first());
+  },
+
+  async get(db: Db, id: number): Promise<DocumentRow | undefined> {
+    return row(await db('documents').where({ id }).first());
+  },
+
+  async byStatus(db: Db, status: string): Promise<DocumentRow[]> {
+    return (await db('documents').where({ status }).orderBy('id')).map((r) => row(r)!);
+  },
+
+  async unfinishedSources(db: Db): Promise<DocumentRow[]> {
+    return (await db('documents').where({ source_done: false }).whereNot({ status: 'RECEIVED' }).orderBy('id')).map((r) => row(r)!);
+  },
+
+  async finish(
+    db: Db,
+    id: number,
+    f: { status: InboundStatus; partnerId: string | null; errorCode: string | null; errorMessage: string | null; setIds: string; isa13s: string; eventCount: number; processedAt: string },
+  ): Promise<void> {
+    await db('documents')
+      .where({ id })
+      .update({
+        status: f.status,
+        partner_id: f.partnerId,
+        error_code: f.errorCode,
+        error_message: f.errorMessage,
+        set_ids: f.setIds.slice(0, 128),
+        isa13s: f.isa13s.slice(0, 256),
+        event_count: f.eventCount,
+        processed_at: f.processedAt,
+      })
+      .increment('attempts', 1);
+  },
+
+  async markSourceDone(db: Db, id: number): Promise<void> {
+    await db('documents').where({ id }).update({ source_done: true });
+  },
+
+  async list(db: Db, q: { limit: number; afterId?: number; status?: string; partnerId?: string }): Promise<DocumentRow[]> {
+    let k = db('documents').orderBy('id', 'desc').limit(q.limit);
+    if (q.afterId) k = k.where('id', '<', q.afterId);
+    if (q.status) k = k.where({ status: q.status });
+    if (q.partnerId) k = k.where({ partner_id: q.partnerId });
+    return (await k).map((r) => row(r)!);
+  },
+
+  async countByStatus(db: Db): Promise<Record<string, number>> {
+    const rows = await db('documents').select('status').count({ n: '*' }).groupBy('status');
+    return Object.fromEntries((rows as Record<string, unknown>[]).map((r) => [String(r.status), num(r.n)]));
+  },
+};

@@ -1,0 +1,127 @@
+import type { Knex } from 'knex';
+
+/**
+ * Schema, only through migrations (run at start-up). Quantities and payloads are text (JSON with
+ * decimal strings), never floats. Kept in code (not files) so they run the same under tsx and in
+ * tests on SQLite and PostgreSQL.
+ */
+interface Migration {
+  name: string;
+  up(k: Knex): Promise<void>;
+  down(k: Knex): Promise<void>;
+}
+
+const m001: Migration = {
+  name: '001_initial',
+  async up(k) {
+    await k.schema.createTable('documents', (t) => {
+      t.increments('id').primary();
+      t.string('direction', 3).notNullable(); // in | out
+      t.string('partner_id', 64).nullable();
+      t.string('channel', 32).notNullable(); // folder:<partner> | sftp:<partner> | api
+      t.string('filename', 512).notNullable();
+      t.string('source_path', 1024).nullable();
+      t.boolean('source_done').notNullable().defaultTo(false);
+      t.string('sha256', 64).notNullable();
+      t.bigInteger('size').notNullable();
+      t.string('raw_path', 1024).notNullable();
+      t.string('format', 16).nullable();
+      t.string('status', 16).notNullable();
+      t.string('error_code', 64).nullable();
+      t.text('error_message').nullable();
+      t.string('set_ids', 128).nullable();
+      t.string('isa13s', 256).nullable();
+      t.integer('event_count').notNullable().defaultTo(0);
+      t.integer('attempts').notNullable().defaultTo(0);
+      t.string('correlation_id', 64).notNullable();
+      t.string('received_at', 32).notNullable();
+      t.string('processed_at', 32).nullable();
+      t.index(['status']);
+      t.index(['partner_id', 'received_at']);
+      t.index(['channel', 'filename', 'sha256']);
+    });
+    await k.schema.createTable('interchanges', (t) => {
+      t.increments('id').primary();
+      t.integer('document_id').notNullable().references('documents.id');
+      t.integer('seq').notNullable();
+      t.string('partner_id', 64).nullable();
+      t.string('sender', 32).notNullable();
+      t.string('receiver', 32).notNullable();
+      t.string('isa13', 9).notNullable();
+      t.string('status', 16).notNullable(); // ACCEPTED | PARTIAL | REJECTED | DUPLICATE
+      t.string('created_at', 32).notNullable();
+      t.unique(['document_id', 'seq']);
+      t.index(['partner_id', 'isa13']);
+    });
+    await k.schema.createTable('events', (t) => {
+      t.increments('seq').primary();
+      t.string('id', 36).notNullable().unique();
+      t.string('idempotency_key', 255).notNullable().unique();
+      t.string('type', 32).notNullable();
+      t.string('partner_id', 64).notNullable();
+      t.integer('document_id').notNullable().references('documents.id');
+      t.integer('interchange_seq').notNullable();
+      t.integer('group_seq').notNullable();
+      t.string('occurred_at', 32).notNullable();
+      t.string('recorded_at', 32).notNullable();
+      t.string('correlation_id', 64).notNullable();
+      t.text('payload').notNullable();
+      t.index(['document_id']);
+      t.index(['partner_id', 'type']);
+    });
+    await k.schema.createTable('rejections', (t) => {
+      t.increments('id').primary();
+      t.integer('document_id').notNullable().references('documents.id');
+      t.string('code', 64).notNullable();
+      t.string('severity', 8).notNullable();
+      t.text('message').notNullable();
+      t.string('isa13', 16).nullable();
+      t.string('gs06', 16).nullable();
+      t.string('st02', 16).nullable();
+      t.integer('segment_index').nullable();
+      t.integer('set_position').nullable();
+      t.string('segment_tag', 8).nullable();
+      t.integer('element').nullable();
+      t.integer('component').nullable();
+      t.string('value', 128).nullable();
+      t.index(['document_id']);
+      t.index(['code']);
+    });
+    await k.schema.createTable('outbox', (t) => {
+      t.increments('id').primary();
+      t.string('partner_id', 64).notNullable();
+      t.string('kind', 16).notNullable(); // 997 | TA1 | TA1+997 | 846 | 856
+      t.integer('source_document_id').nullable().references('documents.id');
+      /** What this answers or comes from, unique: one ack per inbound interchange. */
+      t.string('source_ref', 128).notNullable().unique();
+      t.string('filename', 255).notNullable();
+      t.text('content').notNullable();
+      t.string('isa13', 9).notNullable();
+      t.string('gs06', 9).nullable();
+      t.string('status', 16).notNullable(); // PENDING | SENT | FAILED
+      t.integer('attempts').notNullable().defaultTo(0);
+      t.text('last_error').nullable();
+      t.string('created_at', 32).notNullable();
+      t.string('sent_at', 32).nullable();
+      t.index(['status']);
+      t.index(['partner_id', 'isa13']);
+    });
+    await k.schema.createTable('counters', (t) => {
+      t.string('partner_id', 64).notNullable();
+      t.string('name', 32).notNullable();
+      t.bigInteger('value').notNullable();
+      t.primary(['partner_id', 'name']);
+    });
+  },
+  async down(k) {
+    for (const t of ['counters', 'outbox', 'rejections', 'events', 'interchanges', 'documents']) await k.schema.dropTableIfExists(t);
+  },
+};
+
+export const MIGRATIONS: Migration[] = [m001];
+
+export const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => MIGRATIONS,
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => ({ up: m.up, down: m.down }),
+};

@@ -1,0 +1,61 @@
+import type { Db } from './db.ts';
+import { num } from './db.ts';
+
+export interface OutboxRow {
+  id: number;
+  partner_id: string;
+  kind: string;
+  source_document_id: number | null;
+  source_ref: string;
+  filename: string;
+  content: string;
+  isa13: string;
+  gs06: string | null;
+  status: 'PENDING' | 'SENT' | 'FAILED';
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+const row = (r: Record<string, unknown>): OutboxRow => ({ ...(r as unknown as OutboxRow), id: num(r.id), attempts: num(r.attempts), source_document_id: r.source_document_id == null ? null : num(r.source_document_id) });
+
+export const outbox = {
+  async enqueue(db: Db, o: { partnerId: string; kind: string; sourceDocumentId: number | null; sourceRef: string; filename: string; content: string; isa13: string; gs06: string | null; createdAt: string }): Promise<void> {
+    await db('outbox')
+      .insert({
+        partner_id: o.partnerId,
+        kind: o.kind,
+        source_document_id: o.sourceDocumentId,
+        source_ref: o.sourceRef,
+        filename: o.filename,
+        content: o.content,
+        isa13: o.isa13,
+        gs06: o.gs06,
+        status: 'PENDING',
+        created_at: o.createdAt,
+      })
+      .onConflict('source_ref')
+      .ignore();
+  },
+
+  async pending(db: Db, limit = 100): Promise<OutboxRow[]> {
+    return (await db('outbox').where({ status: 'PENDING' }).orderBy('id').limit(limit)).map(row);
+  },
+
+  async markSent(db: Db, id: number, at: string): Promise<void> {
+    await db('outbox').where({ id }).update({ status: 'SENT', sent_at: at }).increment('attempts', 1);
+  },
+
+  async markAttemptFailed(db: Db, id: number, error: string, failed: boolean): Promise<void> {
+    await db('outbox').where({ id }).update({ last_error: error.slice(0, 2000), status: failed ? 'FAILED' : 'PENDING' }).increment('attempts', 1);
+  },
+
+  async forDocument(db: Db, documentId: number): Promise<OutboxRow[]> {
+    return (await db('outbox').where({ source_document_id: documentId }).orderBy('id')).map(row);
+  },
+
+  async all(db: Db): Promise<OutboxRow[]> {
+    return (await db('outbox').orderBy('id')).map(row);
+  },
+};

@@ -1,0 +1,35 @@
+/**
+ * The one contract every transport (local folders, SFTP) fulfils, so the pipeline never knows
+ * which it talks to: list/notice complete files, hand them over, settle the source only after the
+ * bytes are committed, and deliver outbound files by writing a temporary name then renaming.
+ */
+export interface IncomingFile {
+  /** The file's name at the source. */
+  name: string;
+  /** A local path the pipeline can read (the file itself, or a downloaded copy). */
+  localPath: string;
+  size: number;
+}
+
+export interface SettleReport {
+  documentId: number;
+  status: string;
+  errorCode: string | null;
+  errorMessage: string | null;
+  rejections: unknown[];
+}
+
+export interface InboundSource {
+  readonly id: string;
+  /** Start noticing files; `onFile` is awaited, and files are handed over one at a time per source. */
+  start(onFile: (file: IncomingFile) => Promise<void>): Promise<void>;
+  /** The bytes are committed: move the source to archive (ok) or error (with the report). */
+  settle(file: IncomingFile, documentId: number, outcome: 'archive' | 'error', report?: SettleReport): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface OutboundSink {
+  readonly id: string;
+  /** Write under a temporary name, then rename into place: a reader never sees a partial file. */
+  deliver(filename: string, content: string | Buffer): Promise<void>;
+}
