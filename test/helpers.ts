@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,4 +68,63 @@ export function readTsv(file: string): Record<string, string>[] {
   const [head, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
   const cols = head.split('\t');
   return rows.map((r) => Object.fromEntries(r.split('\t').map((v, i) => [cols[i], v])));
+}
+
+/** A gateway config in a temp folder using the repository's partners and mappings, fast timings. */
+export function testConfig(opts: { stabilityMs?: number; incompleteAfterMs?: number; extra?: string } = {}): { env: NodeJS.ProcessEnv; dataDir: string; dir: string } {
+  const dir = tempDir('gw-cfg-');
+  const dataDir = path.join(dir, 'data');
+  const cfg = `dataDir: ${JSON.stringify(dataDir)}
+us: { qualifier: ZZ, id: DISTRIBUTOR1 }
+api: { host: 127.0.0.1, port: 0 }
+partnersDir: ${JSON.stringify(path.join(ROOT, 'config', 'partners'))}
+mappingsDir: ${JSON.stringify(path.join(ROOT, 'mappings'))}
+inbound: { stabilityMs: ${opts.stabilityMs ?? 80}, incompleteAfterMs: ${opts.incompleteAfterMs ?? 1500} }
+logLevel: ${process.env.TEST_LOG_LEVEL ?? 'silent'}
+${opts.extra ?? ''}`;
+  writeFileSync(path.join(dir, 'gateway.yaml'), cfg);
+  return { env: { GATEWAY_CONFIG: path.join(dir, 'gateway.yaml') }, dataDir, dir };
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function drop(dataDir: string, partner: string) {
+  const base = path.join(dataDir, 'drop', partner);
+  return { in: path.join(base, 'in'), out: path.join(base, 'out'), archive: path.join(base, 'archive'), error: path.join(base, 'error') };
+}
+
+export function ls(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => !f.startsWith('.')).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** A minimal valid 850 from demo-retail with the given ISA13 and PO number. */
+export function po850(isa13: number, po: string, opts: { sender?: string; qty?: string; ack?: '0' | '1'; receiver?: string } = {}): string {
+  const sender = (opts.sender ?? 'RETAILCO').padEnd(15);
+  const receiver = (opts.receiver ?? 'DISTRIBUTOR1').padEnd(15);
+  const ctrl = String(isa13).padStart(9, '0');
+  const segs = [
+    `ISA*00*          *00*          *ZZ*${sender}*ZZ*${receiver}*261120*0930*U*00401*${ctrl}*${opts.ack ?? '0'}*P*>`,
+    `GS*PO*${(opts.sender ?? 'RETAILCO').trim()}*DISTRIBUTOR1*20261120*0930*${isa13}*X*004010`,
+    'ST*850*0001',
+    `BEG*00*SA*${po}**20261120`,
+    'N1*ST*STORE 17*92*0017',
+    `PO1*1*${opts.qty ?? '10'}*EA*9.25*PE*UP*012345678905`,
+    'CTT*1',
+    'SE*6*0001',
+    `GE*1*${isa13}`,
+    `IEA*1*${ctrl}`,
+  ];
+  return segs.join('~\n') + '~\n';
 }

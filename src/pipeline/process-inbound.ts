@@ -89,7 +89,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
             : reject('GW_FORMAT_UNKNOWN');
       await rejectionRepo.insert(trx, doc.id, [r]);
       const status: InboundStatus = format === 'empty' ? 'REJECTED' : 'PARKED';
-      await documents.finish(trx, doc.id, { status, partnerId: doc.partner_id, errorCode: r.code, errorMessage: r.message, setIds: '', isa13s: '', eventCount: 0, processedAt: nowIso });
+      await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: r.code, errorMessage: r.message, setIds: '', isa13s: '', eventCount: 0, processedAt: nowIso });
       return { documentId: doc.id, status, eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0 };
     }
 
@@ -162,6 +162,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
     const isa13s = result.interchanges.map((ic) => ic.header?.control ?? '').filter(Boolean).join(',');
     await documents.finish(trx, doc.id, {
       status,
+      format,
       partnerId: result.partnerId ?? doc.partner_id,
       errorCode: firstError?.code ?? null,
       errorMessage: firstError?.message ?? null,

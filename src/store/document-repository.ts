@@ -77,12 +77,13 @@ export const documents = {
   async finish(
     db: Db,
     id: number,
-    f: { status: InboundStatus; partnerId: string | null; errorCode: string | null; errorMessage: string | null; setIds: string; isa13s: string; eventCount: number; processedAt: string },
+    f: { status: InboundStatus; format: string; partnerId: string | null; errorCode: string | null; errorMessage: string | null; setIds: string; isa13s: string; eventCount: number; processedAt: string },
   ): Promise<void> {
     await db('documents')
       .where({ id })
       .update({
         status: f.status,
+        format: f.format,
         partner_id: f.partnerId,
         error_code: f.errorCode,
         error_message: f.errorMessage,

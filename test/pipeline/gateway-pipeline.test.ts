@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { startGateway, type RunningGateway } from '../../src/main.ts';
+import { readAllSegments } from '../../src/x12/segment-reader.ts';
+import { drop, ls, po850, ROOT, testConfig, waitFor } from '../helpers.ts';
+
+/** The running gateway on a real SQLite file and real folders (chokidar), in-process. */
+let g: RunningGateway;
+let dataDir: string;
+let retail: ReturnType<typeof drop>;
+let tpl: ReturnType<typeof drop>;
+
+const docs = async (where: Record<string, unknown> = {}) => g.db('documents').where(where).orderBy('id');
+const settled = (dir: ReturnType<typeof drop>, name: string) =>
+  waitFor(() => [...ls(dir.archive), ...ls(dir.error)].find((f) => f.endsWith(`-${name}`)), 10_000, `${name} settled`);
+
+before(async () => {
+  const t = testConfig();
+  dataDir = t.dataDir;
+  g = await startGateway(t.env);
+  retail = drop(dataDir, 'demo-retail');
+  tpl = drop(dataDir, 'demo-3pl');
+});
+
+after(async () => {
+  await g.stop();
+});
+
+test('an 850 dropped in the retailer inbox: events stored, 997 in its out folder, file archived', async () => {
+  writeFileSync(path.join(retail.in, 'po-a.x12'), po850(5001, 'PO-A'));
+  const name = await settled(retail, 'po-a.x12');
+  assert.ok(ls(retail.archive).includes(name));
+  assert.deepEqual(ls(retail.in), []);
+  const [doc] = await docs({ filename: 'po-a.x12' });
+  assert.equal(doc.status, 'PROCESSED');
+  assert.equal(doc.partner_id, 'demo-retail');
+  const ev = await g.db('events').where({ document_id: doc.id });
+  assert.equal(ev.length, 1);
+  assert.equal(JSON.parse(ev[0].payload).data.poNumber, 'PO-A');
+  await g.pipeline.idle();
+  const ack = await g.db('outbox').where({ source_document_id: doc.id }).first();
+  assert.equal(ack.status, 'SENT');
+  const content = readFileSync(path.join(retail.out, ack.filename), 'utf8');
+  assert.match(content, /AK1\*PO\*5001~/);
+  assert.match(content, /AK9\*A\*1\*1\*1~/);
+  // The stored raw bytes are the file's bytes.
+  assert.equal(readFileSync(path.join(dataDir, 'raw', doc.raw_path), 'utf8'), po850(5001, 'PO-A'));
+});
+
+test('the same interchange again is a duplicate: not applied twice, no second 997', async () => {
+  writeFileSync(path.join(retail.in, 'po-a-again.x12'), po850(5001, 'PO-A'));
+  await settled(retail, 'po-a-again.x12');
+  const [doc] = await docs({ filename: 'po-a-again.x12' });
+  assert.equal(doc.status, 'DUPLICATE');
+  assert.equal(await g.db('events').where({ document_id: doc.id }).count({ n: '*' }).first().then((r) => Number(r!.n)), 0);
+  assert.equal((await g.db('events').whereLike('payload', '%"PO-A"%')).length, 1);
+  await g.pipeline.idle();
+  assert.equal((await g.db('outbox').where({ source_document_id: doc.id })).length, 0, 'no ack for a duplicate without ISA14=1');
+});
+
+test('a resend after a rejected first attempt is applied', async () => {
+  const broken = po850(5002, 'PO-B').replace('IEA*1*000005002', 'IEA*1*000005999');
+  writeFileSync(path.join(retail.in, 'po-b.x12'), broken);
+  await settled(retail, 'po-b.x12');
+  const [first] = await docs({ filename: 'po-b.x12' });
+  assert.equal(first.status, 'REJECTED');
+  assert.equal(first.error_code, 'GW_X12_IEA_CONTROL_MISMATCH');
+  const errorJson = JSON.parse(readFileSync(path.join(retail.error, `${first.id}-po-b.x12.error.json`), 'utf8'));
+  assert.equal(errorJson.errorCode, 'GW_X12_IEA_CONTROL_MISMATCH');
+  assert.equal(errorJson.rejections[0].code, 'GW_X12_IEA_CONTROL_MISMATCH');
+  await g.pipeline.idle();
+  const ta1 = await g.db('outbox').where({ source_document_id: first.id }).first();
+  assert.equal(ta1.kind, 'TA1');
+  assert.match(ta1.content, /TA1\*000005002\*261120\*0930\*R\*001~/);
+
+  writeFileSync(path.join(retail.in, 'po-b-fixed.x12'), po850(5002, 'PO-B'));
+  await settled(retail, 'po-b-fixed.x12');
+  const [second] = await docs({ filename: 'po-b-fixed.x12' });
+  assert.equal(second.status, 'PROCESSED');
+  assert.equal((await g.db('events').where({ document_id: second.id })).length, 1);
+});
+
+test('a file on the wrong partner channel is parked with the reason', async () => {
+  writeFileSync(path.join(tpl.in, 'retail-po.x12'), po850(5003, 'PO-C'));
+  const name = await settled(tpl, 'retail-po.x12');
+  assert.ok(ls(tpl.error).includes(name));
+  const [doc] = await docs({ filename: 'retail-po.x12' });
+  assert.equal(doc.status, 'PARKED');
+  assert.equal(doc.error_code, 'GW_PARTNER_CHANNEL_MISMATCH');
+  assert.equal((await g.db('events').where({ document_id: doc.id })).length, 0);
+  const report = JSON.parse(readFileSync(path.join(tpl.error, `${name}.error.json`), 'utf8'));
+  assert.match(report.errorMessage, /demo-retail/);
+});
+
+test('an unknown sender is parked; not-X12 is parked; both keep the file', async () => {
+  writeFileSync(path.join(retail.in, 'stranger.x12'), po850(5004, 'PO-D', { sender: 'STRANGER' }));
+  writeFileSync(path.join(retail.in, 'notes.txt'), 'hello, this is not EDI\n');
+  await settled(retail, 'stranger.x12');
+  await settled(retail, 'notes.txt');
+  const [a] = await docs({ filename: 'stranger.x12' });
+  const [b] = await docs({ filename: 'notes.txt' });
+  assert.equal(a.status, 'PARKED');
+  assert.equal(a.error_code, 'GW_PARTNER_UNKNOWN');
+  assert.equal(b.status, 'PARKED');
+  assert.equal(b.error_code, 'GW_FORMAT_UNKNOWN');
+  assert.ok(ls(retail.error).includes(`${b.id}-notes.txt`));
+});
+
+test('a .part file is not picked up until it is renamed', async () => {
+  const part = path.join(retail.in, 'po-e.x12.part');
+  const text = po850(5005, 'PO-E');
+  writeFileSync(part, text.slice(0, 100));
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal((await docs({ filename: 'po-e.x12.part' })).length, 0);
+  appendFileSync(part, text.slice(100));
+  renameSync(part, path.join(retail.in, 'po-e.x12'));
+  await settled(retail, 'po-e.x12');
+  const [doc] = await docs({ filename: 'po-e.x12' });
+  assert.equal(doc.status, 'PROCESSED');
+});
+
+test('a writer that stalls mid-file: the file waits for its trailer', async () => {
+  const file = path.join(retail.in, 'po-f.x12');
+  const text = po850(5006, 'PO-F');
+  writeFileSync(file, text.slice(0, 150));
+  await new Promise((r) => setTimeout(r, 600)); // longer than the stability threshold
+  assert.equal((await docs({ filename: 'po-f.x12' })).length, 0, 'picked up before it was complete');
+  appendFileSync(file, text.slice(150));
+  await settled(retail, 'po-f.x12');
+  const [doc] = await docs({ filename: 'po-f.x12' });
+  assert.equal(doc.status, 'PROCESSED');
+});
+
+test('a truncated file that never completes is rejected as truncated once old enough', async () => {
+  const text = po850(5007, 'PO-G');
+  writeFileSync(path.join(retail.in, 'po-g.x12'), text.slice(0, text.indexOf('GE*')));
+  await settled(retail, 'po-g.x12');
+  const [doc] = await docs({ filename: 'po-g.x12' });
+  assert.equal(doc.status, 'REJECTED');
+  const codes = (await g.db('rejections').where({ document_id: doc.id })).map((r) => r.code);
+  assert.ok(codes.includes('GW_X12_GE_MISSING') || codes.includes('GW_X12_IEA_MISSING'), codes.join());
+  assert.ok(codes.includes('GW_X12_IEA_MISSING'));
+});
+
+test('the demo samples go through the running gateway as the golden files say', async () => {
+  for (const [partner, name] of [['demo-3pl', '846-snapshot.x12'], ['demo-3pl', '856-asn.x12'], ['demo-retail', '850-partly-rejected.x12']]) {
+    writeFileSync(path.join(drop(dataDir, partner).in, name), readFileSync(path.join(ROOT, 'samples', partner, name)));
+    await settled(drop(dataDir, partner), name);
+    const [doc] = await docs({ filename: name });
+    const expected = JSON.parse(readFileSync(path.join(ROOT, 'samples', partner, name.replace('.x12', '.events.json')), 'utf8'));
+    const stored = (await g.db('events').where({ document_id: doc.id }).orderBy('seq')).map((r) => JSON.parse(r.payload));
+    assert.deepEqual(stored.map((e) => e.data), expected.map((e: { data: unknown }) => e.data), name);
+    assert.equal(doc.status, name.includes('partly') ? 'PARTIAL' : 'PROCESSED');
+  }
+  await g.pipeline.idle();
+  const partial = (await docs({ filename: '850-partly-rejected.x12' }))[0];
+  const ack = await g.db('outbox').where({ source_document_id: partial.id }).first();
+  assert.match(ack.content, /AK9\*P\*2\*2\*1~/);
+});
+
+test('control numbers of acknowledgments are unique and increasing per partner', async () => {
+  await g.pipeline.idle();
+  const rows = await g.db('outbox').where({ partner_id: 'demo-retail' }).orderBy('id');
+  const nums = rows.map((r) => Number(r.isa13));
+  assert.ok(nums.length >= 4);
+  for (let i = 1; i < nums.length; i++) assert.ok(nums[i] > nums[i - 1], `ISA13 ${nums[i]} after ${nums[i - 1]}`);
+  for (const r of rows) {
+    const segs = readAllSegments(Buffer.from(r.content)).segments;
+    assert.equal(segs[0].elements[13], r.isa13);
+    assert.equal(segs.at(-1)!.elements[2], r.isa13);
+  }
+});
