@@ -30,7 +30,6 @@ const def = (
 export const ERRORS = {
   // File and format
   GW_FILE_EMPTY: def('The file is empty', 422, 'warn', 'error'),
-  GW_FILE_INCOMPLETE: def('The file is incomplete (no trailer) and stopped growing', 422, 'warn', 'error', { ta1: '023' }),
   GW_FORMAT_UNKNOWN: def('The file is neither X12 nor XML', 422, 'warn', 'error'),
   GW_FORMAT_UNSUPPORTED: def('The format is recognised but not handled on this channel yet', 422, 'warn', 'error'),
 
@@ -52,7 +51,6 @@ export const ERRORS = {
   GW_X12_GE_CONTROL_MISMATCH: def('GE02 does not match GS06', 422, 'warn', 'error', { ak9: '4' }),
   GW_X12_GE_COUNT_MISMATCH: def('GE01 does not match the number of transaction sets', 422, 'warn', 'error', { ak9: '5' }),
   GW_X12_GS_CONTROL_DUPLICATE: def('GS06 is used twice in this interchange', 422, 'warn', 'error', { ak9: '6' }),
-  GW_X12_GROUP_VERSION_UNSUPPORTED: def('The functional group version (GS08) is not supported', 422, 'warn', 'error', { ak9: '2' }),
 
   // Transaction set (ST/SE)
   GW_X12_SE_MISSING: def('The transaction set has no SE trailer', 422, 'warn', 'error', { ak5: '2' }),

@@ -42,17 +42,18 @@ const PARKING = new Set(['GW_PARTNER_UNKNOWN', 'GW_PARTNER_CHANNEL_MISMATCH', 'G
 function interchangeStatus(ic: InterchangeResult): string {
   if (ic.duplicate) return 'DUPLICATE';
   if (!ic.accepted) return 'REJECTED';
-  const all = ic.groups.every((g) => g.accepted);
-  return all ? 'ACCEPTED' : 'PARTIAL';
+  if (ic.groups.every((g) => g.accepted)) return 'ACCEPTED';
+  const accepted = ic.groups.reduce((n, g) => n + g.sets.filter((s) => s.accepted).length, 0) + ic.ta1Events;
+  return accepted > 0 ? 'PARTIAL' : 'REJECTED';
 }
 
-function documentStatus(ics: InterchangeResult[], fileErrors: Rejection[], eventCount: number): InboundStatus {
+function documentStatus(ics: InterchangeResult[], fileErrors: Rejection[]): InboundStatus {
   if (!ics.length) return fileErrors.some((r) => r.code === 'GW_FORMAT_UNKNOWN' || r.code === 'GW_FORMAT_UNSUPPORTED') ? 'PARKED' : 'REJECTED';
   if (ics.some((ic) => ic.rejections.some((r) => isError(r) && PARKING.has(r.code)))) return 'PARKED';
   if (ics.every((ic) => ic.duplicate)) return 'DUPLICATE';
   const statuses = ics.map(interchangeStatus);
   if (statuses.every((s) => s === 'ACCEPTED' || s === 'DUPLICATE') && !fileErrors.some(isError)) return 'PROCESSED';
-  return eventCount > 0 || statuses.includes('ACCEPTED') || statuses.includes('PARTIAL') ? 'PARTIAL' : 'REJECTED';
+  return statuses.includes('ACCEPTED') || statuses.includes('PARTIAL') ? 'PARTIAL' : 'REJECTED';
 }
 
 async function head(path: string): Promise<Buffer> {
@@ -156,7 +157,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
 
     // What survived: events appended for this document (idempotent duplicates are not counted twice).
     const eventCount = await events.count(trx, { document_id: doc.id });
-    const status = documentStatus(result.interchanges, result.fileRejections, eventCount);
+    const status = documentStatus(result.interchanges, result.fileRejections);
     const firstError = all.find(isError);
     const setIds = [...new Set(result.interchanges.flatMap((ic) => ic.groups.flatMap((g) => g.sets.map((s) => s.setId))))].join(',');
     const isa13s = result.interchanges.map((ic) => ic.header?.control ?? '').filter(Boolean).join(',');

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { startGateway, type RunningGateway } from '../../src/main.ts';
+import { drop, ls, po850, testConfig, waitFor } from '../helpers.ts';
+
+let g: RunningGateway;
+let base: string;
+let dataDir: string;
+
+before(async () => {
+  const t = testConfig();
+  dataDir = t.dataDir;
+  g = await startGateway(t.env);
+  base = `http://127.0.0.1:${g.port}`;
+});
+after(() => g.stop());
+
+test('GET /health and /ready over a real port', async () => {
+  const h = await fetch(`${base}/health`);
+  assert.equal(h.status, 200);
+  assert.equal((await h.json()).status, 'ok');
+  assert.ok(h.headers.get('x-correlation-id'));
+  const r = await fetch(`${base}/ready`, { headers: { 'X-Correlation-Id': 'abc-123' } });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('x-correlation-id'), 'abc-123');
+  assert.equal((await r.json()).status, 'ready');
+});
+
+test('documents: list and detail with rejections, events and acks; clear errors', async () => {
+  const retail = drop(dataDir, 'demo-retail');
+  writeFileSync(path.join(retail.in, 'api-po.x12'), po850(8101, 'PO-API', { qty: 'X' }));
+  await waitFor(() => ls(retail.error).find((f) => f.endsWith('api-po.x12')), 10_000, 'settled');
+  await g.pipeline.idle();
+  const list = await (await fetch(`${base}/documents?limit=10`)).json();
+  const doc = list.documents.find((d: { filename: string }) => d.filename === 'api-po.x12');
+  assert.equal(doc.status, 'REJECTED');
+  const detail = await (await fetch(`${base}/documents/${doc.id}`)).json();
+  assert.equal(detail.rejections[0].code, 'GW_MAP_INVALID_NUMBER');
+  assert.equal(detail.rejections[0].set_position, 4);
+  assert.equal(detail.acks.length, 1);
+  const bad = await fetch(`${base}/documents?limit=0`);
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json()).error.code, 'GW_BAD_REQUEST');
+  const missing = await fetch(`${base}/documents/999999`);
+  assert.equal(missing.status, 404);
+  assert.equal((await missing.json()).error.code, 'GW_NOT_FOUND');
+  assert.equal((await fetch(`${base}/nope`)).status, 404);
+});

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { CORPUS, po850, ROOT, tempDir } from '../helpers.ts';
+
+/** The CLI as a user runs it (`npx gateway ...`): output streams and exit codes. */
+function gw(...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'gateway.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, GATEWAY_DATA_DIR: tempDir() } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('translate: NDJSON events on stdout, exit 0 when all accepted', () => {
+  const r = gw('translate', path.join(ROOT, 'samples/demo-retail/850-po-1001.x12'), '--partner', 'demo-retail');
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].type, 'order.received');
+  assert.equal(lines[0].data.poNumber, 'PO-1001');
+  assert.equal(r.err, '');
+});
+
+test('translate: rejections as JSON lines on stderr, exit 1', () => {
+  const r = gw('translate', path.join(ROOT, 'samples/demo-retail/850-partly-rejected.x12'), '-p', 'demo-retail');
+  assert.equal(r.code, 1);
+  assert.equal(r.out.trim().split('\n').length, 1, 'the valid set still yields its event');
+  const errs = r.err.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(errs.map((e) => e.code).sort(), ['GW_MAP_INVALID_DATE', 'GW_MAP_INVALID_NUMBER']);
+  assert.equal(errs[0].setPosition, 2);
+});
+
+test('translate on a corpus file from an unknown sender: events, with a warning', () => {
+  const r = gw('translate', path.join(CORPUS, '850/aaronhuggins__node-x12__test-test-data-850.edi'));
+  assert.equal(r.code, 0);
+  assert.equal(JSON.parse(r.out.trim().split('\n')[0]).data.poNumber, '08292233294');
+  assert.match(r.err, /GW_PARTNER_UNKNOWN/);
+});
+
+test('usage errors exit 2', () => {
+  assert.equal(gw('translate').code, 2);
+  assert.equal(gw('translate', '/no/such/file.x12').code, 2);
+  assert.equal(gw('frobnicate').code, 2);
+  const f = path.join(tempDir(), 'po.x12');
+  writeFileSync(f, po850(1, 'P'));
+  assert.equal(gw('translate', f, '--partner', 'nobody').code, 2);
+});
+
+test('ack prints the 997 (and TA1) the gateway would send', () => {
+  const r = gw('ack', path.join(ROOT, 'samples/demo-retail/850-partly-rejected.x12'), '--partner', 'demo-retail');
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^ISA\*00\*/);
+  assert.match(r.out, /AK9\*P\*2\*2\*1~/);
+  const t = gw('ack', path.join(ROOT, 'samples/demo-retail/850-bad-envelope.x12'), '--partner', 'demo-retail');
+  assert.match(t.out, /TA1\*000001005\*261120\*0930\*R\*001~/);
+});
