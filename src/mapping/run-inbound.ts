@@ -33,6 +33,8 @@ interface Ctx {
   rejections: Rejection[];
   crosswalk: CrosswalkIndex | null;
   seen: Map<Node, Set<string>>;
+  unknownItems: number;
+  unknownItemNote: Rejection | null;
 }
 
 export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping, crosswalk: CrosswalkIndex | null): MappedSet {
@@ -44,6 +46,8 @@ export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping,
     rejections: [],
     crosswalk,
     seen: new Map(),
+    unknownItems: 0,
+    unknownItemNote: null,
   };
   let roots: HlNode[] = [];
   let header: Segment[];
@@ -78,6 +82,7 @@ export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping,
       );
     }
   }
+  if (ctx.unknownItemNote && ctx.unknownItems > 1) ctx.unknownItemNote.message += ` (and ${ctx.unknownItems - 1} more items in this set)`;
   let eventType: string;
   if ('fixed' in mapping.event) eventType = mapping.event.fixed;
   else {
@@ -273,27 +278,30 @@ export function normaliseDecimal(raw: string): string {
   return neg && out !== '0' ? `-${out}` : out;
 }
 
+function invalid(code: ErrorCode, detail: string, seg: Segment, p: ElementPath, raw: string, ctx: Ctx): undefined {
+  ctx.rejections.push(reject(code, detail, { ...where(seg, ctx), element: p.element, component: p.component, value: raw }));
+  return undefined;
+}
+
 function convert(raw: string, type: ValueType, seg: Segment, p: ElementPath, ctx: Ctx): unknown {
-  const at = { ...where(seg, ctx), element: p.element, component: p.component, value: raw };
   switch (type) {
     case 'string':
       return raw;
     case 'decimal':
-      if (!DECIMAL.test(raw)) return void ctx.rejections.push(reject('GW_MAP_INVALID_NUMBER', `${p.text} ${JSON.stringify(raw)}`, at));
+      if (!DECIMAL.test(raw)) return invalid('GW_MAP_INVALID_NUMBER', `${p.text} ${JSON.stringify(raw)}`, seg, p, raw, ctx);
       return normaliseDecimal(raw);
     case 'integer':
-      if (!/^[+-]?\d+$/.test(raw)) return void ctx.rejections.push(reject('GW_MAP_INVALID_NUMBER', `${p.text} ${JSON.stringify(raw)} is not an integer`, at));
+      if (!/^[+-]?\d+$/.test(raw)) return invalid('GW_MAP_INVALID_NUMBER', `${p.text} ${JSON.stringify(raw)} is not an integer`, seg, p, raw, ctx);
       return normaliseDecimal(raw);
     case 'date':
-      if (!isValidDate(raw)) return void ctx.rejections.push(reject('GW_MAP_INVALID_DATE', `${p.text} ${JSON.stringify(raw)}`, at));
+      if (!isValidDate(raw)) return invalid('GW_MAP_INVALID_DATE', `${p.text} ${JSON.stringify(raw)}`, seg, p, raw, ctx);
       return isoDate(raw);
     case 'time':
-      if (!isValidTime(raw)) return void ctx.rejections.push(reject('GW_MAP_INVALID_TIME', `${p.text} ${JSON.stringify(raw)}`, at));
+      if (!isValidTime(raw)) return invalid('GW_MAP_INVALID_TIME', `${p.text} ${JSON.stringify(raw)}`, seg, p, raw, ctx);
       return raw.length >= 6 ? `${raw.slice(0, 2)}:${raw.slice(2, 4)}:${raw.slice(4, 6)}` : `${raw.slice(0, 2)}:${raw.slice(2, 4)}`;
     case 'sscc': {
       const s = normaliseSscc(raw);
-      if (!s) return void ctx.rejections.push(reject('GW_X12_SSCC_INVALID', `${p.text} ${JSON.stringify(raw)}`, at));
-      return s;
+      return s ?? invalid('GW_X12_SSCC_INVALID', `${p.text} ${JSON.stringify(raw)}`, seg, p, raw, ctx);
     }
   }
 }
@@ -319,7 +327,13 @@ function runItemIds(node: Extract<Node, { kind: 'itemIds' }>, name: string, scop
   if (ctx.crosswalk) {
     const sku = ctx.crosswalk.lookup(ids);
     if (sku) item.sku = sku;
-    else if (seg) ctx.rejections.push(reject('GW_ITEM_UNKNOWN', Object.entries(ids).map(([q, v]) => `${q}=${v}`).join(', '), { ...where(seg, ctx), element: node.path.element }));
+    else if (seg) {
+      // One warning per set however many items are unknown (a feed can have a million lines).
+      if (ctx.unknownItems++ === 0) {
+        ctx.rejections.push(reject('GW_ITEM_UNKNOWN', Object.entries(ids).map(([q, v]) => `${q}=${v}`).join(', '), { ...where(seg, ctx), element: node.path.element }));
+        ctx.unknownItemNote = ctx.rejections[ctx.rejections.length - 1];
+      }
+    }
   }
   return item;
 }

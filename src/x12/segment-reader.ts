@@ -43,6 +43,29 @@ export interface Segment {
   isa?: IsaInfo;
 }
 
+/**
+ * A segment whose elements are split from its text on first use: tokenising stays cheap for
+ * segments nobody looks into, and each segment is split at most once.
+ */
+class LazySegment implements Segment {
+  readonly tag: string;
+  private split: string[] | null = null;
+
+  constructor(
+    private readonly text: string,
+    private readonly sep: string,
+    readonly index: number,
+    readonly offset: number,
+  ) {
+    const i = text.indexOf(sep);
+    this.tag = i < 0 ? text : text.slice(0, i);
+  }
+
+  get elements(): string[] {
+    return (this.split ??= this.text.split(this.sep));
+  }
+}
+
 const MAX_SEGMENT_BYTES = 1 << 20;
 const MAX_ISA_SCAN = 400;
 const CR = 0x0d;
@@ -70,7 +93,7 @@ export class X12SegmentReader {
   private delims: Delimiters | null = null;
   private elementChar = '*';
   private term: Buffer = EMPTY;
-  private term0 = 0;
+  private termText = '\u0000';
   private stripCr = true;
   private stripLf = true;
   private wrappedNoted = false;
@@ -133,15 +156,21 @@ export class X12SegmentReader {
     const out: Segment[] = [];
     const buf = this.buf;
     const n = buf.length;
+    // One latin1 decode per chunk: character i is byte i, so string positions are byte offsets.
+    const text = latin1Slice.call(buf, 0, n);
     let pos = 0;
+    // Next CR / LF at or after pos (amortised: each is searched for once per chunk).
+    let nextLf = -1;
+    let nextCr = -1;
     for (;;) {
       while (pos < n) {
-        const b = buf[pos];
-        if (b === CR || b === LF || b === 0x20 || b === 0x09 || b === 0x00) pos++;
+        const c = text.charCodeAt(pos);
+        if (c === CR || c === LF || c === 0x20 || c === 0x09 || c === 0x00) pos++;
         else break;
       }
       if (pos >= n) break;
-      let atIsa = this.isIsaAt(buf, pos);
+      const c0 = text.charCodeAt(pos);
+      let atIsa: boolean | null = c0 === 0x49 ? this.isIsaAt(buf, pos) : false;
       if (atIsa === null) {
         if (!final) break; // need more bytes to decide
         atIsa = false;
@@ -150,7 +179,7 @@ export class X12SegmentReader {
         if (!atIsa) {
           this.dead = true;
           this.notes.push(
-            reject('GW_X12_ISA_MISSING', `found ${JSON.stringify(latin1Slice.call(buf, pos, Math.min(n, pos + 20)))}`, {
+            reject('GW_X12_ISA_MISSING', `found ${JSON.stringify(text.slice(pos, Math.min(n, pos + 20)))}`, {
               segmentIndex: this.index + 1,
             }),
           );
@@ -166,12 +195,10 @@ export class X12SegmentReader {
         }
         out.push(isa.segment);
         pos = isa.next;
+        nextLf = nextCr = -1;
         continue;
       }
-      let end = buf.indexOf(this.term0, pos);
-      if (this.term.length > 1) {
-        while (end >= 0 && !this.termAt(buf, end)) end = buf.indexOf(this.term0, end + 1);
-      }
+      let end = text.indexOf(this.termText, pos);
       if (end < 0) {
         if (!final && n - pos < MAX_SEGMENT_BYTES) break;
         end = n;
@@ -179,8 +206,29 @@ export class X12SegmentReader {
           this.notes.push(reject('GW_X12_FINAL_TERMINATOR_MISSING', undefined, { segmentIndex: this.index + 1 }));
         }
       }
-      const seg = this.makeSegment(buf, pos, end);
-      if (seg) out.push(seg);
+      let s = this.ascii ? text.slice(pos, end) : utf8Slice.call(buf, pos, end);
+      let breaks = false;
+      if (this.stripLf) {
+        if (nextLf < pos) {
+          const i = text.indexOf('\n', pos);
+          nextLf = i < 0 ? n : i;
+        }
+        if (nextLf < end) breaks = true;
+      }
+      if (this.stripCr && !breaks) {
+        if (nextCr < pos) {
+          const i = text.indexOf('\r', pos);
+          nextCr = i < 0 ? n : i;
+        }
+        if (nextCr < end) breaks = true;
+      }
+      if (breaks) {
+        const cleaned = s.replace(this.stripCr && this.stripLf ? /[\r\n]/g : this.stripCr ? /\r/g : /\n/g, '');
+        // Line breaks only at the end of the segment are line endings, not wrapping.
+        if (cleaned !== s.replace(/[\r\n]+$/, '')) this.noteWrapped(this.index + 1);
+        s = cleaned;
+      }
+      if (s.length) out.push(new LazySegment(s, this.elementChar, ++this.index, this.base + pos));
       pos = Math.min(n, end + this.term.length);
     }
     this.buf = pos >= n ? EMPTY : buf.subarray(pos);
@@ -267,7 +315,7 @@ export class X12SegmentReader {
     this.delims = delims;
     this.elementChar = elementChar;
     this.term = terminatorBytes.length ? terminatorBytes : Buffer.from([0]);
-    this.term0 = this.term[0];
+    this.termText = latin1Slice.call(this.term, 0, this.term.length);
     this.stripCr = segment !== '\r';
     this.stripLf = segment !== '\n';
     if (wraps) this.noteWrapped(index);
@@ -288,19 +336,6 @@ export class X12SegmentReader {
     if (this.wrappedNoted) return;
     this.wrappedNoted = true;
     this.notes.push(reject('GW_X12_LINE_WRAPPED', undefined, { segmentIndex: index }));
-  }
-
-  private makeSegment(buf: Buffer, start: number, end: number): Segment | null {
-    let s = (this.ascii ? latin1Slice : utf8Slice).call(buf, start, end);
-    if ((this.stripLf && s.indexOf('\n') >= 0) || (this.stripCr && s.indexOf('\r') >= 0)) {
-      const cleaned = s.replace(this.stripCr && this.stripLf ? /[\r\n]/g : this.stripCr ? /\r/g : /\n/g, '');
-      // Line breaks only at the end of the segment are line endings, not wrapping.
-      if (cleaned !== s.replace(/[\r\n]+$/, '')) this.noteWrapped(this.index + 1);
-      s = cleaned;
-    }
-    if (s.length === 0) return null;
-    const elements = s.split(this.elementChar);
-    return { tag: elements[0], elements, index: ++this.index, offset: this.base + start };
   }
 }
 
