@@ -19,6 +19,7 @@ export interface RunningGateway {
   config: GatewayConfig;
   db: Db;
   pipeline: GatewayPipeline;
+  mappings: MappingRegistry;
   server: Server;
   port: number;
   stop(): Promise<void>;
@@ -84,7 +85,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
       await db.destroy();
       logger.info({}, 'gateway stopped');
     })());
-  return { config, db, pipeline, server, port, stop };
+  return { config, db, pipeline, mappings, server, port, stop };
 }
 
 /** `gateway start`: run until SIGINT/SIGTERM, finishing the file in hand. */
