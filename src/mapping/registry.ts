@@ -46,51 +46,35 @@ export class MappingRegistry {
 
   /** Load a whole folder's files at start-up. Returns every problem found (nothing is activated then). */
   loadAll(files: MappingFile[]): MappingProblem[] {
-    const problems: MappingProblem[] = [];
-    const raw = new Map<string, { rel: string; doc: unknown; text: string }>();
-    const walks = new Map<string, Crosswalk>();
-    for (const f of files) {
-      const r = this.parseFile(f, raw, walks);
-      problems.push(...r);
-    }
-    if (problems.length) return problems;
-    const compiled = this.compileAll(raw, problems);
-    if (problems.length) return problems;
-    this.raw = raw;
-    this.walks = walks;
-    this.compiled = compiled;
-    this.walkIndex.clear();
-    for (const id of raw.keys()) this.versions.set(id, (this.versions.get(id) ?? 0) + 1);
-    return problems;
+    return this.apply(files, { fresh: true, activate: true });
   }
 
   /** A file was added or changed. Invalid: refused, previous version stays active. */
   update(f: MappingFile): MappingProblem[] {
-    const raw = new Map(this.raw);
-    const walks = new Map(this.walks);
-    const problems = this.parseFile(f, raw, walks);
-    if (problems.length) return problems;
-    const compiled = this.compileAll(raw, problems);
-    if (problems.length) return problems;
-    this.raw = raw;
-    this.walks = walks;
-    this.compiled = compiled;
-    this.walkIndex.clear();
-    const m = NAME.exec(f.rel);
-    if (m) {
-      const id = `${m[1]}/${m[2]}.in`;
-      this.versions.set(id, (this.versions.get(id) ?? 0) + 1);
-    }
-    return [];
+    return this.apply([f], { fresh: false, activate: true });
   }
 
   /** Validate a draft without activating it. */
   validate(f: MappingFile): MappingProblem[] {
-    const raw = new Map(this.raw);
-    const problems = this.parseFile(f, raw, new Map(this.walks));
+    return this.apply([f], { fresh: false, activate: false });
+  }
+
+  /** Parse and compile the files over the active set (or from scratch); activate only when all is valid. */
+  private apply(files: MappingFile[], o: { fresh: boolean; activate: boolean }): MappingProblem[] {
+    const raw = o.fresh ? new Map<string, { rel: string; doc: unknown; text: string }>() : new Map(this.raw);
+    const walks = o.fresh ? new Map<string, Crosswalk>() : new Map(this.walks);
+    const problems = files.flatMap((f) => this.parseFile(f, raw, walks));
     if (problems.length) return problems;
-    this.compileAll(raw, problems);
-    return problems;
+    const compiled = this.compileAll(raw, problems);
+    if (problems.length || !o.activate) return problems;
+    for (const [id, r] of raw) {
+      if (this.raw.get(id)?.text !== r.text) this.versions.set(id, (this.versions.get(id) ?? 0) + 1);
+    }
+    this.raw = raw;
+    this.walks = walks;
+    this.compiled = compiled;
+    this.walkIndex.clear();
+    return [];
   }
 
   get(partnerId: string | null, set: string): CompiledMapping | undefined {

@@ -1,21 +1,13 @@
 import type { Rejection } from '../core/rejection.ts';
 import type { Delimiters, Segment } from './segment-reader.ts';
+import type { IsaParties } from './x12-writer.ts';
 
-export interface InterchangeHeader {
+export interface InterchangeHeader extends IsaParties {
   /** Ordinal of the interchange in the file (1-based); ISA13 may repeat inside a mailbag file. */
   seq: number;
   elements: string[];
   delimiters: Delimiters;
-  senderQualifier: string;
-  senderId: string;
-  receiverQualifier: string;
-  receiverId: string;
-  date: string;
-  time: string;
-  version: string;
   control: string;
-  ackRequested: boolean;
-  usage: string;
   segmentIndex: number;
 }
 

@@ -13,7 +13,8 @@ export interface WriterDelimiters {
   suffix: string;
 }
 
-export interface IsaFields {
+/** What an ISA says, read (InterchangeHeader) or written (IsaFields). */
+export interface IsaParties {
   senderQualifier: string;
   senderId: string;
   receiverQualifier: string;
@@ -22,9 +23,12 @@ export interface IsaFields {
   date: string;
   time: string;
   version: string;
-  control: number;
   ackRequested: boolean;
   usage: string;
+}
+
+export interface IsaFields extends IsaParties {
+  control: number;
 }
 
 export interface GsFields {
