@@ -86,6 +86,7 @@ export const ERRORS = {
   // Partners and channels
   GW_PARTNER_UNKNOWN: def('The interchange sender (ISA05/ISA06) is not a configured partner', 422, 'warn', 'error', { ta1: '006' }),
   GW_PARTNER_RECEIVER_UNKNOWN: def('The interchange receiver (ISA07/ISA08) is not this gateway', 422, 'warn', 'error', { ta1: '008' }),
+  GW_PARTNER_GS_MISMATCH: def('GS02/GS03 are not the application codes configured for this partner and for us', 422, 'warn', 'error', { ak9: '1' }),
   GW_PARTNER_CHANNEL_MISMATCH: def('The envelope names another partner than the channel the file came from', 422, 'warn', 'error', { ta1: '006' }),
 
   // Our own configuration and faults

@@ -52,6 +52,8 @@ export class GatewayPipeline {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const c of this.channels.values()) await c.source?.stop();
     await this.queue.catch(() => undefined);
     await this.dispatching;
@@ -165,8 +167,25 @@ export class GatewayPipeline {
     return this.dispatching;
   }
 
+  private retryTimer: NodeJS.Timeout | null = null;
+  private backoffMs = 0;
+  private stopped = false;
+
+  /** After a failed delivery: try again later, exponentially (with jitter), up to a minute apart. */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.backoffMs = Math.min(60_000, this.backoffMs ? this.backoffMs * 2 : 500);
+    const delay = this.backoffMs / 2 + Math.random() * (this.backoffMs / 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.dispatch();
+    }, delay);
+    this.retryTimer.unref?.();
+  }
+
   private async dispatchOnce(): Promise<void> {
     const { db, clock, logger } = this.deps;
+    let failures = 0;
     for (const row of await outbox.pending(db, 500)) {
       const sink = this.channels.get(row.partner_id)?.sink;
       if (!sink) continue;
@@ -179,8 +198,11 @@ export class GatewayPipeline {
         const failed = row.attempts + 1 >= this.opts.maxDeliveryAttempts;
         await outbox.markAttemptFailed(db, row.id, String(e), failed);
         logger.error({ outboxId: row.id, partner: row.partner_id, err: String(e), failed }, 'delivery failed');
+        if (!failed) failures++;
       }
     }
+    if (failures) this.scheduleRetry();
+    else this.backoffMs = 0;
   }
 
   /** Wait until everything queued so far is processed and dispatched (tests, shutdown). */

@@ -3,7 +3,7 @@ import { buildEvent, type CanonicalEvent, type EventType } from '../domain/event
 import type { Partner, PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { runInboundMapping } from '../mapping/run-inbound.ts';
-import type { InterchangeContext, InterchangeHeader, InterchangeResult, SetOutcome, TransactionSet } from '../x12/envelope-types.ts';
+import type { GroupHeader, InterchangeContext, InterchangeHeader, InterchangeResult, SetOutcome, TransactionSet } from '../x12/envelope-types.ts';
 import { EnvelopeValidator } from '../x12/envelope-validator.ts';
 import { X12SegmentReader, type Segment } from '../x12/segment-reader.ts';
 import { isValidDate, isValidTime } from '../x12/x12-codes.ts';
@@ -109,7 +109,17 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
     return { events: [event], rejections };
   };
 
-  const validator = new EnvelopeValidator<CanonicalEvent>({ mapSet, mapTa1 });
+  const checkGroup = (g: GroupHeader, _ic: InterchangeHeader, partnerId: string | null): Rejection[] => {
+    const partner = partnerId ? opts.partners.get(partnerId) : undefined;
+    if (!partner) return [];
+    const out: Rejection[] = [];
+    const us = opts.partners.us;
+    if (g.sender !== partner.gsId) out.push(reject('GW_PARTNER_GS_MISMATCH', `GS02 ${JSON.stringify(g.sender)}, ${partner.id} sends as ${JSON.stringify(partner.gsId)}`, { element: 2, value: g.sender }));
+    if (g.receiver !== us.gsId) out.push(reject('GW_PARTNER_GS_MISMATCH', `GS03 ${JSON.stringify(g.receiver)}, we are ${JSON.stringify(us.gsId)}`, { element: 3, value: g.receiver }));
+    return out;
+  };
+
+  const validator = new EnvelopeValidator<CanonicalEvent>({ mapSet, mapTa1, checkGroup });
 
   const context = async (header: InterchangeHeader): Promise<InterchangeContext> => {
     const rejections: Rejection[] = [];
@@ -133,7 +143,8 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
       rejections.push(r);
     }
     const partnerId = partner?.id ?? null;
-    const duplicate = !!(partnerId && opts.isDuplicate && (await opts.isDuplicate(partnerId, header.control)));
+    const earlierInFile = validator.interchanges.some((ic) => ic.accepted && ic.partnerId === partnerId && ic.header?.control === header.control);
+    const duplicate = !!(partnerId && (earlierInFile || (opts.isDuplicate && (await opts.isDuplicate(partnerId, header.control)))));
     if (duplicate) rejections.push(reject('GW_X12_INTERCHANGE_DUPLICATE', `${partnerId} ISA13 ${header.control}`, where));
     return { partnerId, rejections: rejections.filter((r) => r.code !== 'GW_X12_INTERCHANGE_DUPLICATE'), duplicate };
   };

@@ -30,6 +30,8 @@ export interface ValidatorOptions<E> {
   mapSet: (set: TransactionSet, partnerId: string | null) => SetOutcome<E>;
   /** Map a partner's TA1 (interchange acknowledgment) found between ISA and GS. */
   mapTa1?: (seg: Segment, interchange: InterchangeHeader, partnerId: string | null, n: number) => SetOutcome<E>;
+  /** Extra checks of a GS against the partner (application sender/receiver codes). */
+  checkGroup?: (group: GroupHeader, interchange: InterchangeHeader, partnerId: string | null) => Rejection[];
   /** Largest set held in memory; larger sets are rejected. */
   maxSetSegments?: number;
 }
@@ -228,6 +230,9 @@ export class EnvelopeValidator<E> {
     if (!/^\d{1,9}$/.test(header.control)) bad(6, 'GS06 must be 1-9 digits');
     if (!/^(X|T)$/.test(header.agency)) bad(7, 'GS07 must be X or T');
     if (!/^\d{6}[A-Z0-9]{0,6}$/.test(header.version)) bad(8, 'GS08 is not an X12 version/release code');
+    if (this.opts.checkGroup && this.ic.usable) {
+      for (const r of this.opts.checkGroup(header, this.ic.header, this.ic.result.partnerId)) result.rejections.push({ ...w, ...r });
+    }
     if (this.ic.groupControls.has(header.control)) {
       result.rejections.push(reject('GW_X12_GS_CONTROL_DUPLICATE', `GS06 ${header.control}`, { ...w, element: 6 }));
     }

@@ -172,3 +172,27 @@ test('control numbers of acknowledgments are unique and increasing per partner',
     assert.equal(segs.at(-1)!.elements[2], r.isa13);
   }
 });
+
+test('a delivery that fails is retried with backoff until the out folder is writable again', async () => {
+  const { chmodSync, rmSync, symlinkSync, mkdirSync } = await import('node:fs');
+  // Make the out folder unusable: replace it with a dangling symlink.
+  rmSync(retail.out, { recursive: true, force: true });
+  symlinkSync(path.join(dataDir, 'nowhere', 'deeper'), retail.out);
+  writeFileSync(path.join(retail.in, 'po-r.x12'), po850(5099, 'PO-R'));
+  await settled(retail, 'po-r.x12');
+  const [doc] = await docs({ filename: 'po-r.x12' });
+  const row = await waitFor(async () => {
+    const r = await g.db('outbox').where({ source_document_id: doc.id }).first();
+    return r && r.attempts >= 1 && r.status === 'PENDING' ? r : undefined;
+  }, 10_000, 'a failed attempt');
+  assert.ok(row.last_error);
+  rmSync(retail.out, { force: true });
+  mkdirSync(retail.out);
+  chmodSync(retail.out, 0o755);
+  const sent = await waitFor(async () => {
+    const r = await g.db('outbox').where({ source_document_id: doc.id }).first();
+    return r.status === 'SENT' ? r : undefined;
+  }, 15_000, 'the retry to succeed');
+  assert.ok(sent.attempts >= 2);
+  assert.ok(ls(retail.out).includes(sent.filename));
+});
