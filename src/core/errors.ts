@@ -29,6 +29,7 @@ const def = (
 
 export const ERRORS = {
   // File and format
+  GW_FILE_TOO_LARGE: def('The file is larger than the configured limit (inbound.maxBytes); it is kept in error/', 413, 'warn', 'error'),
   GW_FILE_EMPTY: def('The file is empty', 422, 'warn', 'error'),
   GW_FORMAT_UNKNOWN: def('The file is neither X12 nor XML', 422, 'warn', 'error'),
   GW_FORMAT_UNSUPPORTED: def('The format is recognised but not handled on this channel yet', 422, 'warn', 'error'),
@@ -80,6 +81,7 @@ export const ERRORS = {
   GW_X12_HL_INVALID: def('The HL hierarchy is invalid (HL01 not sequential, unknown parent, or wrong level order)', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
   GW_X12_SSCC_INVALID: def('The SSCC-18 in MAN*GM is not 18 digits with a correct GS1 check digit', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
   GW_X12_SSCC_REPEATED: def('The same SSCC-18 is used for more than one pack in the shipment', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
+  GW_X12_LOOP_OVER_MAX: def('A loop occurs more often than the standard allows in one transaction set', 422, 'warn', 'error', { ak3: '4', ak5: '5' }),
   GW_X12_COUNT_MISMATCH: def('A control total (CTT) does not match the content', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
   GW_ITEM_UNKNOWN: def('No item identifier could be mapped to a SKU through the crosswalk', 422, 'warn', 'warning'),
 

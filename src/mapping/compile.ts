@@ -64,7 +64,7 @@ export interface CompiledMapping {
   fields: Field[];
   /** Tags that start a top-level list: the transaction header ends before the first of them. */
   detailStarts: Set<string>;
-  checks: { count: SegmentMatcher; equals: ElementPath }[];
+  checks: { count: SegmentMatcher; equals?: ElementPath; max?: number }[];
   requiredSegments: string[];
   raw: InboundMapping;
 }
@@ -231,8 +231,8 @@ export function compileMapping(doc: unknown, file: string, id: string): { mappin
   const checks: CompiledMapping['checks'] = [];
   (m.checks ?? []).forEach((c, i) => {
     const count = matcher(c.count, ['checks', i, 'count']);
-    const equals = path1(c.equals, ['checks', i, 'equals']);
-    if (count && equals) checks.push({ count, equals });
+    const equals = c.equals === undefined ? undefined : path1(c.equals, ['checks', i, 'equals']);
+    if (count && (equals || c.equals === undefined)) checks.push({ count, equals, max: c.max });
   });
   if (problems.length) return { problems };
   return {

@@ -68,13 +68,18 @@ export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping,
   const scope: Scope = { segs, header, hl: roots, first: st };
   const data = runFields(mapping.fields, scope, ctx);
   for (const c of mapping.checks) {
+    const counted = segs.filter((s) => s.tag === c.count.tag && matches(s.elements, c.count.conditions));
+    if (c.max !== undefined && counted.length > c.max) {
+      const over = counted[c.max];
+      ctx.rejections.push(reject('GW_X12_LOOP_OVER_MAX', `${counted.length} ${c.count.tag} (at most ${c.max} in one set: split the feed)`, where(over, ctx)));
+    }
+    if (!c.equals) continue;
     const seg = find(segs, c.equals.tag, c.equals.conditions);
     if (!seg) continue;
     const declared = element(seg, c.equals, ctx.component);
-    const actual = segs.filter((s) => s.tag === c.count.tag && matches(s.elements, c.count.conditions)).length;
-    if (declared !== '' && Number(declared) !== actual) {
+    if (declared !== '' && Number(declared) !== counted.length) {
       ctx.rejections.push(
-        reject('GW_X12_COUNT_MISMATCH', `${c.equals.text} is ${declared} but there are ${actual} ${c.count.tag} segments`, {
+        reject('GW_X12_COUNT_MISMATCH', `${c.equals.text} is ${declared} but there are ${counted.length} ${c.count.tag} segments`, {
           ...where(seg, ctx),
           element: c.equals.element,
           value: declared,

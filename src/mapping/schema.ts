@@ -149,10 +149,13 @@ export const InboundMappingSchema = z
           .object({
             /** Count of these segments in the set ... */
             count: z.string(),
-            /** ... must equal this element, when the segment is present (e.g. CTT01). */
-            equals: z.string(),
+            /** ... must equal this element, when the segment is present (e.g. CTT01) ... */
+            equals: z.string().optional(),
+            /** ... and/or must not exceed this (e.g. 10,000 LIN loops per 4010 846). */
+            max: z.number().int().positive().optional(),
           })
-          .strict(),
+          .strict()
+          .refine((c) => c.equals !== undefined || c.max !== undefined, 'a check needs equals or max'),
       )
       .optional(),
     /** Segments that must be present (997 AK3 code 3 when missing). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
-import { isError } from '../core/rejection.ts';
+import { isError, reject } from '../core/rejection.ts';
 import { documents, type DocumentRow } from '../store/document-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { rejections } from '../store/rejection-repository.ts';
@@ -77,7 +77,7 @@ export class GatewayPipeline {
       const { db, raw, clock, logger } = this.deps;
       const channel = `folder:${c.partnerId}`;
       if (f.size > this.opts.maxBytes) {
-        logger.warn({ channel, file: f.name, size: f.size }, 'file too large; left in place');
+        await this.parkTooLarge(c, channel, f);
         return;
       }
       const stored = await raw.put(f.localPath);
@@ -102,6 +102,22 @@ export class GatewayPipeline {
       await this.processAndSettle(doc, f);
     });
     void this.dispatch();
+  }
+
+  /** Too large to take in: recorded (without its bytes) and moved to error/ with the reason; the file is kept there. */
+  private async parkTooLarge(c: PipelineChannel, channel: string, f: IncomingFile): Promise<void> {
+    const { db, raw, clock, logger } = this.deps;
+    const sha256 = await raw.hash(f.localPath);
+    const r = reject('GW_FILE_TOO_LARGE', `${f.size} bytes, the limit is ${this.opts.maxBytes}`);
+    const now = clock.now().toISOString();
+    const id = await db.transaction(async (trx) => {
+      const docId = await documents.insertReceived(trx, { partnerId: c.partnerId, channel, filename: f.name, sourcePath: f.localPath, sha256, size: f.size, rawPath: '', format: 'unknown', correlationId: randomUUID(), receivedAt: now });
+      await rejections.insert(trx, docId, [r]);
+      await documents.finish(trx, docId, { status: 'PARKED', format: 'unknown', partnerId: c.partnerId, errorCode: r.code, errorMessage: r.message, setIds: '', isa13s: '', eventCount: 0, processedAt: now });
+      return docId;
+    });
+    logger.warn({ documentId: id, channel, file: f.name, size: f.size, sha256 }, 'file too large: parked in error/');
+    await this.settle((await documents.get(db, id))!, f, { documentId: id, status: 'PARKED', eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0 });
   }
 
   private async processAndSettle(doc: DocumentRow, f: IncomingFile | null): Promise<ProcessOutcome | null> {

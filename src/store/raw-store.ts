@@ -42,6 +42,13 @@ export class RawStore {
     }
   }
 
+  /** sha256 of a file without storing it. */
+  async hash(file: string): Promise<string> {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+    return h.digest('hex');
+  }
+
   path(rel: string): string {
     return path.join(this.root, rel);
   }

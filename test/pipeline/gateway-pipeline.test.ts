@@ -17,7 +17,7 @@ const settled = (dir: ReturnType<typeof drop>, name: string) =>
   waitFor(() => [...ls(dir.archive), ...ls(dir.error)].find((f) => f.endsWith(`-${name}`)), 10_000, `${name} settled`);
 
 before(async () => {
-  const t = testConfig();
+  const t = testConfig({ maxBytes: 200_000 });
   dataDir = t.dataDir;
   g = await startGateway(t.env);
   retail = drop(dataDir, 'demo-retail');
@@ -195,4 +195,16 @@ test('a delivery that fails is retried with backoff until the out folder is writ
   }, 15_000, 'the retry to succeed');
   assert.ok(sent.attempts >= 2);
   assert.ok(ls(retail.out).includes(sent.filename));
+});
+
+test('a file over the size limit is parked in error/ with the reason, not read into the store', async () => {
+  const big = po850(5100, 'PO-BIG').replace('CTT*1', 'CTT*1~' + 'MSG*'.padEnd(199_990, 'X'));
+  writeFileSync(path.join(retail.in, 'big.x12'), big);
+  const name = await settled(retail, 'big.x12');
+  assert.ok(ls(retail.error).includes(name));
+  const [doc] = await docs({ filename: 'big.x12' });
+  assert.equal(doc.status, 'PARKED');
+  assert.equal(doc.error_code, 'GW_FILE_TOO_LARGE');
+  assert.equal(doc.raw_path, '');
+  assert.equal(readFileSync(path.join(retail.error, name), 'utf8'), big, 'the file is kept whole');
 });

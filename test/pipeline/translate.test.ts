@@ -44,3 +44,28 @@ test('a 997 from the retailer becomes ack.received with its group and set status
   assert.equal(r.events[0].type, 'ack.received');
   assert.deepEqual(r.events[0].data, { functionalId: 'IB', groupControl: '1', groupStatus: 'accepted', setsIncluded: '1', setsReceived: '1', setsAccepted: '1', sets: [{ setId: '846', control: '0001', status: 'accepted', errors: [] }] });
 });
+
+test('an 846 set with more than 10,000 LIN loops is rejected (AK3 code 4) at the loop over the limit', async () => {
+  const lines: string[] = [];
+  for (let i = 1; i <= 10_001; i++) lines.push(`LIN*${i}*UP*${String(100000000000 + i)}`, `QTY*17*${i}*EA`);
+  const body = ['BIA*00*DD*BIG*20261120', ...lines];
+  const text = [
+    'ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*DISTRIBUTOR1   *261120*0930*U*00401*000004100*0*P*>',
+    'GS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*4100*X*004010',
+    'ST*846*0001',
+    ...body,
+    `SE*${body.length + 2}*0001`,
+    'GE*1*4100',
+    'IEA*1*000004100',
+  ].join('~') + '~';
+  const r = await translateBuffer(text, ctx, { partner: 'demo-3pl' });
+  const rej = allRejections(r.result).find((x) => x.code === 'GW_X12_LOOP_OVER_MAX');
+  assert.ok(rej);
+  assert.equal(rej.setPosition, 3 + 2 * 10_000);
+  assert.equal(rej.x12?.ak3, '4');
+  assert.equal(r.events.length, 0);
+  // 10,000 is fine.
+  const ok = await translateBuffer(text.replace(/LIN\*10001\*UP\*100000010001~QTY\*17\*10001\*EA~/, '').replace(`SE*${body.length + 2}*0001`, `SE*${body.length}*0001`), ctx, { partner: 'demo-3pl' });
+  assert.equal(ok.events.length, 1);
+  assert.equal((ok.events[0].data as { lines: unknown[] }).lines.length, 10_000);
+});
