@@ -134,8 +134,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const partners: Partner[] = [];
   const folders: GatewayConfig['folders'] = {};
   let dataDir = path.resolve(cwd, env.GATEWAY_DATA_DIR ?? (g.success ? g.data.dataDir : './data'));
-  if (g.success) {
-    const dir = path.resolve(base, g.data.partnersDir);
+  // Partner files are checked even when gateway.yaml is not valid: every problem at once.
+  const partnersDir = g.success ? g.data.partnersDir : typeof (doc as { partnersDir?: unknown })?.partnersDir === 'string' ? String((doc as { partnersDir: string }).partnersDir) : 'partners';
+  {
+    const dir = path.resolve(base, partnersDir);
     const files = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
     if (!files.length) problems.push({ file: dir, path: '(root)', message: 'no partner files (*.yaml)' });
     const seenIds = new Map<string, string>();
