@@ -37,6 +37,8 @@ interface Ctx {
   unknownItemNote: Rejection | null;
 }
 
+export const MAX_REJECTIONS_PER_SET = 500;
+
 export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping, crosswalk: CrosswalkIndex | null): MappedSet {
   const segs = set.segments;
   const st = segs[0];
@@ -94,6 +96,12 @@ export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping,
     const seg = find(header, mapping.event.path.tag, mapping.event.path.conditions);
     const code = seg ? element(seg, mapping.event.path, ctx.component) : '';
     eventType = mapping.event.codes[code] ?? mapping.event.default;
+  }
+  // A set with a problem on every line of a large feed must not hold a million rejections.
+  if (ctx.rejections.length > MAX_REJECTIONS_PER_SET) {
+    const more = ctx.rejections.length - MAX_REJECTIONS_PER_SET;
+    ctx.rejections.length = MAX_REJECTIONS_PER_SET;
+    ctx.rejections[MAX_REJECTIONS_PER_SET - 1].message += ` (${more} more problems in this set are not listed)`;
   }
   return { eventType, data, segmentIndex: st.index, rejections: ctx.rejections };
 }

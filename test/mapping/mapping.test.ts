@@ -71,3 +71,15 @@ test('crosswalk: partner item ids to our SKU, qualifiers kept', async () => {
   const item = (events[0].data as { lines: { item: unknown }[] }).lines[0].item;
   assert.deepEqual(item, { ids: { IN: 'RC-200310', BP: 'XYZ' }, sku: 'GADGET-1' });
 });
+
+test('a set with thousands of bad lines keeps a bounded list of rejections, and says how many more', async () => {
+  const ctx = demo();
+  const lines: string[] = [];
+  for (let i = 1; i <= 2000; i++) lines.push(`PO1*${i}*BAD*EA*1*PE*UP*012345678905`);
+  const body = ['BEG*00*SA*PO-MANY**20261120', 'N1*ST*S*92*1', ...lines];
+  const text = po850(9100, 'X').replace(/ST\*850[\s\S]*SE\*6\*0001/, `ST*850*0001~\n${body.join('~\n')}~\nSE*${body.length + 2}*0001`);
+  const { result } = await translateBuffer(text, ctx, { partner: 'demo-retail' });
+  const rej = result.interchanges[0].groups[0].sets[0].rejections;
+  assert.equal(rej.length, 500);
+  assert.match(rej[499].message, /1500 more problems in this set are not listed/);
+});
