@@ -128,3 +128,37 @@ export function po850(isa13: number, po: string, opts: { sender?: string; qty?: 
   ];
   return segs.join('~\n') + '~\n';
 }
+
+/** Receive and process a document straight through the store (no folders), as the pipeline does. */
+export async function processText(
+  h: { db: import('../src/store/db.ts').Db; raw: import('../src/store/raw-store.ts').RawStore; dir: string; partners: PartnerDirectory; mappings: MappingRegistry; now?: () => Date },
+  name: string,
+  content: string | Buffer,
+  partner: string,
+) {
+  const { documents } = await import('../src/store/document-repository.ts');
+  const { processDocument } = await import('../src/pipeline/process-inbound.ts');
+  const { silentLogger } = await import('../src/core/ports.ts');
+  const src = path.join(h.dir, name);
+  writeFileSync(src, content);
+  const s = await h.raw.put(src);
+  const now = h.now ?? (() => new Date(FIXED_TIME));
+  const id = await documents.insertReceived(h.db, { partnerId: partner, channel: `folder:${partner}`, filename: name, sourcePath: null, sha256: s.sha256, size: s.size, rawPath: s.rel, format: 'unknown', correlationId: `c-${name}`, receivedAt: now().toISOString() });
+  return processDocument({ db: h.db, raw: h.raw, partners: h.partners, mappings: h.mappings, clock: { now }, logger: silentLogger }, (await documents.get(h.db, id))!);
+}
+
+/** An 846 snapshot from demo-3pl: lines of [UPC, location, onHand]. */
+export function snapshot846(isa13: number, lines: [string, string, string][], opts: { purpose?: string } = {}): string {
+  const ctrl = String(isa13).padStart(9, '0');
+  const body = [`BIA*${opts.purpose ?? '00'}*DD*SNAP-${isa13}*20261120`];
+  for (const [i, [upc, loc, qty]] of lines.entries()) body.push(`LIN*${i + 1}*UP*${upc}`, `QTY*17*${qty}*EA`, `N1*WH*W*92*${loc}`);
+  return [
+    `ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*DISTRIBUTOR1   *261120*0930*U*00401*${ctrl}*0*P*>`,
+    `GS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*${isa13}*X*004010`,
+    'ST*846*0001',
+    ...body,
+    `SE*${body.length + 2}*0001`,
+    `GE*1*${isa13}`,
+    `IEA*1*${ctrl}`,
+  ].join('~\n') + '~\n';
+}

@@ -117,7 +117,7 @@ export class GatewayPipeline {
       return docId;
     });
     logger.warn({ documentId: id, channel, file: f.name, size: f.size, sha256 }, 'file too large: parked in error/');
-    await this.settle((await documents.get(db, id))!, f, { documentId: id, status: 'PARKED', eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0 });
+    await this.settle((await documents.get(db, id))!, f, { documentId: id, status: 'PARKED', eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 });
   }
 
   private async processAndSettle(doc: DocumentRow, f: IncomingFile | null): Promise<ProcessOutcome | null> {

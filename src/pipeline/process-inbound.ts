@@ -14,10 +14,14 @@ import { rejections as rejectionRepo } from '../store/rejection-repository.ts';
 import { buildAck } from '../x12/ack-builder.ts';
 import type { InterchangeResult } from '../x12/envelope-types.ts';
 import { planFileAcks } from './acks-for.ts';
+import { applyDocumentEvents } from './apply-events.ts';
+import type { AllocationRule } from '../domain/availability.ts';
 import { detectFormatOf } from './detect-format.ts';
 import { translateX12 } from './translate-x12.ts';
 
 export interface InboundDeps {
+  /** Where a partner's PO lines ship from (default: the location with the most available). */
+  allocation?: (partnerId: string) => AllocationRule;
   db: Db;
   raw: RawStore;
   partners: PartnerDirectory;
@@ -35,6 +39,8 @@ export interface ProcessOutcome {
   /** Errors first, then warnings. */
   rejections: Rejection[];
   acks: number;
+  /** Movements applied to the availability store. */
+  movements: number;
 }
 
 const PARKING = new Set(['GW_PARTNER_UNKNOWN', 'GW_PARTNER_CHANNEL_MISMATCH', 'GW_PARTNER_RECEIVER_UNKNOWN']);
@@ -91,7 +97,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
       await rejectionRepo.insert(trx, doc.id, [r]);
       const status: InboundStatus = format === 'empty' ? 'REJECTED' : 'PARKED';
       await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: r.code, errorMessage: r.message, setIds: '', isa13s: '', eventCount: 0, processedAt: nowIso });
-      return { documentId: doc.id, status, eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0 };
+      return { documentId: doc.id, status, eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
     }
 
     const result = await translateX12(raw.read(doc.raw_path), {
@@ -157,6 +163,15 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
 
     // What survived: events appended for this document (idempotent duplicates are not counted twice).
     const eventCount = await events.count(trx, { document_id: doc.id });
+    const applied = eventCount
+      ? await applyDocumentEvents({
+          db: trx,
+          documentId: doc.id,
+          at: nowIso,
+          partner: (id) => partners.get(id),
+          allocation: deps.allocation ?? (() => ({ rule: 'most-available' })),
+        })
+      : { movements: 0 };
     const status = documentStatus(result.interchanges, result.fileRejections);
     const firstError = all.find(isError);
     const setIds = [...new Set(result.interchanges.flatMap((ic) => ic.groups.flatMap((g) => g.sets.map((s) => s.setId))))].join(',');
@@ -172,6 +187,6 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
       eventCount,
       processedAt: nowIso,
     });
-    return { documentId: doc.id, status, eventCount, errorCode: firstError?.code ?? null, errorMessage: firstError?.message ?? null, rejections: all, acks };
+    return { documentId: doc.id, status, eventCount, errorCode: firstError?.code ?? null, errorMessage: firstError?.message ?? null, rejections: all, acks, movements: applied.movements };
   });
 }

@@ -118,7 +118,89 @@ const m001: Migration = {
   },
 };
 
-export const MIGRATIONS: Migration[] = [m001];
+const m002: Migration = {
+  name: '002_availability',
+  async up(k) {
+    const qty = (t: Knex.CreateTableBuilder, name: string) => t.bigInteger(name).notNullable().defaultTo(0);
+    await k.schema.createTable('positions', (t) => {
+      t.string('item', 128).notNullable();
+      t.string('location', 64).notNullable();
+      for (const c of ['on_hand', 'committed', 'in_transit', 'hold', 'damaged', 'safety_stock']) qty(t, c);
+      t.string('expected_date', 10).nullable();
+      t.bigInteger('last_movement_seq').notNullable().defaultTo(0);
+      t.primary(['item', 'location']);
+    });
+    await k.schema.createTable('movements', (t) => {
+      t.increments('seq').primary();
+      t.integer('event_seq').nullable();
+      t.integer('document_id').nullable();
+      t.string('partner_id', 64).nullable();
+      t.string('item', 128).notNullable();
+      t.string('location', 64).notNullable();
+      t.string('kind', 24).notNullable();
+      for (const c of ['d_on_hand', 'd_committed', 'd_in_transit', 'd_hold', 'd_damaged', 'd_safety']) qty(t, c);
+      t.string('reason', 64).nullable();
+      t.string('ref', 128).nullable();
+      t.string('expected_date', 10).nullable();
+      t.string('created_at', 32).notNullable();
+      t.index(['item', 'location']);
+      t.index(['event_seq']);
+    });
+    await k.schema.createTable('orders', (t) => {
+      t.increments('id').primary();
+      t.string('partner_id', 64).notNullable();
+      t.string('po_number', 64).notNullable();
+      t.string('status', 16).notNullable(); // OPEN | BACKORDERED | SHIPPED | CANCELLED
+      t.integer('event_seq').notNullable();
+      t.string('received_at', 32).notNullable();
+      t.unique(['partner_id', 'po_number']);
+    });
+    await k.schema.createTable('order_lines', (t) => {
+      t.integer('order_id').notNullable().references('orders.id');
+      t.string('line_number', 32).notNullable();
+      t.string('item', 128).notNullable();
+      t.string('uom', 8).nullable();
+      t.string('location', 64).nullable();
+      for (const c of ['ordered', 'committed', 'backordered', 'shipped']) qty(t, c);
+      t.primary(['order_id', 'line_number']);
+    });
+    await k.schema.createTable('divergences', (t) => {
+      t.increments('id').primary();
+      t.integer('event_seq').notNullable();
+      t.integer('document_id').notNullable();
+      t.string('partner_id', 64).notNullable();
+      t.string('item', 128).notNullable();
+      t.string('location', 64).notNullable();
+      qty(t, 'before');
+      qty(t, 'after');
+      qty(t, 'diff');
+      t.string('created_at', 32).notNullable();
+      t.index(['partner_id', 'id']);
+    });
+    await k.schema.createTable('publications', (t) => {
+      t.string('partner_id', 64).primary();
+      t.bigInteger('last_movement_seq').notNullable().defaultTo(0);
+      t.string('last_full_at', 32).nullable();
+      t.string('last_sent_at', 32).nullable();
+    });
+    await k.schema.createTable('published', (t) => {
+      t.string('partner_id', 64).notNullable();
+      t.string('item', 128).notNullable();
+      t.string('location', 64).notNullable();
+      qty(t, 'quantity');
+      t.primary(['partner_id', 'item', 'location']);
+    });
+    await k.schema.alterTable('outbox', (t) => {
+      t.string('content_path', 1024).nullable();
+    });
+  },
+  async down(k) {
+    await k.schema.alterTable('outbox', (t) => t.dropColumn('content_path'));
+    for (const t of ['published', 'publications', 'divergences', 'order_lines', 'orders', 'movements', 'positions']) await k.schema.dropTableIfExists(t);
+  },
+};
+
+export const MIGRATIONS: Migration[] = [m001, m002];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -1,0 +1,213 @@
+import {
+  applyTo,
+  available,
+  chooseLocation,
+  itemKey,
+  movement,
+  planAdjustment,
+  planCommit,
+  planSnapshot,
+  units,
+  type AllocationRule,
+  type Movement,
+  type Position,
+  type SnapshotLine,
+} from '../domain/availability.ts';
+import type { CanonicalEvent } from '../domain/events.ts';
+import type { Partner } from '../domain/partner.ts';
+import type { Db } from '../store/db.ts';
+import { divergences, orders, positions } from '../store/availability-repository.ts';
+import { num } from '../store/db.ts';
+
+/**
+ * Canonical events -> movements on the availability store, in the transaction of the document
+ * that carried them (so a document is applied wholly or not at all, and exactly once: only the
+ * events this document appended are applied).
+ */
+export interface ApplyContext {
+  db: Db;
+  documentId: number;
+  at: string;
+  partner: (id: string) => Partner | undefined;
+  allocation: (partnerId: string) => AllocationRule;
+}
+
+export interface ApplyResult {
+  movements: number;
+  divergences: number;
+  backordered: number;
+}
+
+type Obj = Record<string, unknown>;
+
+export async function applyDocumentEvents(ctx: ApplyContext): Promise<ApplyResult> {
+  const res: ApplyResult = { movements: 0, divergences: 0, backordered: 0 };
+  let after = 0;
+  for (;;) {
+    const rows = await ctx.db('events').where({ document_id: ctx.documentId }).andWhere('seq', '>', after).orderBy('seq').limit(20);
+    if (!rows.length) break;
+    for (const r of rows) {
+      after = num(r.seq);
+      await applyEvent(ctx, JSON.parse(r.payload) as CanonicalEvent, after, res);
+    }
+  }
+  return res;
+}
+
+async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, res: ApplyResult): Promise<void> {
+  const { db } = ctx;
+  const meta = { eventSeq, documentId: ctx.documentId, partnerId: e.partner, at: ctx.at };
+  const apply = async (list: Movement[]) => {
+    await positions.apply(db, list, meta);
+    res.movements += list.length;
+  };
+  const data = e.data as Obj;
+  const defaultLocation = ctx.partner(e.partner)?.defaultLocation ?? 'DEFAULT';
+  switch (e.type) {
+    case 'inventory.snapshot': {
+      const lines: SnapshotLine[] = [];
+      for (const l of (data.lines as Obj[] | undefined) ?? []) {
+        const item = itemKey(l.item as Obj);
+        if (!item) continue;
+        const q = (l.quantities as Obj | undefined) ?? {};
+        lines.push({ item, location: String(l.location ?? defaultLocation), onHand: units(q.onHand) ?? units(q.available), damaged: units(q.damaged), hold: units(q.hold) });
+      }
+      // Large snapshots in slices: positions read and written per slice.
+      for (let i = 0; i < lines.length; i += 2000) {
+        const slice = lines.slice(i, i + 2000);
+        const current = await positions.getMany(db, slice);
+        const plan = planSnapshot(slice, (item, location) => current.get(`${item}\u0000${location}`)!);
+        await apply(plan.movements);
+        await divergences.insert(db, plan.divergences, meta as { eventSeq: number; documentId: number; partnerId: string; at: string });
+        res.divergences += plan.divergences.length;
+      }
+      return;
+    }
+    case 'inventory.adjusted': {
+      const list: Movement[] = [];
+      for (const l of (data.lines as Obj[] | undefined) ?? []) {
+        const item = itemKey(l.item as Obj);
+        if (!item) continue;
+        const q = (l.quantities as Obj | undefined) ?? {};
+        const reason = String(l.reason ?? data.reason ?? 'adjustment');
+        list.push(
+          ...planAdjustment(item, String(l.location ?? defaultLocation), reason, {
+            onHand: units(q.onHand) ?? units(q.available),
+            damaged: units(q.damaged),
+            hold: units(q.hold),
+            quantity: units(l.quantity),
+          }),
+        );
+      }
+      await apply(list);
+      return;
+    }
+    case 'order.received':
+      return applyOrder(ctx, e, eventSeq, apply, res, defaultLocation);
+    case 'shipment.noticed': {
+      // A supplier's ASN: stock on its way to us.
+      const list: Movement[] = [];
+      const to = (data.to as Obj | undefined)?.id;
+      const location = String(to ?? defaultLocation);
+      for (const o of (data.orders as Obj[] | undefined) ?? []) {
+        for (const p of (o.packs as Obj[] | undefined) ?? []) {
+          for (const it of (p.items as Obj[] | undefined) ?? []) {
+            const item = itemKey(it.item as Obj);
+            const q = units(it.quantity);
+            if (item && q) list.push(movement(item, location, 'in-transit', { dInTransit: q, ref: String(o.poNumber ?? ''), expectedDate: (data.deliveryDate as string | undefined) ?? undefined }));
+          }
+        }
+      }
+      await apply(list);
+      return;
+    }
+    case 'shipment.confirmed':
+      return applyShipped(ctx, e, apply, defaultLocation);
+    default:
+      return;
+  }
+}
+
+async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, apply: (l: Movement[]) => Promise<void>, res: ApplyResult, defaultLocation: string): Promise<void> {
+  const { db } = ctx;
+  const data = e.data as Obj;
+  const po = String(data.poNumber);
+  const existing = await orders.find(db, e.partner, po);
+  if (data.purpose === 'cancellation') {
+    if (!existing || existing.status === 'CANCELLED') return;
+    const list: Movement[] = [];
+    for (const l of await orders.lines(db, existing.id)) {
+      const open = l.committed;
+      if (open > 0 && l.location) list.push(movement(l.item, l.location, 'uncommit', { dCommitted: -open, reason: 'cancelled', ref: po }));
+      await orders.upsertLine(db, { ...l, committed: 0, backordered: 0 });
+    }
+    await apply(list);
+    await orders.setStatus(db, existing.id, 'CANCELLED');
+    return;
+  }
+  if (existing) return; // the same PO again (changes are not applied to stock yet)
+  const rule = ctx.allocation(e.partner);
+  const orderId = await orders.create(db, { partnerId: e.partner, poNumber: po, status: 'OPEN', eventSeq, at: ctx.at });
+  const list: Movement[] = [];
+  const cache = new Map<string, Position[]>();
+  let backordered = false;
+  for (const l of (data.lines as Obj[] | undefined) ?? []) {
+    const item = itemKey(l.item as Obj);
+    const qty = units(l.quantity);
+    if (!item || qty === undefined || qty <= 0) continue;
+    let ps = cache.get(item);
+    if (!ps) cache.set(item, (ps = await positions.forItem(db, item)));
+    const location = chooseLocation(rule, ps, qty) ?? defaultLocation;
+    let p = ps.find((x) => x.location === location);
+    if (!p) ps.push((p = { item, location, onHand: 0, committed: 0, inTransit: 0, hold: 0, damaged: 0, safetyStock: 0 }));
+    const { commit, backorder } = planCommit(p, qty);
+    if (commit > 0) {
+      const m = movement(item, location, 'commit', { dCommitted: commit, ref: po });
+      applyTo(p, m);
+      list.push(m);
+    }
+    if (backorder > 0) {
+      backordered = true;
+      res.backordered++;
+    }
+    await orders.upsertLine(db, { order_id: orderId, line_number: String(l.lineNumber), item, uom: (l.uom as string) ?? null, location, ordered: qty, committed: commit, backordered: backorder, shipped: 0 });
+  }
+  await apply(list);
+  if (backordered) await orders.setStatus(db, orderId, 'BACKORDERED');
+}
+
+async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, apply: (l: Movement[]) => Promise<void>, defaultLocation: string): Promise<void> {
+  const { db } = ctx;
+  const data = e.data as Obj;
+  const from = (data.from as Obj | undefined)?.id as string | undefined;
+  const list: Movement[] = [];
+  for (const o of (data.orders as Obj[] | undefined) ?? []) {
+    const po = String(o.poNumber ?? '');
+    const order = po ? await orders.findByPo(db, po) : undefined;
+    const lines = order ? await orders.lines(db, order.id) : [];
+    const shippedItems: { item: string; qty: number; lineNumber?: string }[] = [];
+    for (const p of (o.packs as Obj[] | undefined) ?? []) {
+      for (const it of (p.items as Obj[] | undefined) ?? []) {
+        const item = itemKey(it.item as Obj);
+        const qty = units(it.quantity);
+        if (item && qty) shippedItems.push({ item, qty, lineNumber: it.lineNumber as string | undefined });
+      }
+    }
+    for (const s of shippedItems) {
+      const line = lines.find((l) => l.item === s.item && (s.lineNumber === undefined || l.line_number === s.lineNumber)) ?? lines.find((l) => l.item === s.item);
+      const location = from ?? line?.location ?? defaultLocation;
+      const release = line ? Math.min(s.qty, line.committed) : 0;
+      list.push(movement(s.item, location, 'ship', { dOnHand: -s.qty, ref: po }));
+      if (release > 0) list.push(movement(s.item, line!.location ?? location, 'uncommit', { dCommitted: -release, reason: 'shipped', ref: po }));
+      if (line) {
+        line.committed -= release;
+        line.shipped += s.qty;
+        await orders.upsertLine(db, line);
+      }
+    }
+    if (order && lines.length && lines.every((l) => l.shipped >= l.ordered)) await orders.setStatus(db, order.id, 'SHIPPED');
+  }
+  await apply(list);
+}
+
+export { available };
