@@ -10,6 +10,7 @@ import { systemClock, type Logger } from './core/ports.ts';
 import { partnerDirectory } from './domain/partner.ts';
 import { MappingRegistry } from './mapping/registry.ts';
 import { GatewayPipeline, type PipelineChannel } from './pipeline/gateway-pipeline.ts';
+import { Publisher } from './pipeline/publisher.ts';
 import { openDb, type Db } from './store/db.ts';
 import { RawStore } from './store/raw-store.ts';
 import { FolderChannel } from './transport/folder-channel.ts';
@@ -19,6 +20,7 @@ export interface RunningGateway {
   config: GatewayConfig;
   db: Db;
   pipeline: GatewayPipeline;
+  publisher: Publisher;
   mappings: MappingRegistry;
   server: Server;
   port: number;
@@ -45,11 +47,31 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     return { partnerId: p.id, source: folder, sink: folder };
   });
   const pipeline = new GatewayPipeline(
-    { db, raw: new RawStore(path.join(config.dataDir, 'raw')), partners, mappings, clock: systemClock, logger },
+    {
+      db,
+      raw: new RawStore(path.join(config.dataDir, 'raw')),
+      partners,
+      mappings,
+      clock: systemClock,
+      logger,
+      allocation: (id) => partners.get(id)?.allocation ?? { rule: 'most-available' },
+    },
     channels,
     { maxBytes: config.inbound.maxBytes, maxDeliveryAttempts: 10 },
   );
+  const publisher = new Publisher({
+    db,
+    partners,
+    mappings,
+    clock: systemClock,
+    logger,
+    outboundDir: path.join(config.dataDir, 'outbound'),
+    exclusive: (fn) => pipeline.exclusive(fn),
+    queued: () => void pipeline.dispatch(),
+  });
+  pipeline.onStockMoved = () => publisher.notify();
   await pipeline.start();
+  publisher.startSchedule();
 
   // Mapping configs are validated again on every change; an invalid change is refused.
   const mappingWatcher = watch(config.mappingsDir, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
@@ -81,11 +103,12 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     (stopping ??= (async () => {
       await new Promise<void>((r) => server.close(() => r()));
       await mappingWatcher.close();
+      publisher.stop();
       await pipeline.stop();
       await db.destroy();
       logger.info({}, 'gateway stopped');
     })());
-  return { config, db, pipeline, mappings, server, port, stop };
+  return { config, db, pipeline, publisher, mappings, server, port, stop };
 }
 
 /** `gateway start`: run until SIGINT/SIGTERM, finishing the file in hand. */

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GatewayError } from '../core/errors.ts';
 import type { Partner, Us } from '../domain/partner.ts';
+import { toUnits } from '../domain/quantity.ts';
 
 /**
  * Configuration: `config/gateway.yaml` plus `config/partners/*.yaml`, validated with one strict
@@ -11,6 +12,14 @@ import type { Partner, Us } from '../domain/partner.ts';
  * that reads the environment (GATEWAY_CONFIG, GATEWAY_DATA_DIR, PORT, DATABASE_URL, LOG_LEVEL).
  */
 const sep = z.string().length(1);
+const decimal = z.union([z.string(), z.number()]).transform((v, c) => {
+  const u = toUnits(String(v));
+  if (u === null || u < 0) {
+    c.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a quantity (at most 4 decimals)` });
+    return z.NEVER;
+  }
+  return u;
+});
 
 const PartnerSchema = z
   .object({
@@ -38,6 +47,33 @@ const PartnerSchema = z
       .strict()
       .default({ send997: true, ta1: 'on-request' }),
     defaultLocation: z.string().default('MAIN'),
+    /** Where this partner's PO lines ship from. */
+    allocation: z
+      .union([
+        z.object({ rule: z.literal('most-available') }).strict(),
+        z.object({ rule: z.literal('priority'), locations: z.array(z.string()).min(1) }).strict(),
+        z.object({ rule: z.literal('fixed'), location: z.string() }).strict(),
+      ])
+      .optional(),
+    /** Outbound 846 inventory advice to this partner. */
+    publish846: z
+      .object({
+        enabled: z.boolean().default(true),
+        mode: z.enum(['delta', 'full']).default('delta'),
+        locations: z.array(z.string()).optional(),
+        items: z.array(z.string()).optional(),
+        idQualifiers: z.array(z.string().length(2)).default(['UP', 'VN']),
+        safetyStock: decimal.default(0),
+        percent: z.number().min(0).max(100).default(100),
+        cap: decimal.optional(),
+        kits: z.record(z.string(), z.record(z.string(), decimal)).default({}),
+        quantities: z.array(z.enum(['33', '17'])).min(1).default(['33']),
+        debounceMs: z.number().int().min(0).default(2000),
+        minIntervalMs: z.number().int().min(0).default(0),
+        fullEveryMinutes: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     channels: z
       .object({
         folder: z
@@ -170,6 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         x12: d.x12,
         acks: d.acks,
         defaultLocation: d.defaultLocation,
+        allocation: d.allocation,
+        publish846: d.publish846 && { ...d.publish846, kits: d.publish846.kits },
       });
       if (d.channels.folder.enabled) {
         const root = d.channels.folder.root ? path.resolve(base, d.channels.folder.root) : path.join(dataDir, 'drop', d.id);

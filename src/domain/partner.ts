@@ -1,3 +1,5 @@
+import type { AllocationRule } from './availability.ts';
+import type { PublishPolicy } from './publication.ts';
 /** A trading partner as the pure layers see it (loaded and validated by config). */
 export interface X12Envelope {
   isaVersion: string;
@@ -19,6 +21,8 @@ export interface Partner {
   x12: X12Envelope;
   acks: { send997: boolean; ta1: 'on-request' | 'on-error' | 'never' };
   defaultLocation: string;
+  allocation?: AllocationRule;
+  publish846?: PublishPolicy;
 }
 
 export interface Us {

@@ -27,6 +27,8 @@ export class GatewayPipeline {
   private readonly channels = new Map<string, PipelineChannel>();
   readonly stats = { received: 0, processed: 0, dispatched: 0, failures: 0 };
   lastError: string | null = null;
+  /** Called after a document moved stock (the 846 publisher listens). */
+  onStockMoved: () => void = () => undefined;
 
   constructor(
     private readonly deps: InboundDeps,
@@ -34,6 +36,11 @@ export class GatewayPipeline {
     private readonly opts: { maxBytes: number; maxDeliveryAttempts: number },
   ) {
     for (const c of channels) this.channels.set(c.partnerId, c);
+  }
+
+  /** Run work exclusively with document processing (the 846 publisher uses it). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(fn);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -127,6 +134,7 @@ export class GatewayPipeline {
       try {
         outcome = await processDocument(this.deps, doc);
         this.stats.processed++;
+        if (outcome.movements > 0) this.onStockMoved();
         const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);
         log({ documentId: doc.id, partner: doc.partner_id, status: outcome.status, events: outcome.eventCount, acks: outcome.acks, code: outcome.errorCode, correlationId: doc.correlation_id }, 'processed');
       } catch (e) {
@@ -206,7 +214,8 @@ export class GatewayPipeline {
       const sink = this.channels.get(row.partner_id)?.sink;
       if (!sink) continue;
       try {
-        await sink.deliver(row.filename, row.content);
+        if (row.content_path) await sink.deliverFile(row.filename, row.content_path);
+        else await sink.deliver(row.filename, row.content);
         await outbox.markSent(db, row.id, clock.now().toISOString());
         this.stats.dispatched++;
         logger.info({ outboxId: row.id, partner: row.partner_id, kind: row.kind, file: row.filename, isa13: row.isa13 }, 'delivered');

@@ -137,8 +137,16 @@ export const positions = {
   },
 
   /** Item/locations moved after a movement seq (for delta publication). */
-  async changedSince(db: Db, seq: number): Promise<{ item: string; location: string }[]> {
-    return (await db('positions').where('last_movement_seq', '>', seq).select('item', 'location')).map((r) => ({ item: String(r.item), location: String(r.location) }));
+  async changedSince(db: Db, seq: number, upTo: number): Promise<Position[]> {
+    return (await db('positions').where('last_movement_seq', '>', seq).andWhere('last_movement_seq', '<=', upTo).orderBy([{ column: 'location' }, { column: 'item' }])).map(toPosition);
+  },
+
+  /** Keyset page in (location, item) order: the order an 846 is written in. */
+  async pageByLocation(db: Db, after: { item: string; location: string } | null, limit: number, locations?: string[]): Promise<Position[]> {
+    let q = db('positions').orderBy([{ column: 'location' }, { column: 'item' }]).limit(limit);
+    if (after) q = q.where((w) => w.where('location', '>', after.location).orWhere((w2) => w2.where('location', after.location).andWhere('item', '>', after.item)));
+    if (locations) q = q.whereIn('location', locations);
+    return (await q).map(toPosition);
   },
 
   async lastMovementSeq(db: Db): Promise<number> {
@@ -224,23 +232,5 @@ export const publications = {
     const row: Record<string, unknown> = { partner_id: partnerId, last_movement_seq: v.lastMovementSeq, last_sent_at: v.lastSentAt };
     if (v.lastFullAt) row.last_full_at = v.lastFullAt;
     await db('publications').insert(row).onConflict('partner_id').merge();
-  },
-
-  async published(db: Db, partnerId: string, keys: { item: string; location: string }[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    const items = [...new Set(keys.map((k) => k.item))];
-    for (let i = 0; i < items.length; i += 400) {
-      for (const r of await db('published').where({ partner_id: partnerId }).whereIn('item', items.slice(i, i + 400))) out.set(key(String(r.item), String(r.location)), num(r.quantity));
-    }
-    return out;
-  },
-
-  async record(db: Db, partnerId: string, rows: { item: string; location: string; quantity: number }[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += 300) {
-      await db('published')
-        .insert(rows.slice(i, i + 300).map((r) => ({ partner_id: partnerId, ...r })))
-        .onConflict(['partner_id', 'item', 'location'])
-        .merge(['quantity']);
-    }
   },
 };

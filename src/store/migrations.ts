@@ -129,6 +129,8 @@ const m002: Migration = {
       t.string('expected_date', 10).nullable();
       t.bigInteger('last_movement_seq').notNullable().defaultTo(0);
       t.primary(['item', 'location']);
+      t.index(['location', 'item']);
+      t.index(['last_movement_seq']);
     });
     await k.schema.createTable('movements', (t) => {
       t.increments('seq').primary();
@@ -183,20 +185,13 @@ const m002: Migration = {
       t.string('last_full_at', 32).nullable();
       t.string('last_sent_at', 32).nullable();
     });
-    await k.schema.createTable('published', (t) => {
-      t.string('partner_id', 64).notNullable();
-      t.string('item', 128).notNullable();
-      t.string('location', 64).notNullable();
-      qty(t, 'quantity');
-      t.primary(['partner_id', 'item', 'location']);
-    });
     await k.schema.alterTable('outbox', (t) => {
       t.string('content_path', 1024).nullable();
     });
   },
   async down(k) {
     await k.schema.alterTable('outbox', (t) => t.dropColumn('content_path'));
-    for (const t of ['published', 'publications', 'divergences', 'order_lines', 'orders', 'movements', 'positions']) await k.schema.dropTableIfExists(t);
+    for (const t of ['publications', 'divergences', 'order_lines', 'orders', 'movements', 'positions']) await k.schema.dropTableIfExists(t);
   },
 };
 

@@ -9,6 +9,8 @@ export interface OutboxRow {
   source_ref: string;
   filename: string;
   content: string;
+  /** Large documents (846 feeds) are files; content is then empty. */
+  content_path: string | null;
   isa13: string;
   gs06: string | null;
   status: 'PENDING' | 'SENT' | 'FAILED';
@@ -21,7 +23,7 @@ export interface OutboxRow {
 const row = (r: Record<string, unknown>): OutboxRow => ({ ...(r as unknown as OutboxRow), id: num(r.id), attempts: num(r.attempts), source_document_id: r.source_document_id == null ? null : num(r.source_document_id) });
 
 export const outbox = {
-  async enqueue(db: Db, o: { partnerId: string; kind: string; sourceDocumentId: number | null; sourceRef: string; filename: string; content: string; isa13: string; gs06: string | null; createdAt: string }): Promise<void> {
+  async enqueue(db: Db, o: { partnerId: string; kind: string; sourceDocumentId: number | null; sourceRef: string; filename: string; content: string; contentPath?: string; isa13: string; gs06: string | null; createdAt: string }): Promise<void> {
     await db('outbox')
       .insert({
         partner_id: o.partnerId,
@@ -30,6 +32,7 @@ export const outbox = {
         source_ref: o.sourceRef,
         filename: o.filename,
         content: o.content,
+        content_path: o.contentPath ?? null,
         isa13: o.isa13,
         gs06: o.gs06,
         status: 'PENDING',

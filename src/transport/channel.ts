@@ -32,4 +32,6 @@ export interface OutboundSink {
   readonly id: string;
   /** Write under a temporary name, then rename into place: a reader never sees a partial file. */
   deliver(filename: string, content: string | Buffer): Promise<void>;
+  /** The same for a document kept in a file (large feeds): copied, never read whole into memory. */
+  deliverFile(filename: string, localPath: string): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../core/ports.ts';
@@ -145,6 +145,19 @@ export class FolderChannel implements InboundSource, OutboundSink {
     const fh = await open(tmp, 'w');
     try {
       await fh.writeFile(content);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path.join(this.paths.out, filename));
+  }
+
+  async deliverFile(filename: string, localPath: string): Promise<void> {
+    await mkdir(this.paths.out, { recursive: true });
+    const tmp = path.join(this.paths.out, `.${filename}.tmp`);
+    await copyFile(localPath, tmp);
+    const fh = await open(tmp, 'r+');
+    try {
       await fh.sync();
     } finally {
       await fh.close();

@@ -1,0 +1,85 @@
+import type { X12Envelope } from '../domain/partner.ts';
+import { fromUnits } from '../domain/quantity.ts';
+import { X12Writer } from './x12-writer.ts';
+
+/**
+ * Outbound 846, streamed: one ST per location (header N1*WH), at most 10,000 LIN loops per ST
+ * (4010), each LIN with the partner's own item id and the quantities the partner wants.
+ * Text is handed to `write` in pieces, so a million item/locations never sit in memory at once.
+ */
+export interface Line846 {
+  location: string;
+  qualifier: string;
+  id: string;
+  /** Integer units (1/10,000). */
+  available: number;
+  onHand: number;
+}
+
+export interface Build846Options {
+  envelope: X12Envelope;
+  sender: { qualifier: string; id: string; gsId: string };
+  receiver: { qualifier: string; id: string; gsId: string };
+  isaControl: number;
+  gsControl: number;
+  now: Date;
+  reportId: string;
+  quantities: ('33' | '17')[];
+  maxLinPerSet?: number;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+export async function build846(lines: AsyncIterable<Line846[]>, o: Build846Options, write: (text: string) => Promise<void>): Promise<{ sets: number; lines: number }> {
+  const w = new X12Writer({ ...o.envelope.separators, suffix: o.envelope.segmentSuffix });
+  const now = o.now;
+  const ymd = `${now.getUTCFullYear()}${pad2(now.getUTCMonth() + 1)}${pad2(now.getUTCDate())}`;
+  const hm = `${pad2(now.getUTCHours())}${pad2(now.getUTCMinutes())}`;
+  w.isa({
+    senderQualifier: o.sender.qualifier,
+    senderId: o.sender.id,
+    receiverQualifier: o.receiver.qualifier,
+    receiverId: o.receiver.id,
+    date: ymd.slice(2),
+    time: hm,
+    version: o.envelope.isaVersion,
+    control: o.isaControl,
+    ackRequested: false,
+    usage: o.envelope.usage,
+  });
+  w.gs({ functionalId: 'IB', sender: o.sender.gsId, receiver: o.receiver.gsId, date: ymd, time: hm, control: o.gsControl, version: o.envelope.gsVersion });
+  const max = o.maxLinPerSet ?? 10_000;
+  let sets = 0;
+  let total = 0;
+  let inSet = 0;
+  let location: string | null = null;
+  const close = () => {
+    if (location === null) return;
+    w.segment('CTT', String(inSet));
+    w.se();
+  };
+  for await (const page of lines) {
+    for (const l of page) {
+      if (l.location !== location || inSet >= max) {
+        close();
+        sets++;
+        location = l.location;
+        inSet = 0;
+        w.st('846', String(sets).padStart(4, '0'));
+        w.segment('BIA', '00', 'DD', `${o.reportId}-${sets}`, ymd, hm);
+        w.segment('DTM', '007', ymd, hm);
+        w.segment('N1', 'WH', undefined, '92', l.location);
+      }
+      inSet++;
+      total++;
+      w.segment('LIN', String(inSet), l.qualifier, l.id);
+      for (const q of o.quantities) w.segment('QTY', q, fromUnits(q === '33' ? l.available : l.onHand), 'EA');
+    }
+    await write(w.drain());
+  }
+  close();
+  w.ge();
+  w.iea();
+  await write(w.drain());
+  return { sets, lines: total };
+}
