@@ -105,6 +105,41 @@ export async function runCli(argv: string[]): Promise<number> {
     .action(async (file: string, opts: { partner?: string }) => {
       code = await cmdAck(file, opts);
     });
+  program
+    .command('rebuild')
+    .description('rebuild every position from the movement log; exit 1 if any number changed')
+    .action(async () => {
+      code = await (await import('./cli-store.ts')).cmdRebuild();
+    });
+  program
+    .command('divergence')
+    .description('snapshot divergences (store before vs snapshot) as JSON lines; only differences unless --all')
+    .option('-p, --partner <id>', 'only snapshots from this partner')
+    .option('-d, --document <id>', 'only this document')
+    .option('--all', 'include item/locations where the snapshot agreed')
+    .option('--limit <n>', 'at most this many lines', '1000')
+    .action(async (o: { partner?: string; document?: string; all?: boolean; limit?: string }) => {
+      code = await (await import('./cli-store.ts')).cmdDivergence(o);
+    });
+  program
+    .command('availability')
+    .requiredOption('-i, --item <sku>', 'our SKU')
+    .option('-l, --location <id>', 'one location')
+    .option('-p, --partner <id>', 'also what this partner is shown')
+    .description('the position of an item (and a partner\'s view of it) as JSON')
+    .action(async (o: { item: string; location?: string; partner?: string }) => {
+      code = await (await import('./cli-store.ts')).cmdAvailability(o);
+    });
+  program
+    .command('emit')
+    .argument('<set>', 'the document to emit: 846')
+    .requiredOption('-p, --partner <id>', 'the partner')
+    .option('--full', 'a full snapshot instead of a delta')
+    .description('build an outbound document now and deliver it to the partner\'s out folder')
+    .action(async (set: string, o: { partner: string; full?: boolean }) => {
+      if (set !== '846') throw new CommanderError(2, 'GW_USAGE', `cannot emit ${set} (only 846)`);
+      code = await (await import('./cli-store.ts')).cmdEmit846(o);
+    });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

@@ -1,0 +1,144 @@
+import path from 'node:path';
+import { loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
+import { GatewayError } from './core/errors.ts';
+import { silentLogger } from './core/ports.ts';
+import { available, type Position } from './domain/availability.ts';
+import { partnerDirectory, type PartnerDirectory } from './domain/partner.ts';
+import { kitAvailable, partnerAvailable } from './domain/publication.ts';
+import { fromUnits } from './domain/quantity.ts';
+import { MappingRegistry } from './mapping/registry.ts';
+import { Publisher } from './pipeline/publisher.ts';
+import { divergences, positions } from './store/availability-repository.ts';
+import { openDb, type Db } from './store/db.ts';
+import { outbox } from './store/outbox-repository.ts';
+import { FolderChannel } from './transport/folder-channel.ts';
+
+/** CLI commands that work on the store (the gateway may be running: SQLite WAL lets both in). */
+interface Store {
+  config: GatewayConfig;
+  db: Db;
+  partners: PartnerDirectory;
+  mappings: MappingRegistry;
+}
+
+async function withStore<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const mappings = new MappingRegistry();
+  const problems = mappings.loadAll(readMappingFiles(config.mappingsDir));
+  if (problems.length) throw new GatewayError('GW_MAPPING_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n'), problems);
+  const db = await openDb({ client: config.database.client, filename: path.resolve(config.dataDir, config.database.filename), connection: config.database.connection });
+  try {
+    return await fn({ config, db, partners: partnerDirectory(config.us, config.partners), mappings });
+  } finally {
+    await db.destroy();
+  }
+}
+
+const show = (p: Position) => ({
+  item: p.item,
+  location: p.location,
+  onHand: fromUnits(p.onHand),
+  committed: fromUnits(p.committed),
+  inTransit: fromUnits(p.inTransit),
+  hold: fromUnits(p.hold),
+  damaged: fromUnits(p.damaged),
+  safetyStock: fromUnits(p.safetyStock),
+  available: fromUnits(available(p)),
+  ...(p.expectedDate ? { expectedDate: p.expectedDate } : {}),
+});
+
+const out = (v: unknown) => process.stdout.write(JSON.stringify(v) + '\n');
+
+/** `gateway rebuild`: positions again from the movement log; prints whether anything changed. */
+export function cmdRebuild(): Promise<number> {
+  return withStore(async ({ db }) => {
+    const totals = async () => {
+      const [r] = await db('positions').count({ n: '*' }).sum({ onHand: 'on_hand', committed: 'committed', inTransit: 'in_transit', hold: 'hold', damaged: 'damaged' });
+      return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'n' ? Number(v ?? 0) : fromUnits(Number(v ?? 0))]));
+    };
+    const before = await db('positions').orderBy(['item', 'location']);
+    const t0 = Date.now();
+    const count = await db.transaction((trx) => positions.rebuild(trx));
+    const after = await db('positions').orderBy(['item', 'location']);
+    const key = (r: Record<string, unknown>) => JSON.stringify([r.item, r.location, Number(r.on_hand), Number(r.committed), Number(r.in_transit), Number(r.hold), Number(r.damaged), Number(r.safety_stock)]);
+    const a = new Set(before.map(key));
+    const changed = after.filter((r) => !a.has(key(r))).length + Math.max(0, before.length - after.length);
+    out({ positions: count, changed, ms: Date.now() - t0, totals: await totals() });
+    return changed ? 1 : 0;
+  });
+}
+
+/** `gateway divergence [--partner ID] [--document N] [--all] [--limit N]` */
+export function cmdDivergence(o: { partner?: string; document?: string; all?: boolean; limit?: string }): Promise<number> {
+  return withStore(async ({ db }) => {
+    const rows = await divergences.list(db, { partnerId: o.partner, documentId: o.document ? Number(o.document) : undefined, onlyDifferent: !o.all, limit: Number(o.limit ?? 1000) });
+    for (const r of rows) {
+      out({ partner: r.partner_id, documentId: Number(r.document_id), item: r.item, location: r.location, before: fromUnits(Number(r.before)), snapshot: fromUnits(Number(r.after)), difference: fromUnits(Number(r.diff)), at: r.created_at });
+    }
+    return 0;
+  });
+}
+
+/** `gateway availability --item SKU [--location L] [--partner ID]` */
+export function cmdAvailability(o: { item: string; location?: string; partner?: string }): Promise<number> {
+  return withStore(async ({ db, partners }) => {
+    const partner = o.partner ? partners.get(o.partner) : undefined;
+    if (o.partner && !partner) throw new GatewayError('GW_USAGE', `unknown partner ${o.partner}`);
+    const policy = partner?.publish846;
+    const kit = policy?.kits[o.item];
+    let ps = await positions.forItem(db, o.item);
+    if (o.location) ps = ps.filter((p) => p.location === o.location);
+    const result: Record<string, unknown> = { item: o.item, positions: ps.map(show) };
+    if (partner) {
+      if (!policy) result.partnerView = { partner: partner.id, published: false, reason: 'no publish846 policy' };
+      else if (kit) {
+        const locations = o.location ? [o.location] : await positions.locations(db);
+        const view: Record<string, string> = {};
+        for (const loc of locations.filter((l) => !policy.locations || policy.locations.includes(l))) {
+          const comps = await positions.getMany(db, Object.keys(kit).map((item) => ({ item, location: loc })));
+          view[loc] = fromUnits(kitAvailable(kit, (sku) => partnerAvailable(policy, comps.get(`${sku}\u0000${loc}`)!)));
+        }
+        result.partnerView = { partner: partner.id, kit: Object.fromEntries(Object.entries(kit).map(([k, v]) => [k, fromUnits(v)])), available: view };
+      } else {
+        const view: Record<string, string> = {};
+        for (const p of ps) if (!policy.locations || policy.locations.includes(p.location)) view[p.location] = fromUnits(partnerAvailable(policy, p));
+        result.partnerView = { partner: partner.id, available: view, safetyStock: fromUnits(policy.safetyStock), percent: policy.percent, ...(policy.cap !== undefined ? { cap: fromUnits(policy.cap) } : {}) };
+      }
+    }
+    out(result);
+    return 0;
+  });
+}
+
+/** `gateway emit 846 --partner ID [--full]`: build one now and deliver it to the partner's out folder. */
+export function cmdEmit846(o: { partner: string; full?: boolean }): Promise<number> {
+  return withStore(async ({ config, db, partners, mappings }) => {
+    const partner = partners.get(o.partner);
+    if (!partner) throw new GatewayError('GW_USAGE', `unknown partner ${o.partner}`);
+    if (!partner.publish846) throw new GatewayError('GW_USAGE', `partner ${o.partner} has no publish846 policy`);
+    const publisher = new Publisher({
+      db,
+      partners,
+      mappings,
+      clock: { now: () => new Date() },
+      logger: silentLogger,
+      outboundDir: path.join(config.dataDir, 'outbound'),
+      exclusive: (fn) => fn(),
+      queued: () => undefined,
+    });
+    const r = await publisher.emit(partner.id, !!o.full);
+    const folders = config.folders[partner.id];
+    let delivered: string | null = null;
+    if (r.outboxId && folders) {
+      const sink = new FolderChannel(partner.id, folders, { stabilityMs: 0, incompleteAfterMs: 0 }, silentLogger);
+      const row = (await outbox.pending(db)).find((x) => x.id === r.outboxId);
+      if (row?.content_path) {
+        await sink.deliverFile(row.filename, row.content_path);
+        await outbox.markSent(db, row.id, new Date().toISOString());
+        delivered = path.join(folders.out, row.filename);
+      }
+    }
+    out({ ...r, delivered });
+    return 0;
+  });
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { startGateway, type RunningGateway } from '../../src/main.ts';
+import { drop, ls, po850, ROOT, snapshot846, testConfig, waitFor } from '../helpers.ts';
+
+/** rebuild, divergence, availability and emit 846 as a user runs them, against a gateway's store. */
+let g: RunningGateway;
+let env: NodeJS.ProcessEnv;
+let dataDir: string;
+
+function gw(...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'gateway.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, lines: r.stdout.trim() ? r.stdout.trim().split('\n').map((l) => JSON.parse(l)) : [], err: r.stderr };
+}
+
+before(async () => {
+  const t = testConfig();
+  env = t.env;
+  dataDir = t.dataDir;
+  g = await startGateway(t.env);
+  const tpl = drop(dataDir, 'demo-3pl');
+  const retail = drop(dataDir, 'demo-retail');
+  writeFileSync(path.join(tpl.in, 's1.x12'), snapshot846(9201, [['012345678905', 'ACME-EAST', '40'], ['012345678912', 'ACME-EAST', '10']]));
+  await waitFor(() => ls(tpl.archive).length === 1, 10_000, 's1');
+  writeFileSync(path.join(retail.in, 'po.x12'), po850(9202, 'PO-CLI', { qty: '15' }));
+  await waitFor(() => ls(retail.archive).length === 1, 10_000, 'po');
+  writeFileSync(path.join(tpl.in, 's2.x12'), snapshot846(9203, [['012345678905', 'ACME-EAST', '37']]));
+  await waitFor(() => ls(tpl.archive).length === 2, 10_000, 's2');
+  await g.pipeline.idle();
+  await g.stop();
+});
+after(() => undefined);
+
+test('availability: the position and the partner view', () => {
+  const r = gw('availability', '--item', 'WIDGET-S', '--partner', 'demo-retail');
+  assert.equal(r.code, 0, r.err);
+  const [a] = r.lines;
+  assert.deepEqual(a.positions[0], { item: 'WIDGET-S', location: 'ACME-EAST', onHand: '37', committed: '15', inTransit: '0', hold: '0', damaged: '0', safetyStock: '0', available: '22' });
+  assert.deepEqual(a.partnerView.available, { 'ACME-EAST': '20' });
+  const kit = gw('availability', '--item', 'WIDGET-PACK', '--partner', 'demo-retail').lines[0];
+  assert.equal(kit.partnerView.available['ACME-EAST'], '8', 'min(20/2, 8/1)');
+});
+
+test('divergence: what each snapshot changed', () => {
+  const r = gw('divergence', '--partner', 'demo-3pl');
+  assert.equal(r.code, 0);
+  const latest = r.lines.find((l) => l.item === 'WIDGET-S' && l.before === '40');
+  assert.deepEqual([latest.snapshot, latest.difference], ['37', '-3']);
+  assert.equal(gw('divergence', '--all').lines.length, 3);
+});
+
+test('rebuild: the same numbers from the log (exit 0 when nothing changed)', () => {
+  const r = gw('rebuild');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.lines[0].changed, 0);
+  assert.equal(r.lines[0].positions, 2);
+});
+
+test('emit 846 --full: a file in the partner\'s out folder', () => {
+  const r = gw('emit', '846', '--partner', 'demo-retail', '--full');
+  assert.equal(r.code, 0, r.err);
+  const text = readFileSync(r.lines[0].delivered, 'utf8');
+  assert.match(text, /LIN\*\d+\*IN\*RC-100045~\nQTY\*33\*20\*EA~/);
+  assert.equal(gw('emit', '856', '--partner', 'demo-retail').code, 2);
+  assert.equal(gw('emit', '846', '--partner', 'nobody').code, 2);
+});
