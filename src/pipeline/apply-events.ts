@@ -6,7 +6,6 @@ import {
   movement,
   planAdjustment,
   planCommit,
-  planSnapshot,
   units,
   type AllocationRule,
   type Movement,
@@ -16,8 +15,7 @@ import {
 import type { CanonicalEvent } from '../domain/events.ts';
 import type { Partner } from '../domain/partner.ts';
 import type { Db } from '../store/db.ts';
-import { divergences, orders, positions } from '../store/availability-repository.ts';
-import { num } from '../store/db.ts';
+import { orders, positions } from '../store/availability-repository.ts';
 
 /**
  * Canonical events -> movements on the availability store, in the transaction of the document
@@ -40,18 +38,9 @@ export interface ApplyResult {
 
 type Obj = Record<string, unknown>;
 
-export async function applyDocumentEvents(ctx: ApplyContext): Promise<ApplyResult> {
-  const res: ApplyResult = { movements: 0, divergences: 0, backordered: 0 };
-  let after = 0;
-  for (;;) {
-    const rows = await ctx.db('events').where({ document_id: ctx.documentId }).andWhere('seq', '>', after).orderBy('seq').limit(20);
-    if (!rows.length) break;
-    for (const r of rows) {
-      after = num(r.seq);
-      await applyEvent(ctx, JSON.parse(r.payload) as CanonicalEvent, after, res);
-    }
-  }
-  return res;
+/** Apply events (just appended to the log, with their sequence numbers) in order. */
+export async function applyEvents(ctx: ApplyContext, list: { event: CanonicalEvent; seq: number }[], res: ApplyResult): Promise<void> {
+  for (const { event, seq } of list) await applyEvent(ctx, event, seq, res);
 }
 
 async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, res: ApplyResult): Promise<void> {
@@ -72,15 +61,9 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
         const q = (l.quantities as Obj | undefined) ?? {};
         lines.push({ item, location: String(l.location ?? defaultLocation), onHand: units(q.onHand) ?? units(q.available), damaged: units(q.damaged), hold: units(q.hold) });
       }
-      // Large snapshots in slices: positions read and written per slice.
-      for (let i = 0; i < lines.length; i += 2000) {
-        const slice = lines.slice(i, i + 2000);
-        const current = await positions.getMany(db, slice);
-        const plan = planSnapshot(slice, (item, location) => current.get(`${item}\u0000${location}`)!);
-        await apply(plan.movements);
-        await divergences.insert(db, plan.divergences, meta as { eventSeq: number; documentId: number; partnerId: string; at: string });
-        res.divergences += plan.divergences.length;
-      }
+      const r = await positions.applySnapshot(db, lines, meta as { eventSeq: number; documentId: number; partnerId: string; at: string });
+      res.movements += r.movements;
+      res.divergences += r.divergences;
       return;
     }
     case 'inventory.adjusted': {

@@ -14,7 +14,7 @@ import { rejections as rejectionRepo } from '../store/rejection-repository.ts';
 import { buildAck } from '../x12/ack-builder.ts';
 import type { InterchangeResult } from '../x12/envelope-types.ts';
 import { planFileAcks } from './acks-for.ts';
-import { applyDocumentEvents } from './apply-events.ts';
+import { applyEvents, type ApplyContext, type ApplyResult } from './apply-events.ts';
 import type { AllocationRule } from '../domain/availability.ts';
 import { detectFormatOf } from './detect-format.ts';
 import { translateX12 } from './translate-x12.ts';
@@ -62,6 +62,36 @@ function documentStatus(ics: InterchangeResult[], fileErrors: Rejection[]): Inbo
   return statuses.includes('ACCEPTED') || statuses.includes('PARTIAL') ? 'PARTIAL' : 'REJECTED';
 }
 
+/** Named savepoints, opened lazily and closed once (nested names go with their parent). */
+class Savepoints {
+  private open_ = new Set<string>();
+  constructor(private readonly trx: Db) {}
+
+  async open(name: string): Promise<void> {
+    if (this.open_.has(name)) return;
+    await this.trx.raw(`savepoint sp_${name}`);
+    this.open_.add(name);
+  }
+
+  private forget(name: string): void {
+    const nested = name.startsWith('ic_') ? `g_${name.slice(3)}_` : null;
+    for (const n of [...this.open_]) if (n === name || (nested && n.startsWith(nested))) this.open_.delete(n);
+  }
+
+  async release(name: string): Promise<void> {
+    if (!this.open_.has(name)) return;
+    await this.trx.raw(`release savepoint sp_${name}`);
+    this.forget(name);
+  }
+
+  async rollback(name: string): Promise<void> {
+    if (!this.open_.has(name)) return;
+    await this.trx.raw(`rollback to savepoint sp_${name}`);
+    await this.trx.raw(`release savepoint sp_${name}`);
+    this.forget(name);
+  }
+}
+
 async function head(path: string): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
@@ -100,6 +130,15 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
       return { documentId: doc.id, status, eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
     }
 
+    const applyCtx: ApplyContext = {
+      db: trx,
+      documentId: doc.id,
+      at: nowIso,
+      partner: (id) => partners.get(id),
+      allocation: deps.allocation ?? (() => ({ rule: 'most-available' })),
+    };
+    const applied: ApplyResult = { movements: 0, divergences: 0, backordered: 0 };
+    const savepoints = new Savepoints(trx);
     const result = await translateX12(raw.read(doc.raw_path), {
       partners,
       mappings,
@@ -109,10 +148,16 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
       receivedAt: doc.received_at,
       isDuplicate: (p, isa13) => interchanges.wasAccepted(trx, p, isa13),
       sink: {
+        // Events are appended and applied to the availability store as each set completes; a
+        // savepoint per interchange and group lets a trailer error withdraw exactly that part.
         events: async (ic, group, list) => {
-          await events.append(trx, doc.id, ic, group, list, nowIso);
+          await savepoints.open(`ic_${ic}`);
+          if (group) await savepoints.open(`g_${ic}_${group}`);
+          const inserted = await events.append(trx, doc.id, ic, group, list, nowIso);
+          await applyEvents(applyCtx, list.filter((e) => inserted.has(e.id)).map((e) => ({ event: e, seq: inserted.get(e.id)! })), applied);
         },
-        discard: async (ic, group) => events.discard(trx, doc.id, ic, group),
+        discard: (ic, group) => savepoints.rollback(group === undefined ? `ic_${ic}` : `g_${ic}_${group}`),
+        end: (ic, group) => savepoints.release(group === undefined ? `ic_${ic}` : `g_${ic}_${group}`),
       },
     });
 
@@ -163,15 +208,8 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
 
     // What survived: events appended for this document (idempotent duplicates are not counted twice).
     const eventCount = await events.count(trx, { document_id: doc.id });
-    const applied = eventCount
-      ? await applyDocumentEvents({
-          db: trx,
-          documentId: doc.id,
-          at: nowIso,
-          partner: (id) => partners.get(id),
-          allocation: deps.allocation ?? (() => ({ rule: 'most-available' })),
-        })
-      : { movements: 0 };
+    const movementCount = await trx('movements').where({ document_id: doc.id }).count({ n: '*' }).first();
+    applied.movements = Number(movementCount?.n ?? 0);
     const status = documentStatus(result.interchanges, result.fileRejections);
     const firstError = all.find(isError);
     const setIds = [...new Set(result.interchanges.flatMap((ic) => ic.groups.flatMap((g) => g.sets.map((s) => s.setId))))].join(',');

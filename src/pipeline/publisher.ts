@@ -43,7 +43,7 @@ export interface EmitResult {
   lines: number;
 }
 
-const PAGE = 5000;
+const PAGE = 1000;
 
 export class Publisher {
   private timers = new Map<string, NodeJS.Timeout>();

@@ -16,6 +16,8 @@ import { isValidDate, isValidTime } from '../x12/x12-codes.ts';
 export interface TranslateSink {
   events(interchangeSeq: number, groupSeq: number, events: CanonicalEvent[]): Promise<void> | void;
   discard(interchangeSeq: number, groupSeq?: number): Promise<void> | void;
+  /** The group (or, without groupSeq, the interchange) is settled; comes after any discard of it. */
+  end?(interchangeSeq: number, groupSeq?: number): Promise<void> | void;
 }
 
 export interface TranslateOptions {
@@ -154,8 +156,10 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
       if (a.type === 'events') {
         eventCount += a.events.length;
         await opts.sink.events(a.interchangeSeq, a.groupSeq, a.events);
-      } else {
+      } else if (a.type === 'discard') {
         await opts.sink.discard(a.interchangeSeq, a.groupSeq);
+      } else {
+        await opts.sink.end?.(a.interchangeSeq, a.groupSeq);
       }
     }
   };

@@ -1,8 +1,34 @@
-import { emptyPosition, key, type Divergence, type Movement, type Position } from '../domain/availability.ts';
+import { emptyPosition, key, type Divergence, type Movement, type Position, type SnapshotLine } from '../domain/availability.ts';
 import type { Db } from './db.ts';
 import { num } from './db.ts';
 
 const COLS = ['on_hand', 'committed', 'in_transit', 'hold', 'damaged', 'safety_stock'] as const;
+
+/**
+ * Insert many rows with multi-row statements whose values are written as SQL literals: bulk
+ * movements of a 500,000-line snapshot spend more time binding parameters one by one than SQLite
+ * spends storing them. Only integers, null and strings go in; strings are quoted by doubling their
+ * quotes (standard SQL, the same on SQLite and PostgreSQL) and may not contain NUL.
+ */
+function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) throw new Error(`not an integer quantity: ${v}`);
+    return String(v);
+  }
+  const s = String(v);
+  if (s.includes('\u0000')) throw new Error('NUL in a value');
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+async function insertRows(db: Db, table: string, cols: string[], rows: unknown[][], suffix = ''): Promise<void> {
+  const head = `insert into ${table} (${cols.map((c) => `"${c}"`).join(',')}) values `;
+  for (let i = 0; i < rows.length; i += 5000) {
+    const chunk = rows.slice(i, i + 5000);
+    const values = chunk.map((r) => `(${r.map(literal).join(',')})`).join(',');
+    await db.raw(`${head}${values} ${suffix}`);
+  }
+}
 
 function toPosition(r: Record<string, unknown>): Position {
   return {
@@ -43,7 +69,7 @@ export const positions = {
   /** Keyset page over all positions, ordered by (item, location). */
   async page(db: Db, after: { item: string; location: string } | null, limit: number, locations?: string[]): Promise<Position[]> {
     let q = db('positions').orderBy([{ column: 'item' }, { column: 'location' }]).limit(limit);
-    if (after) q = q.where((w) => w.where('item', '>', after.item).orWhere((w2) => w2.where('item', after.item).andWhere('location', '>', after.location)));
+    if (after) q = q.whereRaw('(item, location) > (?, ?)', [after.item, after.location]);
     if (locations) q = q.whereIn('location', locations);
     return (await q).map(toPosition);
   },
@@ -60,29 +86,13 @@ export const positions = {
   /** Append movements and move the positions by the same deltas, in the caller's transaction. */
   async apply(db: Db, list: Movement[], ctx: { eventSeq: number | null; documentId: number | null; partnerId: string | null; at: string }): Promise<void> {
     if (!list.length) return;
-    for (let i = 0; i < list.length; i += 300) {
-      const chunk = list.slice(i, i + 300);
-      await db('movements').insert(
-        chunk.map((m) => ({
-          event_seq: ctx.eventSeq,
-          document_id: ctx.documentId,
-          partner_id: ctx.partnerId,
-          item: m.item,
-          location: m.location,
-          kind: m.kind,
-          d_on_hand: m.dOnHand,
-          d_committed: m.dCommitted,
-          d_in_transit: m.dInTransit,
-          d_hold: m.dHold,
-          d_damaged: m.dDamaged,
-          d_safety: m.dSafety,
-          reason: m.reason ?? null,
-          ref: m.ref?.slice(0, 128) ?? null,
-          expected_date: m.expectedDate ?? null,
-          created_at: ctx.at,
-        })),
-      );
-    }
+    // Multi-row statements through raw SQL: the query builder costs more than SQLite does here.
+    await insertRows(
+      db,
+      'movements',
+      ['event_seq', 'document_id', 'partner_id', 'item', 'location', 'kind', 'd_on_hand', 'd_committed', 'd_in_transit', 'd_hold', 'd_damaged', 'd_safety', 'reason', 'ref', 'expected_date', 'created_at'],
+      list.map((m) => [ctx.eventSeq, ctx.documentId, ctx.partnerId, m.item, m.location, m.kind, m.dOnHand, m.dCommitted, m.dInTransit, m.dHold, m.dDamaged, m.dSafety, m.reason ?? null, m.ref?.slice(0, 128) ?? null, m.expectedDate ?? null, ctx.at]),
+    );
     const [{ seq }] = (await db('movements').max({ seq: 'seq' })) as { seq: unknown }[];
     const lastSeq = num(seq);
     // One upsert per (item, location): deltas summed.
@@ -101,28 +111,51 @@ export const positions = {
         if (m.expectedDate) a.expectedDate = m.expectedDate;
       }
     }
-    const rows = [...agg.values()].map((m) => ({
-      item: m.item,
-      location: m.location,
-      on_hand: m.dOnHand,
-      committed: m.dCommitted,
-      in_transit: m.dInTransit,
-      hold: m.dHold,
-      damaged: m.dDamaged,
-      safety_stock: m.dSafety,
-      expected_date: m.expectedDate ?? null,
-      last_movement_seq: lastSeq,
-    }));
-    for (let i = 0; i < rows.length; i += 300) {
-      await db('positions')
-        .insert(rows.slice(i, i + 300))
-        .onConflict(['item', 'location'])
-        .merge({
-          ...Object.fromEntries(COLS.map((c) => [c, db.raw(`positions.${c} + excluded.${c}`)])),
-          expected_date: db.raw('coalesce(excluded.expected_date, positions.expected_date)'),
-          last_movement_seq: db.raw('excluded.last_movement_seq'),
-        });
-    }
+    await insertRows(
+      db,
+      'positions',
+      ['item', 'location', ...COLS, 'expected_date', 'last_movement_seq'],
+      [...agg.values()].map((m) => [m.item, m.location, m.dOnHand, m.dCommitted, m.dInTransit, m.dHold, m.dDamaged, m.dSafety, m.expectedDate ?? null, lastSeq]),
+      `on conflict (item, location) do update set ${COLS.map((c) => `${c} = positions.${c} + excluded.${c}`).join(', ')}, expected_date = coalesce(excluded.expected_date, positions.expected_date), last_movement_seq = excluded.last_movement_seq`,
+    );
+  },
+
+  /**
+   * A snapshot's absolute quantities, in bulk and in SQL: the same rule as `planSnapshot` (the
+   * difference to the store is a reconciliation movement and a divergence line; the position
+   * takes the stated values), without a round trip per line. Tested to agree with planSnapshot.
+   */
+  async applySnapshot(db: Db, lines: SnapshotLine[], ctx: { eventSeq: number; documentId: number; partnerId: string; at: string }): Promise<{ movements: number; divergences: number }> {
+    const last = new Map<string, SnapshotLine>();
+    for (const l of lines) last.set(key(l.item, l.location), l);
+    await db.raw('create temp table if not exists snap_lines (item varchar(128) not null, location varchar(64) not null, on_hand bigint, damaged bigint, hold bigint, primary key (item, location))');
+    await db.raw('delete from snap_lines');
+    await insertRows(db, 'snap_lines', ['item', 'location', 'on_hand', 'damaged', 'hold'], [...last.values()].map((l) => [l.item, l.location, l.onHand ?? null, l.damaged ?? null, l.hold ?? null]));
+    const lit = (v: unknown) => literal(v);
+    const joined = `from snap_lines s left join positions p on p.item = s.item and p.location = s.location`;
+    const d = (col: string) => `case when s.${col} is null then 0 else s.${col} - coalesce(p.${col}, 0) end`;
+    const differs = `${d('on_hand')} <> 0 or ${d('hold')} <> 0 or ${d('damaged')} <> 0`;
+    await db.raw(
+      `insert into divergences (event_seq, document_id, partner_id, item, location, before, after, diff, created_at)
+       select ${lit(ctx.eventSeq)}, ${lit(ctx.documentId)}, ${lit(ctx.partnerId)}, s.item, s.location, coalesce(p.on_hand, 0), s.on_hand, s.on_hand - coalesce(p.on_hand, 0), ${lit(ctx.at)}
+       ${joined} where s.on_hand is not null`,
+    );
+    const before = await positions.lastMovementSeq(db);
+    await db.raw(
+      `insert into movements (event_seq, document_id, partner_id, item, location, kind, d_on_hand, d_committed, d_in_transit, d_hold, d_damaged, d_safety, reason, created_at)
+       select ${lit(ctx.eventSeq)}, ${lit(ctx.documentId)}, ${lit(ctx.partnerId)}, s.item, s.location, 'reconciliation', ${d('on_hand')}, 0, 0, ${d('hold')}, ${d('damaged')}, 0, 'snapshot', ${lit(ctx.at)}
+       ${joined} where ${differs}`,
+    );
+    const lastSeq = await positions.lastMovementSeq(db);
+    // Absolute values: what the snapshot states, else what the position had.
+    await db.raw(
+      `insert into positions (item, location, on_hand, committed, in_transit, hold, damaged, safety_stock, last_movement_seq)
+       select s.item, s.location, coalesce(s.on_hand, p.on_hand, 0), 0, 0, coalesce(s.hold, p.hold, 0), coalesce(s.damaged, p.damaged, 0), 0, ${lit(lastSeq)}
+       ${joined} where ${differs}
+       on conflict (item, location) do update set on_hand = excluded.on_hand, hold = excluded.hold, damaged = excluded.damaged, last_movement_seq = excluded.last_movement_seq`,
+    );
+    const divergenceCount = [...last.values()].filter((l) => l.onHand !== undefined).length;
+    return { movements: lastSeq - before, divergences: divergenceCount };
   },
 
   /** Rebuild every position from the movement log (the log is the truth). */
@@ -137,14 +170,21 @@ export const positions = {
   },
 
   /** Item/locations moved after a movement seq (for delta publication). */
+  /** Positions that moved in a range of the movement log (a range scan of its primary key). */
   async changedSince(db: Db, seq: number, upTo: number): Promise<Position[]> {
-    return (await db('positions').where('last_movement_seq', '>', seq).andWhere('last_movement_seq', '<=', upTo).orderBy([{ column: 'location' }, { column: 'item' }])).map(toPosition);
+    const moved = db('movements').distinct('item', 'location').where('seq', '>', seq).andWhere('seq', '<=', upTo).as('m');
+    const rows = await db('positions as p')
+      .join(moved, (j) => j.on('p.item', 'm.item').andOn('p.location', 'm.location'))
+      .select('p.*')
+      .orderBy([{ column: 'p.location' }, { column: 'p.item' }]);
+    return rows.map(toPosition);
   },
 
   /** Keyset page in (location, item) order: the order an 846 is written in. */
   async pageByLocation(db: Db, after: { item: string; location: string } | null, limit: number, locations?: string[]): Promise<Position[]> {
     let q = db('positions').orderBy([{ column: 'location' }, { column: 'item' }]).limit(limit);
-    if (after) q = q.where((w) => w.where('location', '>', after.location).orWhere((w2) => w2.where('location', after.location).andWhere('item', '>', after.item)));
+    // A row-value comparison: both SQLite and PostgreSQL seek the (location, item) index with it.
+    if (after) q = q.whereRaw('(location, item) > (?, ?)', [after.location, after.item]);
     if (locations) q = q.whereIn('location', locations);
     return (await q).map(toPosition);
   },
@@ -157,11 +197,12 @@ export const positions = {
 
 export const divergences = {
   async insert(db: Db, list: Divergence[], ctx: { eventSeq: number; documentId: number; partnerId: string; at: string }): Promise<void> {
-    for (let i = 0; i < list.length; i += 300) {
-      await db('divergences').insert(
-        list.slice(i, i + 300).map((d) => ({ event_seq: ctx.eventSeq, document_id: ctx.documentId, partner_id: ctx.partnerId, item: d.item, location: d.location, before: d.before, after: d.after, diff: d.diff, created_at: ctx.at })),
-      );
-    }
+    await insertRows(
+      db,
+      'divergences',
+      ['event_seq', 'document_id', 'partner_id', 'item', 'location', 'before', 'after', 'diff', 'created_at'],
+      list.map((d) => [ctx.eventSeq, ctx.documentId, ctx.partnerId, d.item, d.location, d.before, d.after, d.diff, ctx.at]),
+    );
   },
 
   async list(db: Db, q: { partnerId?: string; documentId?: number; onlyDifferent?: boolean; limit: number }): Promise<Record<string, unknown>[]> {

@@ -3,9 +3,12 @@ import type { Db } from './db.ts';
 import { num } from './db.ts';
 
 export const events = {
-  /** Append events; one already recorded under the same idempotency key is not appended again. */
-  async append(db: Db, documentId: number, interchangeSeq: number, groupSeq: number, list: CanonicalEvent[], recordedAt: string): Promise<number> {
-    let inserted = 0;
+  /**
+   * Append events; one already recorded under the same idempotency key is not appended again.
+   * Returns the log sequence number of each event appended, by event id.
+   */
+  async append(db: Db, documentId: number, interchangeSeq: number, groupSeq: number, list: CanonicalEvent[], recordedAt: string): Promise<Map<string, number>> {
+    const inserted = new Map<string, number>();
     for (let i = 0; i < list.length; i += 200) {
       const rows = list.slice(i, i + 200).map((e) => ({
         id: e.id,
@@ -20,17 +23,10 @@ export const events = {
         correlation_id: e.correlationId,
         payload: JSON.stringify(e),
       }));
-      const res = await db('events').insert(rows).onConflict('idempotency_key').ignore().returning('seq');
-      inserted += Array.isArray(res) ? res.length : 0;
+      const res = (await db('events').insert(rows).onConflict('idempotency_key').ignore().returning(['seq', 'id'])) as { seq: unknown; id: string }[];
+      for (const r of res) inserted.set(r.id, num(r.seq));
     }
     return inserted;
-  },
-
-  /** Withdraw what this document appended for an interchange (or one of its groups) that was rejected at its trailer. */
-  async discard(db: Db, documentId: number, interchangeSeq: number, groupSeq?: number): Promise<void> {
-    let q = db('events').where({ document_id: documentId, interchange_seq: interchangeSeq });
-    if (groupSeq !== undefined) q = q.where({ group_seq: groupSeq });
-    await q.delete();
   },
 
   async forDocument(db: Db, documentId: number): Promise<CanonicalEvent[]> {

@@ -130,7 +130,6 @@ const m002: Migration = {
       t.bigInteger('last_movement_seq').notNullable().defaultTo(0);
       t.primary(['item', 'location']);
       t.index(['location', 'item']);
-      t.index(['last_movement_seq']);
     });
     await k.schema.createTable('movements', (t) => {
       t.increments('seq').primary();
@@ -145,8 +144,8 @@ const m002: Migration = {
       t.string('ref', 128).nullable();
       t.string('expected_date', 10).nullable();
       t.string('created_at', 32).notNullable();
-      t.index(['item', 'location']);
-      t.index(['event_seq']);
+      // No secondary index: movements are appended and read whole (rebuild); an index per row
+      // would halve the snapshot ingest rate.
     });
     await k.schema.createTable('orders', (t) => {
       t.increments('id').primary();

@@ -23,7 +23,9 @@ import { FUNCTIONAL_ID_BY_SET, ID_QUALIFIERS, ISA_VERSIONS, isValidDate, isValid
  */
 export type Action<E> =
   | { type: 'events'; interchangeSeq: number; groupSeq: number; set: TransactionSet | null; events: E[] }
-  | { type: 'discard'; interchangeSeq: number; groupSeq?: number };
+  | { type: 'discard'; interchangeSeq: number; groupSeq?: number }
+  /** A group or interchange is settled: what was handed out for it stands (unless discarded just before). */
+  | { type: 'end'; interchangeSeq: number; groupSeq?: number };
 
 export interface ValidatorOptions<E> {
   /** Map a complete, envelope-valid transaction set. */
@@ -413,6 +415,7 @@ export class EnvelopeValidator<E> {
       }
       this.actions.push({ type: 'discard', interchangeSeq: this.ic!.header.seq, groupSeq: g.seq });
     }
+    this.actions.push({ type: 'end', interchangeSeq: this.ic!.header.seq, groupSeq: g.seq });
     g.result.accepted = !errs && g.result.sets.length > 0 && g.result.sets.every((s) => s.accepted);
   }
 
@@ -425,6 +428,7 @@ export class EnvelopeValidator<E> {
       for (const g of ic.result.groups) for (const s of g.sets) if (s.accepted) { s.accepted = false; s.eventCount = 0; }
       this.actions.push({ type: 'discard', interchangeSeq: ic.header.seq });
     }
+    this.actions.push({ type: 'end', interchangeSeq: ic.header.seq });
     this.interchanges.push(ic.result);
   }
 }

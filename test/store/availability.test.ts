@@ -83,3 +83,23 @@ test('a rejected or duplicate document moves nothing', async () => {
   assert.equal(Number(afterCount!.n), Number(before!.n));
   assert.equal((await p('WIDGET-M', 'ACME-WEST')).onHand, u('50'));
 });
+
+test('a trailer error withdraws exactly its interchange or group: events and stock movements alike', async () => {
+  const good = snapshot846(501, [['012345678929', 'ACME-EAST', '70']]);
+  const bad = snapshot846(502, [['012345678929', 'ACME-WEST', '80']]).replace('IEA*1*000000502', 'IEA*1*000000599');
+  const r = await processText(h, 'mix.x12', good + bad, 'demo-3pl');
+  assert.equal(r.status, 'PARTIAL');
+  assert.equal((await p('WIDGET-L', 'ACME-EAST')).onHand, u('70'));
+  assert.equal((await p('WIDGET-L', 'ACME-WEST')).onHand, 0, 'the rejected interchange moved nothing');
+  assert.equal((await db('events').where({ document_id: r.documentId })).length, 1);
+  assert.equal((await db('divergences').where({ document_id: r.documentId })).length, 1);
+  // Two groups in one interchange, the second broken at its GE.
+  const two = snapshot846(503, [['012345678929', 'ACME-EAST', '71']]).replace(
+    'GE*1*503~\n',
+    'GE*1*503~\nGS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*504*X*004010~\nST*846*0001~\nBIA*00*DD*X*20261120~\nLIN*1*UP*012345678929~\nQTY*17*90*EA~\nN1*WH*W*92*ACME-WEST~\nSE*6*0001~\nGE*1*999~\n',
+  ).replace('IEA*1*', 'IEA*2*');
+  const r2 = await processText(h, 'two.x12', two, 'demo-3pl');
+  assert.equal(r2.status, 'PARTIAL', JSON.stringify(r2.rejections.map((x) => x.code)));
+  assert.equal((await p('WIDGET-L', 'ACME-EAST')).onHand, u('71'));
+  assert.equal((await p('WIDGET-L', 'ACME-WEST')).onHand, 0);
+});

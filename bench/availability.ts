@@ -1,0 +1,143 @@
+/**
+ * Issue 3 benchmarks, each in its own process (peak RSS its own):
+ *   node --import tsx bench/availability.ts ingest [lines]      snapshot 846 -> store (lines/s)
+ *   node --import tsx bench/availability.ts full846 [positions] full 846 build time and peak RSS
+ *   node --import tsx bench/availability.ts latency [changes]   file landing -> 846 written (ms)
+ *   node --import tsx bench/availability.ts                     all three, printed as a table
+ */
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const out = path.join(here, 'out');
+mkdirSync(out, { recursive: true });
+const [mode, arg] = process.argv.slice(2);
+const rss = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+async function snapshotFile(file: string, lines: number, locations = 5): Promise<void> {
+  const w = createWriteStream(file);
+  const put = async (s: string) => {
+    if (!w.write(s)) await once(w, 'drain');
+  };
+  await put('ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*DISTRIBUTOR1   *261120*0930*U*00401*000000001*0*P*>~\nGS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*1*X*004010~\n');
+  let st = 0;
+  for (let done = 0; done < lines; ) {
+    st++;
+    const n = Math.min(10_000, lines - done);
+    const loc = `LOC-${st % locations}`;
+    let buf = `ST*846*${String(st).padStart(4, '0')}~\nBIA*00*DD*B${st}*20261120~\nN1*WH*W*92*${loc}~\n`;
+    for (let i = 0; i < n; i++) {
+      const item = done + i;
+      buf += `LIN*${i + 1}*UP*${String(100000000000 + item)}~\nQTY*17*${(item * 7) % 1000}*EA~\n`;
+    }
+    buf += `SE*${3 + n * 2 + 1}*${String(st).padStart(4, '0')}~\n`;
+    await put(buf);
+    done += n;
+  }
+  await put(`GE*${st}*1~\nIEA*1*000000001~\n`);
+  w.end();
+  await once(w, 'finish');
+}
+
+async function ingest(lines: number) {
+  const { demo, processText, tempDir } = await import('../test/helpers.ts');
+  const { openDb } = await import('../src/store/db.ts');
+  const { RawStore } = await import('../src/store/raw-store.ts');
+  const file = path.join(out, `846-snapshot-${lines}.x12`);
+  if (!existsSync(file)) await snapshotFile(file, lines);
+  const dir = tempDir('gw-bench-');
+  const db = await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') });
+  const ctx = demo();
+  const h = { db, raw: new RawStore(path.join(dir, 'raw')), dir, partners: ctx.partners, mappings: ctx.mappings, now: () => new Date() };
+  const { readFileSync } = await import('node:fs');
+  const t0 = performance.now();
+  const r = await processText(h, 'snap.x12', readFileSync(file), 'demo-3pl');
+  const s = (performance.now() - t0) / 1000;
+  const n = Number((await db('positions').count({ n: '*' }))[0].n);
+  await db.destroy();
+  rmSync(dir, { recursive: true, force: true });
+  return { bench: 'snapshot ingest', lines, status: r.status, positions: n, movements: r.movements, seconds: +s.toFixed(2), linesPerSecond: Math.round(lines / s), peakRssMb: rss() };
+}
+
+/** Seed a database with `count` positions (its own process), then build the full 846 in a fresh one. */
+async function full846(count: number) {
+  const { openDb } = await import('../src/store/db.ts');
+  const dbFile = path.join(out, `positions-${count}.sqlite`);
+  if (!existsSync(dbFile)) {
+    const db = await openDb({ client: 'sqlite3', filename: dbFile });
+    for (let i = 0; i < count; i += 5000) {
+      const rows = [];
+      for (let j = i; j < Math.min(count, i + 5000); j++) rows.push({ item: `SKU-${String(j).padStart(7, '0')}`, location: `LOC-${j % 4}`, on_hand: ((j * 7) % 1000) * 10_000, committed: ((j * 3) % 100) * 10_000, last_movement_seq: 1 });
+      for (let k = 0; k < rows.length; k += 500) await db('positions').insert(rows.slice(k, k + 500));
+    }
+    await db.destroy();
+  }
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'availability.ts'), 'full846-run', dbFile], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return { ...JSON.parse(r.stdout.trim()), positions: count };
+}
+
+async function full846Run(dbFile: string) {
+  const { tempDir, demo } = await import('../test/helpers.ts');
+  const { openDb } = await import('../src/store/db.ts');
+  const { Publisher } = await import('../src/pipeline/publisher.ts');
+  const { silentLogger } = await import('../src/core/ports.ts');
+  const { copyFileSync } = await import('node:fs');
+  const dir = tempDir('gw-bench-');
+  copyFileSync(dbFile, path.join(dir, 'gw.sqlite'));
+  const db = await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') });
+  const ctx = demo();
+  const before = rss();
+  const publisher = new Publisher({ db, partners: ctx.partners, mappings: ctx.mappings, clock: { now: () => new Date() }, logger: silentLogger, outboundDir: path.join(dir, 'outbound'), exclusive: (fn) => fn(), queued: () => undefined });
+  // demo-retail publishes ACME-EAST/WEST only: the same policy over every location.
+  const p = ctx.partners.get('demo-retail')!;
+  p.publish846 = { ...p.publish846!, locations: undefined, kits: {}, idQualifiers: ['UP'] };
+  const t0 = performance.now();
+  const r = await publisher.emit('demo-retail', true);
+  const s = (performance.now() - t0) / 1000;
+  const size = statSync((await db('outbox').where({ id: r.outboxId }).first()).content_path).size;
+  await db.destroy();
+  rmSync(dir, { recursive: true, force: true });
+  return { bench: 'full 846', lines: r.lines, sets: r.sets, mib: +(size / 1048576).toFixed(1), seconds: +s.toFixed(2), peakRssMb: rss(), rssBeforeBuildMb: before };
+}
+
+async function latency(changes: number) {
+  const { testConfig, po850, snapshot846, drop } = await import('../test/helpers.ts');
+  const { startGateway } = await import('../src/main.ts');
+  const t = testConfig({ stabilityMs: 50 });
+  const g = await startGateway(t.env);
+  const debounce = g.config.partners.find((p) => p.id === 'demo-retail')!.publish846!.debounceMs;
+  const tpl = drop(t.dataDir, 'demo-3pl');
+  const retail = drop(t.dataDir, 'demo-retail');
+  const count846 = () => readdirSync(retail.out).filter((f) => f.startsWith('846_')).length;
+  writeFileSync(path.join(tpl.in, 'seed.x12'), snapshot846(1, [['012345678905', 'ACME-EAST', '100000']]));
+  while (count846() < 1) await new Promise((r) => setTimeout(r, 10));
+  const ms: number[] = [];
+  for (let i = 0; i < changes; i++) {
+    const n = count846();
+    const t0 = Date.now();
+    writeFileSync(path.join(retail.in, `po-${i}.x12`), po850(1000 + i, `PO-L${i}`, { qty: '1' }));
+    while (count846() <= n) await new Promise((r) => setTimeout(r, 2));
+    ms.push(Date.now() - t0);
+  }
+  await g.stop();
+  ms.sort((a, b) => a - b);
+  const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
+  return { bench: 'landing -> 846', changes, debounceMs: debounce, medianMs: q(0.5), p99Ms: q(0.99), maxMs: ms[ms.length - 1], p99BeyondDebounceMs: q(0.99) - debounce };
+}
+
+if (mode === 'ingest') console.log(JSON.stringify(await ingest(Number(arg ?? 500_000))));
+else if (mode === 'full846') console.log(JSON.stringify(await full846(Number(arg ?? 1_000_000))));
+else if (mode === 'full846-run') console.log(JSON.stringify(await full846Run(arg)));
+else if (mode === 'latency') console.log(JSON.stringify(await latency(Number(arg ?? 200))));
+else {
+  for (const m of ['ingest', 'full846', 'latency']) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'availability.ts'), m], { cwd: root, encoding: 'utf8' });
+    console.log(r.status === 0 ? r.stdout.trim() : `${m} failed: ${r.stderr.split('\n').slice(-5).join(' ')}`);
+  }
+}
+process.exit(0);
