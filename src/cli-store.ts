@@ -2,11 +2,10 @@ import path from 'node:path';
 import { loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
 import { GatewayError } from './core/errors.ts';
 import { silentLogger } from './core/ports.ts';
-import { available, type Position } from './domain/availability.ts';
 import { partnerDirectory, type PartnerDirectory } from './domain/partner.ts';
-import { kitAvailable, partnerAvailable } from './domain/publication.ts';
 import { fromUnits } from './domain/quantity.ts';
 import { MappingRegistry } from './mapping/registry.ts';
+import { availabilityView, showDivergence } from './pipeline/availability-view.ts';
 import { Publisher } from './pipeline/publisher.ts';
 import { divergences, positions } from './store/availability-repository.ts';
 import { openDb, type Db } from './store/db.ts';
@@ -34,19 +33,6 @@ async function withStore<T>(fn: (s: Store) => Promise<T>): Promise<T> {
   }
 }
 
-const show = (p: Position) => ({
-  item: p.item,
-  location: p.location,
-  onHand: fromUnits(p.onHand),
-  committed: fromUnits(p.committed),
-  inTransit: fromUnits(p.inTransit),
-  hold: fromUnits(p.hold),
-  damaged: fromUnits(p.damaged),
-  safetyStock: fromUnits(p.safetyStock),
-  available: fromUnits(available(p)),
-  ...(p.expectedDate ? { expectedDate: p.expectedDate } : {}),
-});
-
 const out = (v: unknown) => process.stdout.write(JSON.stringify(v) + '\n');
 
 /** `gateway rebuild`: positions again from the movement log; prints whether anything changed. */
@@ -72,9 +58,7 @@ export function cmdRebuild(): Promise<number> {
 export function cmdDivergence(o: { partner?: string; document?: string; all?: boolean; limit?: string }): Promise<number> {
   return withStore(async ({ db }) => {
     const rows = await divergences.list(db, { partnerId: o.partner, documentId: o.document ? Number(o.document) : undefined, onlyDifferent: !o.all, limit: Number(o.limit ?? 1000) });
-    for (const r of rows) {
-      out({ partner: r.partner_id, documentId: Number(r.document_id), item: r.item, location: r.location, before: fromUnits(Number(r.before)), snapshot: fromUnits(Number(r.after)), difference: fromUnits(Number(r.diff)), at: r.created_at });
-    }
+    for (const r of rows) out(showDivergence(r));
     return 0;
   });
 }
@@ -82,30 +66,8 @@ export function cmdDivergence(o: { partner?: string; document?: string; all?: bo
 /** `gateway availability --item SKU [--location L] [--partner ID]` */
 export function cmdAvailability(o: { item: string; location?: string; partner?: string }): Promise<number> {
   return withStore(async ({ db, partners }) => {
-    const partner = o.partner ? partners.get(o.partner) : undefined;
-    if (o.partner && !partner) throw new GatewayError('GW_USAGE', `unknown partner ${o.partner}`);
-    const policy = partner?.publish846;
-    const kit = policy?.kits[o.item];
-    let ps = await positions.forItem(db, o.item);
-    if (o.location) ps = ps.filter((p) => p.location === o.location);
-    const result: Record<string, unknown> = { item: o.item, positions: ps.map(show) };
-    if (partner) {
-      if (!policy) result.partnerView = { partner: partner.id, published: false, reason: 'no publish846 policy' };
-      else if (kit) {
-        const locations = o.location ? [o.location] : await positions.locations(db);
-        const view: Record<string, string> = {};
-        for (const loc of locations.filter((l) => !policy.locations || policy.locations.includes(l))) {
-          const comps = await positions.getMany(db, Object.keys(kit).map((item) => ({ item, location: loc })));
-          view[loc] = fromUnits(kitAvailable(kit, (sku) => partnerAvailable(policy, comps.get(`${sku}\u0000${loc}`)!)));
-        }
-        result.partnerView = { partner: partner.id, kit: Object.fromEntries(Object.entries(kit).map(([k, v]) => [k, fromUnits(v)])), available: view };
-      } else {
-        const view: Record<string, string> = {};
-        for (const p of ps) if (!policy.locations || policy.locations.includes(p.location)) view[p.location] = fromUnits(partnerAvailable(policy, p));
-        result.partnerView = { partner: partner.id, available: view, safetyStock: fromUnits(policy.safetyStock), percent: policy.percent, ...(policy.cap !== undefined ? { cap: fromUnits(policy.cap) } : {}) };
-      }
-    }
-    out(result);
+    if (o.partner && !partners.get(o.partner)) throw new GatewayError('GW_USAGE', `unknown partner ${o.partner}`);
+    out(await availabilityView(db, partners, o));
     return 0;
   });
 }

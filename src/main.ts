@@ -89,7 +89,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   };
   mappingWatcher.on('add', onMapping).on('change', onMapping);
 
-  const app = createApi({ db, pipeline, mappings, logger, startedAt: new Date() });
+  const app = createApi({ db, pipeline, mappings, partners, logger, startedAt: new Date() });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));
     s.once('error', reject);

@@ -11,12 +11,16 @@ import { documents } from '../store/document-repository.ts';
 import { events } from '../store/event-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { rejections } from '../store/rejection-repository.ts';
+import { divergences } from '../store/availability-repository.ts';
+import { availabilityView, showDivergence } from '../pipeline/availability-view.ts';
+import type { PartnerDirectory } from '../domain/partner.ts';
 
 /** The operators' status API (grows in issue 6). JSON throughout; errors carry a GW_ code. */
 export interface ApiDeps {
   db: Db;
   pipeline: GatewayPipeline;
   mappings: MappingRegistry;
+  partners: PartnerDirectory;
   logger: Logger;
   startedAt: Date;
 }
@@ -88,6 +92,28 @@ export function createApi(deps: ApiDeps): Koa {
       events: await events.forDocument(deps.db, id),
       acks: (await outbox.forDocument(deps.db, id)).map(({ content, ...o }) => ({ ...o, size: content.length })),
     };
+  });
+
+  router.get('/availability/:item', async (ctx) => {
+    const partner = typeof ctx.query.partner === 'string' ? ctx.query.partner : undefined;
+    if (partner && !deps.partners.get(partner)) fail('GW_BAD_REQUEST', `unknown partner ${partner}`);
+    const view = await availabilityView(deps.db, deps.partners, { item: ctx.params.item, location: typeof ctx.query.location === 'string' ? ctx.query.location : undefined, partner });
+    if (!(view.positions as unknown[]).length && !view.partnerView) fail('GW_NOT_FOUND', `no position for item ${ctx.params.item}`);
+    ctx.body = view;
+  });
+
+  router.get('/divergences', async (ctx) => {
+    const limit = ctx.query.limit === undefined ? 100 : Number(ctx.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 5000) fail('GW_BAD_REQUEST', 'limit must be an integer from 1 to 5000');
+    const document = ctx.query.document === undefined ? undefined : Number(ctx.query.document);
+    if (document !== undefined && !(Number.isInteger(document) && document > 0)) fail('GW_BAD_REQUEST', 'document must be a document id');
+    const rows = await divergences.list(deps.db, {
+      partnerId: typeof ctx.query.partner === 'string' ? ctx.query.partner : undefined,
+      documentId: document,
+      onlyDifferent: ctx.query.all !== 'true',
+      limit,
+    });
+    ctx.body = { divergences: rows.map(showDivergence) };
   });
 
   router.get('/mappings', (ctx) => {

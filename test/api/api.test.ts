@@ -48,3 +48,18 @@ test('documents: list and detail with rejections, events and acks; clear errors'
   assert.equal((await missing.json()).error.code, 'GW_NOT_FOUND');
   assert.equal((await fetch(`${base}/nope`)).status, 404);
 });
+
+test('availability and divergences over the API', async () => {
+  const { snapshot846 } = await import('../helpers.ts');
+  const tpl = drop(dataDir, 'demo-3pl');
+  writeFileSync(path.join(tpl.in, 'api-snap.x12'), snapshot846(8201, [['012345678905', 'ACME-EAST', '12']]));
+  await waitFor(() => ls(tpl.archive).find((f) => f.endsWith('api-snap.x12')), 10_000, 'snapshot');
+  const a = await (await fetch(`${base}/availability/WIDGET-S?partner=demo-retail`)).json();
+  assert.deepEqual(a.positions.map((p: { location: string; onHand: string; available: string }) => [p.location, p.onHand, p.available]), [['ACME-EAST', '12', '12']]);
+  assert.deepEqual(a.partnerView.available, { 'ACME-EAST': '10' });
+  assert.equal((await fetch(`${base}/availability/NOPE`)).status, 404);
+  assert.equal((await fetch(`${base}/availability/WIDGET-S?partner=nobody`)).status, 400);
+  const d = await (await fetch(`${base}/divergences?partner=demo-3pl`)).json();
+  assert.deepEqual(d.divergences.map((x: { item: string; before: string; snapshot: string }) => [x.item, x.before, x.snapshot]), [['WIDGET-S', '0', '12']]);
+  assert.equal((await fetch(`${base}/divergences?limit=x`)).status, 400);
+});
