@@ -11,7 +11,8 @@ export interface CrosswalkIndex {
 const DEFAULT_PRECEDENCE = ['SK', 'VN', 'VP', 'UP', 'UK', 'EN', 'IN', 'BP', 'CB', 'MG'];
 
 export function buildCrosswalk(...walks: Crosswalk[]): CrosswalkIndex {
-  const byId = new Map<string, string>();
+  // qualifier -> value -> SKU (no key string built per lookup).
+  const byId = new Map<string, Map<string, string>>();
   const bySku = new Map<string, Record<string, string>>();
   let precedence = DEFAULT_PRECEDENCE;
   for (const w of walks) {
@@ -19,7 +20,11 @@ export function buildCrosswalk(...walks: Crosswalk[]): CrosswalkIndex {
     for (const item of w.items) {
       const ids = { ...(bySku.get(item.sku) ?? {}), ...item.ids };
       bySku.set(item.sku, ids);
-      for (const [q, v] of Object.entries(item.ids)) byId.set(`${q}\u0000${v}`, item.sku);
+      for (const [q, v] of Object.entries(item.ids)) {
+        let m = byId.get(q);
+        if (!m) byId.set(q, (m = new Map()));
+        m.set(v, item.sku);
+      }
     }
   }
   return {
@@ -28,12 +33,12 @@ export function buildCrosswalk(...walks: Crosswalk[]): CrosswalkIndex {
       for (const q of precedence) {
         const v = ids[q];
         if (v !== undefined) {
-          const sku = byId.get(`${q}\u0000${v}`);
+          const sku = byId.get(q)?.get(v);
           if (sku) return sku;
         }
       }
-      for (const [q, v] of Object.entries(ids)) {
-        const sku = byId.get(`${q}\u0000${v}`);
+      for (const q in ids) {
+        const sku = byId.get(q)?.get(ids[q]);
         if (sku) return sku;
       }
       return undefined;

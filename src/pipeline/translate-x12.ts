@@ -151,15 +151,40 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
     return { partnerId, rejections: rejections.filter((r) => r.code !== 'GW_X12_INTERCHANGE_DUPLICATE'), duplicate };
   };
 
+  // Sink work (database writes) runs behind the reading and mapping: in order, at most a few sets
+  // behind, so the next set is being parsed while the last one is being stored.
+  let chain: Promise<void> = Promise.resolve();
+  let pending = 0;
+  const sinkState: { failed: { error: unknown } | null } = { failed: null };
+  const rethrow = () => {
+    if (sinkState.failed) throw sinkState.failed.error;
+  };
+  const enqueue = async (fn: () => Promise<void> | void) => {
+    rethrow();
+    pending++;
+    chain = chain
+      .then(async () => {
+        if (!sinkState.failed) await fn();
+      })
+      .catch((error) => {
+        sinkState.failed ??= { error };
+      })
+      .finally(() => {
+        pending--;
+      });
+    if (pending > 2) await chain;
+    rethrow();
+  };
+
   const flush = async () => {
     for (const a of validator.takeActions()) {
       if (a.type === 'events') {
         eventCount += a.events.length;
-        await opts.sink.events(a.interchangeSeq, a.groupSeq, a.events);
+        await enqueue(() => opts.sink.events(a.interchangeSeq, a.groupSeq, a.events));
       } else if (a.type === 'discard') {
-        await opts.sink.discard(a.interchangeSeq, a.groupSeq);
+        await enqueue(() => opts.sink.discard(a.interchangeSeq, a.groupSeq));
       } else {
-        await opts.sink.end?.(a.interchangeSeq, a.groupSeq);
+        await enqueue(() => opts.sink.end?.(a.interchangeSeq, a.groupSeq));
       }
     }
   };
@@ -181,6 +206,8 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
   await feed(reader.end());
   const interchanges = validator.finish();
   await flush();
+  await chain;
+  rethrow();
   // Discards counted events again: recount what survived.
   eventCount = 0;
   for (const ic of interchanges) {

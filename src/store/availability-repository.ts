@@ -128,7 +128,8 @@ export const positions = {
   async applySnapshot(db: Db, lines: SnapshotLine[], ctx: { eventSeq: number; documentId: number; partnerId: string; at: string }): Promise<{ movements: number; divergences: number }> {
     const last = new Map<string, SnapshotLine>();
     for (const l of lines) last.set(key(l.item, l.location), l);
-    await db.raw('create temp table if not exists snap_lines (item varchar(128) not null, location varchar(64) not null, on_hand bigint, damaged bigint, hold bigint, primary key (item, location))');
+    // No key on the staging table: lines are unique already (deduplicated above) and joined through positions' key.
+    await db.raw('create temp table if not exists snap_lines (item varchar(128) not null, location varchar(64) not null, on_hand bigint, damaged bigint, hold bigint)');
     await db.raw('delete from snap_lines');
     await insertRows(db, 'snap_lines', ['item', 'location', 'on_hand', 'damaged', 'hold'], [...last.values()].map((l) => [l.item, l.location, l.onHand ?? null, l.damaged ?? null, l.hold ?? null]));
     const lit = (v: unknown) => literal(v);

@@ -69,3 +69,28 @@ test('an 846 set with more than 10,000 LIN loops is rejected (AK3 code 4) at the
   assert.equal(ok.events.length, 1);
   assert.equal((ok.events[0].data as { lines: unknown[] }).lines.length, 10_000);
 });
+
+test('a failing sink (our own fault) makes the translation fail, whatever the sets after it', async () => {
+  const { translateX12 } = await import('../../src/pipeline/translate-x12.ts');
+  let calls = 0;
+  const text = po850(4200, 'A') + po850(4201, 'B') + po850(4202, 'C');
+  await assert.rejects(
+    translateX12([Buffer.from(text)], {
+      partners: ctx.partners,
+      mappings: ctx.mappings,
+      channelPartnerId: 'demo-retail',
+      documentId: 'x',
+      correlationId: 'x',
+      receivedAt: '2026-11-20T10:00:00.000Z',
+      sink: {
+        events: () => {
+          calls++;
+          throw new Error('disk full');
+        },
+        discard: () => undefined,
+      },
+    }),
+    /disk full/,
+  );
+  assert.equal(calls, 1, 'nothing is written after the first failure');
+});
