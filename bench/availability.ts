@@ -76,7 +76,7 @@ async function full846(count: number) {
     }
     await db.destroy();
   }
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'availability.ts'), 'full846-run', dbFile], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', path.join(here, 'availability.ts'), 'full846-run', dbFile], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   return { ...JSON.parse(r.stdout.trim()), positions: count };
 }
@@ -136,7 +136,8 @@ else if (mode === 'full846-run') console.log(JSON.stringify(await full846Run(arg
 else if (mode === 'latency') console.log(JSON.stringify(await latency(Number(arg ?? 200))));
 else {
   for (const m of ['ingest', 'full846', 'latency']) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'availability.ts'), m], { cwd: root, encoding: 'utf8' });
+    // The gateway's own V8 setting (package.json start, bin/gateway.js).
+    const r = spawnSync(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', path.join(here, 'availability.ts'), m], { cwd: root, encoding: 'utf8' });
     console.log(r.status === 0 ? r.stdout.trim() : `${m} failed: ${r.stderr.split('\n').slice(-5).join(' ')}`);
   }
 }
