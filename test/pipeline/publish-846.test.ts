@@ -11,7 +11,7 @@ import { Publisher } from '../../src/pipeline/publisher.ts';
 import { positions } from '../../src/store/availability-repository.ts';
 import { openDb, type Db } from '../../src/store/db.ts';
 import { readAllSegments } from '../../src/x12/segment-reader.ts';
-import { allRejections, demo, FIXED_TIME, ROOT, tempDir, translateBuffer } from '../helpers.ts';
+import { demo, FIXED_TIME, ROOT, tempDir, translateBuffer } from '../helpers.ts';
 
 /**
  * Outbound 846 per partner policy, byte for byte under a fixed clock and fresh counters
@@ -148,5 +148,48 @@ test('a delta carries only what moved since the last 846; nothing moved, no file
   // Control numbers increase per partner.
   assert.ok(Number(delta.isa13) > Number(first.isa13));
   await db.destroy();
-  assert.ok(allRejections);
+});
+
+test('deltas wait for the debounce window and respect the minimum interval; a full feed on schedule', async () => {
+  const dir = tempDir('gw-846-timing-');
+  const db = await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') });
+  const partner: Partner = { ...retail, publish846: policy({ kits: {}, debounceMs: 100, minIntervalMs: 900, fullEveryMinutes: 60 }) };
+  const publisher = new Publisher({
+    db,
+    partners: partnerDirectory(base.partners.us, [partner]),
+    mappings: base.mappings,
+    clock: { now: () => new Date() },
+    logger: silentLogger,
+    outboundDir: path.join(dir, 'outbound'),
+    exclusive: (fn) => fn(),
+    queued: () => undefined,
+  });
+  const move = (qty: string) => db.transaction((trx) => positions.apply(trx, [stock('WIDGET-S', 'ACME-EAST', qty)], { eventSeq: null, documentId: null, partnerId: null, at: FIXED_TIME }));
+  const count = async () => (await db('outbox').where({ kind: '846' })).length;
+  await move('5');
+  const t0 = Date.now();
+  publisher.startSchedule(); // never sent a full feed: one is due now
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await count(), 1, 'the scheduled full feed');
+  const full = await db('publications').where({ partner_id: 'demo-retail' }).first();
+  assert.ok(full.last_full_at);
+  await move('1');
+  publisher.notify();
+  publisher.notify(); // a second movement inside the window: still one delta
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(await count(), 1, 'not before the debounce window');
+  // The full feed went out at ~t0: the delta may not leave before t0 + 900 ms.
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await count(), 1, 'held back by the minimum interval');
+  const sent = await (async () => {
+    for (let i = 0; i < 100; i++) {
+      if ((await count()) === 2) return Date.now();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return null;
+  })();
+  assert.ok(sent, 'the delta was sent after the interval');
+  assert.ok(sent! - t0 >= 850, `delta after ${sent! - t0} ms`);
+  publisher.stop();
+  await db.destroy();
 });

@@ -1,29 +1,41 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { positions } from '../../src/store/availability-repository.ts';
 import { openDb, type Db } from '../../src/store/db.ts';
 import { RawStore } from '../../src/store/raw-store.ts';
 import { toUnits } from '../../src/domain/quantity.ts';
 import { demo, po850, processText, ROOT, snapshot846, tempDir } from '../helpers.ts';
+import { startPostgres, type TestPostgres } from './postgres.ts';
 
 /** Events move the availability store; rebuilding from the movement log gives the same numbers. */
 const ctx = demo();
-let db: Db;
-let h: Parameters<typeof processText>[0];
+let pg: TestPostgres | null = null;
+before(async () => {
+  pg = await startPostgres();
+  if (!pg) console.error('\n*** PostgreSQL server binaries not found: the PostgreSQL availability tests are SKIPPED ***\n');
+});
+after(() => pg?.stop());
 const u = (s: string) => toUnits(s)!;
 
+function backend(name: 'sqlite' | 'pg') {
+  describe(`availability on ${name}`, () => {
+let db: Db;
+let h: Parameters<typeof processText>[0];
+
 before(async () => {
+  if (name === 'pg' && !pg) return;
   const dir = tempDir('gw-avail-');
-  db = await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') });
+  db = name === 'sqlite' ? await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') }) : await openDb({ client: 'pg', connection: pg!.url });
+  if (name === 'pg') for (const t of ['divergences', 'order_lines', 'orders', 'movements', 'positions', 'publications', 'outbox', 'rejections', 'events', 'interchanges', 'documents', 'counters']) await db(t).delete();
   h = { db, raw: new RawStore(path.join(dir, 'raw')), dir, partners: ctx.partners, mappings: ctx.mappings };
 });
-after(() => db.destroy());
+after(() => db?.destroy());
 
 const p = (item: string, loc: string) => positions.get(db, item, loc);
-
-test('snapshot, order (commit + backorder), shipment confirmation, returns; rebuild gives the same numbers', async () => {
+test('snapshot, order (commit + backorder), shipment confirmation, returns; rebuild gives the same numbers', async (t) => {
+  if (!db) return t.skip('no PostgreSQL');
   // 3PL stock: WIDGET-S 30 at EAST and 8 at WEST.
   const snap = await processText(h, 'snap.x12', snapshot846(201, [['012345678905', 'ACME-EAST', '30'], ['012345678905', 'ACME-WEST', '8']]), 'demo-3pl');
   assert.equal(snap.status, 'PROCESSED');
@@ -63,7 +75,8 @@ test('snapshot, order (commit + backorder), shipment confirmation, returns; rebu
   assert.deepEqual(afterRebuild, before);
 });
 
-test('a cancelled PO releases its commitments', async () => {
+test('a cancelled PO releases its commitments', async (t) => {
+  if (!db) return t.skip('no PostgreSQL');
   await processText(h, 'snap3.x12', snapshot846(301, [['012345678912', 'ACME-WEST', '50']]), 'demo-3pl');
   const text = po850(302, 'PO-302', { qty: '20' }).replace('UP*012345678905', 'UP*012345678912');
   await processText(h, 'po3.x12', text, 'demo-retail');
@@ -75,7 +88,8 @@ test('a cancelled PO releases its commitments', async () => {
   assert.equal((await db('orders').where({ po_number: 'PO-302' }).first()).status, 'CANCELLED');
 });
 
-test('a rejected or duplicate document moves nothing', async () => {
+test('a rejected or duplicate document moves nothing', async (t) => {
+  if (!db) return t.skip('no PostgreSQL');
   const before = await db('movements').count({ n: '*' }).first();
   await processText(h, 'dup.x12', snapshot846(301, [['012345678912', 'ACME-WEST', '999']]), 'demo-3pl');
   await processText(h, 'bad.x12', snapshot846(401, [['012345678912', 'ACME-WEST', '999']]).replace('IEA*1*000000401', 'IEA*1*000000402'), 'demo-3pl');
@@ -84,7 +98,8 @@ test('a rejected or duplicate document moves nothing', async () => {
   assert.equal((await p('WIDGET-M', 'ACME-WEST')).onHand, u('50'));
 });
 
-test('a trailer error withdraws exactly its interchange or group: events and stock movements alike', async () => {
+test('a trailer error withdraws exactly its interchange or group: events and stock movements alike', async (t) => {
+  if (!db) return t.skip('no PostgreSQL');
   const good = snapshot846(501, [['012345678929', 'ACME-EAST', '70']]);
   const bad = snapshot846(502, [['012345678929', 'ACME-WEST', '80']]).replace('IEA*1*000000502', 'IEA*1*000000599');
   const r = await processText(h, 'mix.x12', good + bad, 'demo-3pl');
@@ -103,3 +118,19 @@ test('a trailer error withdraws exactly its interchange or group: events and sto
   assert.equal((await p('WIDGET-L', 'ACME-EAST')).onHand, u('71'));
   assert.equal((await p('WIDGET-L', 'ACME-WEST')).onHand, 0);
 });
+
+test('an 846 change report (BIA01=04) applies deltas, not absolute values', async (t) => {
+  if (!db) return t.skip('no PostgreSQL');
+  await processText(h, 'base.x12', snapshot846(601, [['098765432109', 'ACME-EAST', '10']]), 'demo-3pl');
+  const delta = snapshot846(602, [['098765432109', 'ACME-EAST', '-3']], { purpose: '04' });
+  const r = await processText(h, 'delta.x12', delta, 'demo-3pl');
+  assert.equal(r.status, 'PROCESSED');
+  assert.equal((await p('GADGET-1', 'ACME-EAST')).onHand, u('7'));
+  const m = await db('movements').where({ document_id: r.documentId }).first();
+  assert.equal(m.kind, 'adjustment');
+});
+  });
+}
+
+backend('sqlite');
+backend('pg');
