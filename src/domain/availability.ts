@@ -71,6 +71,26 @@ export function applyTo(p: Position, m: Movement): void {
   if (m.expectedDate) p.expectedDate = m.expectedDate;
 }
 
+/** Movements summed per (item, location): one position update each. */
+export function sumByPosition(list: Movement[]): Movement[] {
+  const agg = new Map<string, Movement>();
+  for (const m of list) {
+    const k = key(m.item, m.location);
+    const a = agg.get(k);
+    if (!a) agg.set(k, { ...m });
+    else {
+      a.dOnHand += m.dOnHand;
+      a.dCommitted += m.dCommitted;
+      a.dInTransit += m.dInTransit;
+      a.dHold += m.dHold;
+      a.dDamaged += m.dDamaged;
+      a.dSafety += m.dSafety;
+      if (m.expectedDate) a.expectedDate = m.expectedDate;
+    }
+  }
+  return [...agg.values()];
+}
+
 /** The item key of a canonical item: our SKU, or (unknown to the crosswalk) its first partner id. */
 export function itemKey(item: { sku?: string; ids?: Record<string, string> } | undefined): string | null {
   if (!item) return null;

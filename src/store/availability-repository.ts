@@ -1,4 +1,4 @@
-import { emptyPosition, key, type Divergence, type Movement, type Position, type SnapshotLine } from '../domain/availability.ts';
+import { emptyPosition, key, sumByPosition, type Movement, type Position, type SnapshotLine } from '../domain/availability.ts';
 import type { Db } from './db.ts';
 import { num } from './db.ts';
 
@@ -96,26 +96,11 @@ export const positions = {
     const [{ seq }] = (await db('movements').max({ seq: 'seq' })) as { seq: unknown }[];
     const lastSeq = num(seq);
     // One upsert per (item, location): deltas summed.
-    const agg = new Map<string, Movement>();
-    for (const m of list) {
-      const k = key(m.item, m.location);
-      const a = agg.get(k);
-      if (!a) agg.set(k, { ...m });
-      else {
-        a.dOnHand += m.dOnHand;
-        a.dCommitted += m.dCommitted;
-        a.dInTransit += m.dInTransit;
-        a.dHold += m.dHold;
-        a.dDamaged += m.dDamaged;
-        a.dSafety += m.dSafety;
-        if (m.expectedDate) a.expectedDate = m.expectedDate;
-      }
-    }
     await insertRows(
       db,
       'positions',
       ['item', 'location', ...COLS, 'expected_date', 'last_movement_seq'],
-      [...agg.values()].map((m) => [m.item, m.location, m.dOnHand, m.dCommitted, m.dInTransit, m.dHold, m.dDamaged, m.dSafety, m.expectedDate ?? null, lastSeq]),
+      sumByPosition(list).map((m) => [m.item, m.location, m.dOnHand, m.dCommitted, m.dInTransit, m.dHold, m.dDamaged, m.dSafety, m.expectedDate ?? null, lastSeq]),
       `on conflict (item, location) do update set ${COLS.map((c) => `${c} = positions.${c} + excluded.${c}`).join(', ')}, expected_date = coalesce(excluded.expected_date, positions.expected_date), last_movement_seq = excluded.last_movement_seq`,
     );
   },
@@ -197,15 +182,6 @@ export const positions = {
 };
 
 export const divergences = {
-  async insert(db: Db, list: Divergence[], ctx: { eventSeq: number; documentId: number; partnerId: string; at: string }): Promise<void> {
-    await insertRows(
-      db,
-      'divergences',
-      ['event_seq', 'document_id', 'partner_id', 'item', 'location', 'before', 'after', 'diff', 'created_at'],
-      list.map((d) => [ctx.eventSeq, ctx.documentId, ctx.partnerId, d.item, d.location, d.before, d.after, d.diff, ctx.at]),
-    );
-  },
-
   async list(db: Db, q: { partnerId?: string; documentId?: number; onlyDifferent?: boolean; limit: number }): Promise<Record<string, unknown>[]> {
     let k = db('divergences').orderBy('id', 'desc').limit(q.limit);
     if (q.partnerId) k = k.where({ partner_id: q.partnerId });
