@@ -144,7 +144,7 @@ test('the bulk SQL snapshot agrees with the domain rule (planSnapshot) on random
   const items = Array.from({ length: 40 }, (_, i) => `I${i}`);
   const locs = ['A', 'B', 'C'];
   // Start from random positions.
-  const start = [];
+  const start: import('../../src/domain/availability.ts').Movement[] = [];
   for (const i of items) for (const l of locs) if (rnd(3)) start.push({ item: i, location: l, kind: 'adjustment' as const, dOnHand: rnd(100) * 10_000, dCommitted: rnd(10) * 10_000, dInTransit: 0, dHold: rnd(5) * 10_000, dDamaged: rnd(5) * 10_000, dSafety: 0 });
   await db.transaction((trx) => positions.apply(trx, start, { eventSeq: null, documentId: null, partnerId: null, at: 'x' }));
   const model = new Map<string, ReturnType<typeof emptyPosition>>();
@@ -154,9 +154,9 @@ test('the bulk SQL snapshot agrees with the domain rule (planSnapshot) on random
     applyTo(model.get(k)!, m);
   }
   // A random snapshot: some lines restate, some change, some give only damaged or hold, some are new.
-  const lines = [];
+  const lines: import('../../src/domain/availability.ts').SnapshotLine[] = [];
   for (let n = 0; n < 150; n++) {
-    const line: { item: string; location: string; onHand?: number; damaged?: number; hold?: number } = { item: items[rnd(items.length)], location: locs[rnd(3)] };
+    const line: import('../../src/domain/availability.ts').SnapshotLine = { item: items[rnd(items.length)], location: locs[rnd(3)] };
     if (rnd(4)) line.onHand = rnd(100) * 10_000;
     if (!rnd(3)) line.damaged = rnd(5) * 10_000;
     if (!rnd(4)) line.hold = rnd(5) * 10_000;
