@@ -1,14 +1,16 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
 import { GatewayError } from './core/errors.ts';
-import { isError } from './core/rejection.ts';
+import { isError, reject } from './core/rejection.ts';
 import { partnerDirectory } from './domain/partner.ts';
 import { MappingRegistry } from './mapping/registry.ts';
 import { buildPlannedAcks, planFileAcks } from './pipeline/acks-for.ts';
 import { MemorySink } from './pipeline/memory-sink.ts';
 import { translateX12, type TranslateResult } from './pipeline/translate-x12.ts';
 import { detectFormat } from './pipeline/detect-format.ts';
+import { translateXml, type XmlTranslateResult } from './pipeline/translate-xml.ts';
 
 /**
  * `gateway start | translate FILE [--partner ID] | ack FILE [--partner ID]`
@@ -32,6 +34,19 @@ async function translateFile(file: string, partnerId: string | undefined) {
   const sink = new MemorySink();
   const format = await detectFormat(file);
   let result: TranslateResult | null = null;
+  let xml: XmlTranslateResult | null = null;
+  if (format === 'xml') {
+    const data = readFileSync(file);
+    xml = translateXml(data, {
+      partners,
+      mappings,
+      channelPartnerId: partnerId,
+      documentId: `file:${file}`,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      correlationId: 'cli',
+      receivedAt: new Date().toISOString(),
+    });
+  }
   if (format === 'x12') {
     result = await translateX12(createReadStream(file, { highWaterMark: 1 << 16 }), {
       partners,
@@ -43,13 +58,18 @@ async function translateFile(file: string, partnerId: string | undefined) {
       sink,
     });
   }
-  return { result, format, sink, partners };
+  return { result, format, sink, partners, xml };
 }
 
 async function cmdTranslate(file: string, opts: { partner?: string }): Promise<number> {
-  const { result, format, sink } = await translateFile(file, opts.partner);
+  const { result, format, sink, xml } = await translateFile(file, opts.partner);
+  if (xml) {
+    for (const e of xml.events) process.stdout.write(JSON.stringify(e) + '\n');
+    for (const r of xml.rejections) process.stderr.write(JSON.stringify(r) + '\n');
+    return xml.rejections.some(isError) ? 1 : 0;
+  }
   if (!result) {
-    process.stderr.write(JSON.stringify({ code: format === 'xml' ? 'GW_FORMAT_UNSUPPORTED' : 'GW_FORMAT_UNKNOWN', severity: 'error', message: format === 'xml' ? 'XML feeds are not handled by translate yet' : 'The file is neither X12 nor XML' }) + '\n');
+    process.stderr.write(JSON.stringify(reject(format === 'empty' ? 'GW_FILE_EMPTY' : 'GW_FORMAT_UNKNOWN')) + '\n');
     return 1;
   }
   for (const e of sink.all()) process.stdout.write(JSON.stringify(e) + '\n');

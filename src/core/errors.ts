@@ -32,7 +32,13 @@ export const ERRORS = {
   GW_FILE_TOO_LARGE: def('The file is larger than the configured limit (inbound.maxBytes); it is kept in error/', 413, 'warn', 'error'),
   GW_FILE_EMPTY: def('The file is empty', 422, 'warn', 'error'),
   GW_FORMAT_UNKNOWN: def('The file is neither X12 nor XML', 422, 'warn', 'error'),
-  GW_FORMAT_UNSUPPORTED: def('The format is recognised but not handled on this channel yet', 422, 'warn', 'error'),
+
+  // XML feeds
+  GW_XML_MALFORMED: def('The XML document is not well-formed', 422, 'warn', 'error'),
+  GW_XML_ENTITY_FORBIDDEN: def('The XML document declares entities (refused: entity expansion and external entities)', 422, 'warn', 'error'),
+  GW_XML_TOO_LARGE: def('The XML document is larger than the limit', 413, 'warn', 'error'),
+  GW_XML_TOO_DEEP: def('The XML document is nested deeper than the limit', 422, 'warn', 'error'),
+  GW_XML_NO_MAPPING: def('No XML mapping config matches this document', 422, 'warn', 'error'),
 
   // Interchange (ISA/IEA)
   GW_X12_ISA_MISSING: def('The interchange does not start with an ISA segment', 422, 'warn', 'error', { ta1: '024' }),

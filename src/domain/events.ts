@@ -45,6 +45,8 @@ export interface EventContext {
   correlationId: string;
   occurredAt: string;
   defaultLocation: string;
+  /** The idempotency key when the source has no control numbers (XML: its sha256). */
+  idempotencyKey?: string;
 }
 
 /**
@@ -57,7 +59,7 @@ export function buildEvent(
   source: EventSource,
   ctx: EventContext,
 ): CanonicalEvent {
-  const idempotencyKey = `${ctx.partner}:${source.isa13}:${source.gs06}:${source.st02}`;
+  const idempotencyKey = ctx.idempotencyKey ?? `${ctx.partner}:${source.isa13}:${source.gs06}:${source.st02}`;
   return {
     type,
     version: EVENT_VERSION,

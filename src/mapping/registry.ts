@@ -2,6 +2,8 @@ import { parse as parseYaml } from 'yaml';
 import { compileMapping, deepMerge, type CompiledMapping, type MappingProblem } from './compile.ts';
 import { buildCrosswalk, type CrosswalkIndex } from './crosswalk.ts';
 import { CrosswalkSchema, type Crosswalk } from './schema.ts';
+import { compileXmlMapping, xmlMatches, type CompiledXmlMapping } from './xml-mapping.ts';
+import type { XmlNode } from '../xml/read-xml.ts';
 
 /**
  * The active mapping configs. Files are named `<scope>/<set>.in.yaml` (or .json), where scope is a
@@ -26,6 +28,7 @@ export interface MappingInfo {
 
 const NAME = /^([A-Za-z0-9_.-]+)\/(\d{3})\.in\.(ya?ml|json)$/;
 const CROSSWALK = /^([A-Za-z0-9_.-]+)\/crosswalk\.(ya?ml|json)$/;
+const XML_NAME = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_-]+)\.xml\.(ya?ml|json)$/;
 
 function parseText(rel: string, text: string): unknown {
   return rel.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
@@ -40,6 +43,7 @@ function hash(text: string): string {
 export class MappingRegistry {
   private raw = new Map<string, { rel: string; doc: unknown; text: string }>();
   private compiled = new Map<string, CompiledMapping>();
+  private compiledXml = new Map<string, CompiledXmlMapping>();
   private walks = new Map<string, Crosswalk>();
   private walkIndex = new Map<string, CrosswalkIndex | null>();
   private versions = new Map<string, number>();
@@ -66,6 +70,7 @@ export class MappingRegistry {
     const problems = files.flatMap((f) => this.parseFile(f, raw, walks));
     if (problems.length) return problems;
     const compiled = this.compileAll(raw, problems);
+    const compiledXml = this.compileXml(raw, problems);
     if (problems.length || !o.activate) return problems;
     for (const [id, r] of raw) {
       if (this.raw.get(id)?.text !== r.text) this.versions.set(id, (this.versions.get(id) ?? 0) + 1);
@@ -73,12 +78,27 @@ export class MappingRegistry {
     this.raw = raw;
     this.walks = walks;
     this.compiled = compiled;
+    this.compiledXml = compiledXml;
     this.walkIndex.clear();
     return [];
   }
 
   get(partnerId: string | null, set: string): CompiledMapping | undefined {
     return (partnerId ? this.compiled.get(`${partnerId}/${set}.in`) : undefined) ?? this.compiled.get(`_shared/${set}.in`);
+  }
+
+  /** The XML mapping that takes this document: the partner's first, then the shared ones (by name). */
+  getXml(partnerId: string | null, doc: XmlNode): CompiledXmlMapping | undefined {
+    const all = [...this.compiledXml.values()].sort((a, b) => a.id.localeCompare(b.id));
+    const scoped = (scope: string) => all.filter((m) => m.id.startsWith(`${scope}/`) && xmlMatches(m, doc));
+    return (partnerId ? scoped(partnerId)[0] : undefined) ?? scoped('_shared')[0];
+  }
+
+  /** Elements that always repeat, for every XML mapping (the parser needs them before matching). */
+  xmlRepeats(): Set<string> {
+    const out = new Set<string>();
+    for (const m of this.compiledXml.values()) for (const r of m.repeat) out.add(r);
+    return out;
   }
 
   crosswalk(partnerId: string | null): CrosswalkIndex | null {
@@ -91,7 +111,7 @@ export class MappingRegistry {
   }
 
   list(): MappingInfo[] {
-    return [...this.compiled.values()].map((c) => {
+    return [...this.compiled.values(), ...[...this.compiledXml.values()].map((x) => ({ id: x.id, source: x.source, set: 'xml' }))].map((c) => {
       const [scope] = c.id.split('/');
       return { id: c.id, file: c.source, set: c.set, scope, version: this.versions.get(c.id) ?? 1, sha: hash(this.raw.get(c.id)?.text ?? '') };
     });
@@ -100,7 +120,8 @@ export class MappingRegistry {
   private parseFile(f: MappingFile, raw: Map<string, { rel: string; doc: unknown; text: string }>, walks: Map<string, Crosswalk>): MappingProblem[] {
     const m = NAME.exec(f.rel);
     const c = CROSSWALK.exec(f.rel);
-    if (!m && !c) return [];
+    const x = XML_NAME.exec(f.rel);
+    if (!m && !c && !x) return [];
     let doc: unknown;
     try {
       doc = parseText(f.rel, f.text);
@@ -113,13 +134,25 @@ export class MappingRegistry {
       walks.set(c[1], r.data);
       return [];
     }
-    raw.set(`${m![1]}/${m![2]}.in`, { rel: f.rel, doc, text: f.text });
+    raw.set(x ? `${x[1]}/${x[2]}.xml` : `${m![1]}/${m![2]}.in`, { rel: f.rel, doc, text: f.text });
     return [];
+  }
+
+  private compileXml(raw: Map<string, { rel: string; doc: unknown; text: string }>, problems: MappingProblem[]): Map<string, CompiledXmlMapping> {
+    const out = new Map<string, CompiledXmlMapping>();
+    for (const [id, r] of raw) {
+      if (!id.endsWith('.xml')) continue;
+      const c = compileXmlMapping(r.doc, r.rel, id);
+      problems.push(...c.problems);
+      if (c.mapping) out.set(id, c.mapping);
+    }
+    return out;
   }
 
   private compileAll(raw: Map<string, { rel: string; doc: unknown; text: string }>, problems: MappingProblem[]): Map<string, CompiledMapping> {
     const out = new Map<string, CompiledMapping>();
     for (const [id, r] of raw) {
+      if (id.endsWith('.xml')) continue;
       let doc = r.doc;
       const ext = doc && typeof doc === 'object' ? (doc as Record<string, unknown>).extends : undefined;
       if (typeof ext === 'string') {

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { Clock, Logger } from '../core/ports.ts';
 import { isError, reject, type Rejection } from '../core/rejection.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
@@ -18,6 +18,7 @@ import { applyEvents, type ApplyContext, type ApplyResult } from './apply-events
 import type { AllocationRule } from '../domain/availability.ts';
 import { detectFormatOf } from './detect-format.ts';
 import { translateX12 } from './translate-x12.ts';
+import { translateXml } from './translate-xml.ts';
 
 export interface InboundDeps {
   /** Where a partner's PO lines ship from (default: the location with the most available). */
@@ -54,7 +55,7 @@ function interchangeStatus(ic: InterchangeResult): string {
 }
 
 function documentStatus(ics: InterchangeResult[], fileErrors: Rejection[]): InboundStatus {
-  if (!ics.length) return fileErrors.some((r) => r.code === 'GW_FORMAT_UNKNOWN' || r.code === 'GW_FORMAT_UNSUPPORTED') ? 'PARKED' : 'REJECTED';
+  if (!ics.length) return fileErrors.some((r) => r.code === 'GW_FORMAT_UNKNOWN') ? 'PARKED' : 'REJECTED';
   if (ics.some((ic) => ic.rejections.some((r) => isError(r) && PARKING.has(r.code)))) return 'PARKED';
   if (ics.every((ic) => ic.duplicate)) return 'DUPLICATE';
   const statuses = ics.map(interchangeStatus);
@@ -117,19 +118,6 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
   const format = detectFormatOf(await head(raw.path(doc.raw_path)));
 
   return db.transaction(async (trx) => {
-    if (format !== 'x12') {
-      const r =
-        format === 'xml'
-          ? reject('GW_FORMAT_UNSUPPORTED', 'XML feeds are handled from issue 4 on; the file is kept')
-          : format === 'empty'
-            ? reject('GW_FILE_EMPTY')
-            : reject('GW_FORMAT_UNKNOWN');
-      await rejectionRepo.insert(trx, doc.id, [r]);
-      const status: InboundStatus = format === 'empty' ? 'REJECTED' : 'PARKED';
-      await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: r.code, errorMessage: r.message, setIds: '', isa13s: '', eventCount: 0, processedAt: nowIso });
-      return { documentId: doc.id, status, eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
-    }
-
     const applyCtx: ApplyContext = {
       db: trx,
       documentId: doc.id,
@@ -138,6 +126,35 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
       allocation: deps.allocation ?? (() => ({ rule: 'most-available' })),
     };
     const applied: ApplyResult = { movements: 0, divergences: 0, backordered: 0 };
+
+    if (format === 'xml') {
+      const x = translateXml(await readFile(raw.path(doc.raw_path)), {
+        partners,
+        mappings,
+        channelPartnerId,
+        documentId: String(doc.id),
+        sha256: doc.sha256,
+        correlationId: doc.correlation_id,
+        receivedAt: doc.received_at,
+      });
+      const inserted = x.events.length ? await events.append(trx, doc.id, 0, 0, x.events, nowIso) : new Map<string, number>();
+      await applyEvents(applyCtx, x.events.filter((e) => inserted.has(e.id)).map((e) => ({ event: e, seq: inserted.get(e.id)! })), applied);
+      const errors = x.rejections.filter(isError);
+      const status: InboundStatus = errors.length ? (errors.some((r) => r.code === 'GW_XML_NO_MAPPING') ? 'PARKED' : 'REJECTED') : x.events.length && !inserted.size ? 'DUPLICATE' : 'PROCESSED';
+      await rejectionRepo.insert(trx, doc.id, x.rejections);
+      const first = errors[0];
+      await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, setIds: x.mappingId ? `xml:${x.mappingId}` : 'xml', isa13s: '', eventCount: inserted.size, processedAt: nowIso });
+      return { documentId: doc.id, status, eventCount: inserted.size, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, rejections: x.rejections, acks: 0, movements: applied.movements };
+    }
+
+    if (format !== 'x12') {
+      const r = format === 'empty' ? reject('GW_FILE_EMPTY') : reject('GW_FORMAT_UNKNOWN');
+      await rejectionRepo.insert(trx, doc.id, [r]);
+      const status: InboundStatus = format === 'empty' ? 'REJECTED' : 'PARKED';
+      await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: r.code, errorMessage: r.message, setIds: '', isa13s: '', eventCount: 0, processedAt: nowIso });
+      return { documentId: doc.id, status, eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
+    }
+
     const savepoints = new Savepoints(trx);
     const result = await translateX12(raw.read(doc.raw_path), {
       partners,

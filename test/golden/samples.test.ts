@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import { buildPlannedAcks, planFileAcks } from '../../src/pipeline/acks-for.ts';
+import { translateXml } from '../../src/pipeline/translate-xml.ts';
 import { readAllSegments } from '../../src/x12/segment-reader.ts';
 import { demo, FIXED_TIME, ROOT, translateBuffer } from '../helpers.ts';
 
@@ -17,6 +19,19 @@ const samplesDir = path.join(ROOT, 'samples');
 
 for (const partner of readdirSync(samplesDir).filter((d) => d !== 'outbound')) {
   const dir = path.join(samplesDir, partner);
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.xml'))) {
+    test(`golden: ${partner}/${name}`, () => {
+      const file = path.join(dir, name);
+      const data = readFileSync(file);
+      const r = translateXml(data, { partners: ctx.partners, mappings: ctx.mappings, channelPartnerId: partner, documentId: `sample:${name}`, sha256: createHash('sha256').update(data).digest('hex'), correlationId: 'test', receivedAt: FIXED_TIME });
+      assert.deepEqual(r.rejections.filter((x) => x.severity === 'error'), []);
+      const eventsFile = file.replace(/\.xml$/, '.events.json');
+      const eventsText = JSON.stringify(r.events, null, 2) + '\n';
+      if (update) writeFileSync(eventsFile, eventsText);
+      assert.ok(existsSync(eventsFile), `${eventsFile} is missing (UPDATE_GOLDEN=1 creates it)`);
+      assert.equal(eventsText, readFileSync(eventsFile, 'utf8'), 'canonical events differ from the golden file');
+    });
+  }
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.x12') && !f.endsWith('.ack.x12'))) {
     test(`golden: ${partner}/${name}`, async () => {
       const file = path.join(dir, name);

@@ -208,3 +208,22 @@ test('a file over the size limit is parked in error/ with the reason, not read i
   assert.equal(doc.raw_path, '');
   assert.equal(readFileSync(path.join(retail.error, name), 'utf8'), big, 'the file is kept whole');
 });
+
+test('XML feeds from the 3PL: a WMS snapshot moves stock; the same file again is a duplicate; hostile XML is refused', async () => {
+  writeFileSync(path.join(tpl.in, 'wms.xml'), readFileSync(path.join(ROOT, 'samples/demo-3pl/inventory-snapshot.xml')));
+  await settled(tpl, 'wms.xml');
+  const [doc] = await docs({ filename: 'wms.xml' });
+  assert.equal(doc.status, 'PROCESSED');
+  assert.equal(doc.format, 'xml');
+  const pos = await g.db('positions').where({ item: 'WIDGET-M', location: 'ACME-WEST' }).first();
+  assert.equal(Number(pos.on_hand), 400_000, '00040 read as 40, exactly');
+  writeFileSync(path.join(tpl.in, 'wms-again.xml'), readFileSync(path.join(ROOT, 'samples/demo-3pl/inventory-snapshot.xml')));
+  await settled(tpl, 'wms-again.xml');
+  assert.equal((await docs({ filename: 'wms-again.xml' }))[0].status, 'DUPLICATE');
+  writeFileSync(path.join(tpl.in, 'lol.xml'), '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>');
+  const name = await settled(tpl, 'lol.xml');
+  const [lol] = await docs({ filename: 'lol.xml' });
+  assert.equal(lol.status, 'REJECTED');
+  assert.equal(lol.error_code, 'GW_XML_ENTITY_FORBIDDEN');
+  assert.ok(ls(tpl.error).includes(`${name}.error.json`));
+});
