@@ -55,6 +55,16 @@ const PartnerSchema = z
         z.object({ rule: z.literal('fixed'), location: z.string() }).strict(),
       ])
       .optional(),
+    /** Outbound 856 ship notices to this partner when its POs ship. */
+    asn856: z
+      .object({
+        structure: z.enum(['SOPI', 'SOTPI']).default('SOPI'),
+        gs1CompanyPrefix: z.string().regex(/^\d{6,12}$/, '6 to 12 digits'),
+        allowOverShipment: z.boolean().default(false),
+        idQualifiers: z.array(z.string().length(2)).default(['UP', 'IN', 'VN']),
+      })
+      .strict()
+      .optional(),
     /** Outbound 846 inventory advice to this partner. */
     publish846: z
       .object({
@@ -207,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         acks: d.acks,
         defaultLocation: d.defaultLocation,
         allocation: d.allocation,
+        asn856: d.asn856,
         publish846: d.publish846 && { ...d.publish846, kits: d.publish846.kits },
       });
       if (d.channels.folder.enabled) {

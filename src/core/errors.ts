@@ -91,6 +91,14 @@ export const ERRORS = {
   GW_X12_COUNT_MISMATCH: def('A control total (CTT) does not match the content', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
   GW_ITEM_UNKNOWN: def('No item identifier could be mapped to a SKU through the crosswalk', 422, 'warn', 'warning'),
 
+  // Outbound ASN pre-flight (the ASN is kept out of the outbox)
+  GW_ASN_ITEM_NOT_ON_PO: def('A shipped item is not on the purchase order', 422, 'warn', 'error'),
+  GW_ASN_OVER_SHIPMENT: def('More is shipped than the purchase order line asks for', 422, 'warn', 'error'),
+  GW_ASN_SSCC_INVALID: def('A pack SSCC-18 is not valid', 422, 'warn', 'error'),
+  GW_ASN_SSCC_REUSED: def('A pack SSCC-18 was used before', 422, 'warn', 'error'),
+  GW_ASN_EMPTY_PACK: def('A pack has no items', 422, 'warn', 'error'),
+  GW_ASN_QUANTITY_INVALID: def('A shipped quantity is not a positive number', 422, 'warn', 'error'),
+
   // Partners and channels
   GW_PARTNER_UNKNOWN: def('The interchange sender (ISA05/ISA06) is not a configured partner', 422, 'warn', 'error', { ta1: '006' }),
   GW_PARTNER_RECEIVER_UNKNOWN: def('The interchange receiver (ISA07/ISA08) is not this gateway', 422, 'warn', 'error', { ta1: '008' }),

@@ -22,6 +22,7 @@ export interface Partner {
   acks: { send997: boolean; ta1: 'on-request' | 'on-error' | 'never' };
   defaultLocation: string;
   allocation?: AllocationRule;
+  asn856?: { structure: 'SOPI' | 'SOTPI'; gs1CompanyPrefix: string; allowOverShipment: boolean; idQualifiers: string[] };
   publish846?: PublishPolicy;
 }
 

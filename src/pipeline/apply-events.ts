@@ -1,6 +1,5 @@
 import {
   applyTo,
-  available,
   chooseLocation,
   itemKey,
   movement,
@@ -13,7 +12,8 @@ import {
   type SnapshotLine,
 } from '../domain/availability.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
-import type { Partner } from '../domain/partner.ts';
+import type { Partner, PartnerDirectory } from '../domain/partner.ts';
+import { queueAsns, type AsnOutcome } from './asn.ts';
 import type { Db } from '../store/db.ts';
 import { orders, positions } from '../store/availability-repository.ts';
 
@@ -28,12 +28,15 @@ export interface ApplyContext {
   at: string;
   partner: (id: string) => Partner | undefined;
   allocation: (partnerId: string) => AllocationRule;
+  /** For outbound ASNs when a retailer's PO ships (absent: no ASNs, e.g. dry runs). */
+  asn?: { partners: PartnerDirectory; now: Date };
 }
 
 export interface ApplyResult {
   movements: number;
   divergences: number;
   backordered: number;
+  asns: AsnOutcome[];
 }
 
 type Obj = Record<string, unknown>;
@@ -105,7 +108,7 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
       return;
     }
     case 'shipment.confirmed':
-      return applyShipped(ctx, e, apply, defaultLocation);
+      return applyShipped(ctx, e, eventSeq, apply, defaultLocation, res);
     default:
       return;
   }
@@ -159,7 +162,8 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
   if (backordered) await orders.setStatus(db, orderId, 'BACKORDERED');
 }
 
-async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, apply: (l: Movement[]) => Promise<void>, defaultLocation: string): Promise<void> {
+async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, apply: (l: Movement[]) => Promise<void>, defaultLocation: string, res: ApplyResult): Promise<void> {
+  const shippedNow = new Map<string, number>();
   const { db } = ctx;
   const data = e.data as Obj;
   const from = (data.from as Obj | undefined)?.id as string | undefined;
@@ -185,12 +189,13 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, apply: (l: Mov
       if (line) {
         line.committed -= release;
         line.shipped += s.qty;
+        shippedNow.set(`${line.order_id}:${line.line_number}`, (shippedNow.get(`${line.order_id}:${line.line_number}`) ?? 0) + s.qty);
         await orders.upsertLine(db, line);
       }
     }
     if (order && lines.length && lines.every((l) => l.shipped >= l.ordered)) await orders.setStatus(db, order.id, 'SHIPPED');
   }
   await apply(list);
+  if (ctx.asn) res.asns.push(...(await queueAsns({ db, partners: ctx.asn.partners, now: ctx.asn.now }, e, eventSeq, shippedNow)));
 }
 
-export { available };

@@ -15,6 +15,7 @@ import { buildAck } from '../x12/ack-builder.ts';
 import type { InterchangeResult } from '../x12/envelope-types.ts';
 import { planFileAcks } from './acks-for.ts';
 import { applyEvents, type ApplyContext, type ApplyResult } from './apply-events.ts';
+import type { AsnOutcome } from './asn.ts';
 import type { AllocationRule } from '../domain/availability.ts';
 import { detectFormatOf } from './detect-format.ts';
 import { translateX12 } from './translate-x12.ts';
@@ -42,6 +43,8 @@ export interface ProcessOutcome {
   acks: number;
   /** Movements applied to the availability store. */
   movements: number;
+  /** Outbound ASNs queued (or refused) because a retailer's PO shipped. */
+  asns?: AsnOutcome[];
 }
 
 const PARKING = new Set(['GW_PARTNER_UNKNOWN', 'GW_PARTNER_CHANNEL_MISMATCH', 'GW_PARTNER_RECEIVER_UNKNOWN']);
@@ -124,8 +127,9 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
       at: nowIso,
       partner: (id) => partners.get(id),
       allocation: deps.allocation ?? (() => ({ rule: 'most-available' })),
+      asn: { partners, now },
     };
-    const applied: ApplyResult = { movements: 0, divergences: 0, backordered: 0 };
+    const applied: ApplyResult = { movements: 0, divergences: 0, backordered: 0, asns: [] };
 
     if (format === 'xml') {
       const x = translateXml(await readFile(raw.path(doc.raw_path)), {
@@ -144,7 +148,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
       await rejectionRepo.insert(trx, doc.id, x.rejections);
       const first = errors[0];
       await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, setIds: x.mappingId ? `xml:${x.mappingId}` : 'xml', isa13s: '', eventCount: inserted.size, processedAt: nowIso });
-      return { documentId: doc.id, status, eventCount: inserted.size, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, rejections: x.rejections, acks: 0, movements: applied.movements };
+      return { documentId: doc.id, status, eventCount: inserted.size, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, rejections: x.rejections, acks: 0, movements: applied.movements, asns: applied.asns };
     }
 
     if (format !== 'x12') {
@@ -242,6 +246,6 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
       eventCount,
       processedAt: nowIso,
     });
-    return { documentId: doc.id, status, eventCount, errorCode: firstError?.code ?? null, errorMessage: firstError?.message ?? null, rejections: all, acks, movements: applied.movements };
+    return { documentId: doc.id, status, eventCount, errorCode: firstError?.code ?? null, errorMessage: firstError?.message ?? null, rejections: all, acks, movements: applied.movements, asns: applied.asns };
   });
 }

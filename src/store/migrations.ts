@@ -194,7 +194,35 @@ const m002: Migration = {
   },
 };
 
-export const MIGRATIONS: Migration[] = [m001, m002];
+const m003: Migration = {
+  name: '003_asn',
+  async up(k) {
+    await k.schema.createTable('asns', (t) => {
+      t.increments('id').primary();
+      t.string('partner_id', 64).notNullable();
+      t.string('po_number', 64).notNullable();
+      t.string('shipment_id', 64).notNullable();
+      t.integer('event_seq').notNullable();
+      t.string('status', 16).notNullable(); // QUEUED | REFUSED
+      t.text('reason').nullable();
+      t.string('isa13', 9).nullable();
+      t.string('created_at', 32).notNullable();
+      t.unique(['partner_id', 'shipment_id', 'po_number']);
+      t.index(['po_number']);
+    });
+    await k.schema.createTable('ssccs', (t) => {
+      t.string('sscc', 18).primary();
+      t.string('partner_id', 64).notNullable();
+      t.integer('asn_id').notNullable();
+    });
+  },
+  async down(k) {
+    await k.schema.dropTableIfExists('ssccs');
+    await k.schema.dropTableIfExists('asns');
+  },
+};
+
+export const MIGRATIONS: Migration[] = [m001, m002, m003];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -1,0 +1,123 @@
+import { itemKey } from '../domain/availability.ts';
+import { checkAsn, makeSscc, type Asn, type AsnPack, type PoLine } from '../domain/asn.ts';
+import type { CanonicalEvent } from '../domain/events.ts';
+import type { Partner, PartnerDirectory } from '../domain/partner.ts';
+import { fromUnits } from '../domain/quantity.ts';
+import { orders } from '../store/availability-repository.ts';
+import { counters } from '../store/counter-repository.ts';
+import type { Db } from '../store/db.ts';
+import { num } from '../store/db.ts';
+import { outbox } from '../store/outbox-repository.ts';
+import { build856 } from '../x12/build-856.ts';
+import { normaliseSscc } from '../x12/sscc.ts';
+
+/**
+ * A shipment confirmed for a retailer's PO -> the retailer's 856, in the same transaction: built
+ * from the shipment (packs, quantities) and the PO (ship-to, PO date, the retailer's own item ids),
+ * SSCCs checked or assigned from the GS1 company prefix and a counter, pre-flight checked, queued
+ * in the outbox, or kept out with the reason (asns.status REFUSED).
+ */
+type Obj = Record<string, unknown>;
+
+export interface AsnContext {
+  db: Db;
+  partners: PartnerDirectory;
+  now: Date;
+}
+
+export interface AsnOutcome {
+  poNumber: string;
+  partnerId: string;
+  status: 'QUEUED' | 'REFUSED';
+  problems: string[];
+  isa13?: string;
+}
+
+export async function queueAsns(ctx: AsnContext, e: CanonicalEvent, eventSeq: number, shippedNow: Map<string, number>): Promise<AsnOutcome[]> {
+  const out: AsnOutcome[] = [];
+  const data = e.data as Obj;
+  for (const o of (data.orders as Obj[] | undefined) ?? []) {
+    const po = String(o.poNumber ?? '');
+    const order = po ? await orders.findByPo(ctx.db, po) : undefined;
+    if (!order) continue;
+    const partner = ctx.partners.get(order.partnerId);
+    if (!partner?.asn856 || !partner.receives.includes('856')) continue;
+    out.push(await queueOne(ctx, partner, e, eventSeq, o, order.id, shippedNow));
+  }
+  return out;
+}
+
+async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, eventSeq: number, o: Obj, orderId: number, shippedNow: Map<string, number>): Promise<AsnOutcome> {
+  const { db } = ctx;
+  const cfg = partner.asn856!;
+  const data = e.data as Obj;
+  const poNumber = String(o.poNumber);
+  const orderRow = await db('orders').where({ id: orderId }).first();
+  const poEvent = JSON.parse((await db('events').where({ seq: orderRow.event_seq }).first()).payload) as CanonicalEvent;
+  const po = poEvent.data as Obj;
+  const lineRows = await orders.lines(db, orderId);
+  const poLines: PoLine[] = ((po.lines as Obj[] | undefined) ?? []).map((l) => {
+    const row = lineRows.find((r) => r.line_number === String(l.lineNumber));
+    const before = (row?.shipped ?? 0) - (shippedNow.get(`${orderId}:${row?.line_number}`) ?? 0);
+    return { lineNumber: String(l.lineNumber), ids: ((l.item as Obj)?.ids as Record<string, string>) ?? {}, ordered: String(l.quantity), shippedBefore: fromUnits(before), uom: String(l.uom ?? 'EA') };
+  });
+  const skuOfLine = new Map(((po.lines as Obj[] | undefined) ?? []).map((l) => [itemKey(l.item as Obj), String(l.lineNumber)]));
+
+  const packs: AsnPack[] = [];
+  for (const p of (o.packs as Obj[] | undefined) ?? []) {
+    let sscc = typeof p.sscc === 'string' ? (normaliseSscc(p.sscc) ?? p.sscc) : '';
+    if (!sscc) sscc = makeSscc(cfg.gs1CompanyPrefix, await counters.next(db, partner.id, 'sscc', 10 ** (16 - cfg.gs1CompanyPrefix.length) - 1));
+    const items = ((p.items as Obj[] | undefined) ?? []).map((it) => {
+      const key = itemKey(it.item as Obj);
+      const lineNumber = (key && skuOfLine.get(key)) ?? String(it.lineNumber ?? '?');
+      const ids = poLines.find((l) => l.lineNumber === lineNumber)?.ids ?? ((it.item as Obj)?.ids as Record<string, string>) ?? {};
+      const q = cfg.idQualifiers.find((x) => ids[x]) ?? Object.keys(ids)[0] ?? 'SK';
+      return { lineNumber, qualifier: q, id: ids[q] ?? String(key), quantity: String(it.quantity), uom: String(it.uom ?? 'EA') };
+    });
+    packs.push({ sscc, items });
+  }
+  const shipTo = (po.shipTo as Obj | undefined) ?? {};
+  const from = (data.from as Obj | undefined) ?? {};
+  const asn: Asn = {
+    shipmentId: String(data.shipmentId),
+    shipDate: String(data.shipDate),
+    carrier: data.carrier as string | undefined,
+    tracking: data.tracking as string | undefined,
+    billOfLading: data.billOfLading as string | undefined,
+    weight: data.weight as string | undefined,
+    shipFrom: { id: String(from.id ?? partner.defaultLocation), name: from.name as string | undefined },
+    shipTo: { id: String(shipTo.id ?? ''), qualifier: String(shipTo.qualifier ?? '92'), name: shipTo.name as string | undefined },
+    poNumber,
+    poDate: po.poDate as string | undefined,
+    structure: cfg.structure,
+    packs,
+  };
+  if (cfg.structure === 'SOTPI') asn.tareSscc = makeSscc(cfg.gs1CompanyPrefix, await counters.next(db, partner.id, 'sscc', 10 ** (16 - cfg.gs1CompanyPrefix.length) - 1));
+  const ssccs = [asn.tareSscc, ...packs.map((p) => p.sscc)].filter((s): s is string => !!s);
+  const used = new Set((await db('ssccs').whereIn('sscc', ssccs).select('sscc')).map((r) => String(r.sscc)));
+  const problems = checkAsn(asn, poLines, { allowOverShipment: cfg.allowOverShipment, usedSsccs: used });
+  if (!asn.shipTo.id) problems.push({ code: 'GW_ASN_ITEM_NOT_ON_PO', message: `PO ${poNumber} has no ship-to` });
+  const now = ctx.now.toISOString();
+  if (problems.length) {
+    await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'REFUSED', reason: JSON.stringify(problems), created_at: now }).onConflict(['partner_id', 'shipment_id', 'po_number']).ignore();
+    return { poNumber, partnerId: partner.id, status: 'REFUSED', problems: problems.map((p) => `${p.code}: ${p.message}`) };
+  }
+  const isa = await counters.next(db, partner.id, 'isa');
+  const gs = await counters.next(db, partner.id, 'gs');
+  const us = ctx.partners.us;
+  const content = build856(asn, {
+    envelope: partner.x12,
+    sender: { qualifier: us.qualifier, id: us.id, gsId: us.gsId },
+    receiver: { qualifier: partner.interchange.qualifier, id: partner.interchange.id, gsId: partner.gsId },
+    isaControl: isa,
+    gsControl: gs,
+    now: ctx.now,
+  });
+  const isa13 = String(isa).padStart(9, '0');
+  const [row] = await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'QUEUED', isa13, created_at: now }).returning('id');
+  const asnId = num(typeof row === 'object' ? (row as { id: unknown }).id : row);
+  for (const s of ssccs) await db('ssccs').insert({ sscc: s, partner_id: partner.id, asn_id: asnId });
+  await outbox.enqueue(db, { partnerId: partner.id, kind: '856', sourceDocumentId: null, sourceRef: `856:${partner.id}:${asn.shipmentId}:${poNumber}`, filename: `856_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: now });
+  return { poNumber, partnerId: partner.id, status: 'QUEUED', problems: [], isa13 };
+}
+
