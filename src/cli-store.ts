@@ -6,6 +6,7 @@ import { partnerDirectory, type PartnerDirectory } from './domain/partner.ts';
 import { fromUnits } from './domain/quantity.ts';
 import { MappingRegistry } from './mapping/registry.ts';
 import { availabilityView, showDivergence } from './pipeline/availability-view.ts';
+import { orderTimeline } from './pipeline/order-timeline.ts';
 import { Publisher } from './pipeline/publisher.ts';
 import { divergences, positions } from './store/availability-repository.ts';
 import { openDb, type Db } from './store/db.ts';
@@ -101,6 +102,16 @@ export function cmdEmit846(o: { partner: string; full?: boolean }): Promise<numb
       }
     }
     out({ ...r, delivered });
+    return 0;
+  });
+}
+
+/** `gateway order PO [--partner ID]`: the order and its timeline as JSON. */
+export function cmdOrder(po: string, o: { partner?: string }): Promise<number> {
+  return withStore(async ({ db, partners }) => {
+    const t = await orderTimeline(db, partners, po, o.partner, new Date());
+    if (!t) throw new GatewayError('GW_NOT_FOUND', `no order ${po}${o.partner ? ` from ${o.partner}` : ''}`);
+    out(t);
     return 0;
   });
 }

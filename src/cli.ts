@@ -151,6 +151,14 @@ export async function runCli(argv: string[]): Promise<number> {
       code = await (await import('./cli-store.ts')).cmdAvailability(o);
     });
   program
+    .command('order')
+    .argument('<po>', 'the PO number')
+    .option('-p, --partner <id>', 'the retailer (when PO numbers repeat across partners)')
+    .description('the order and its timeline (received, committed, backordered, shipped, ASN sent and acknowledged) as JSON')
+    .action(async (po: string, o: { partner?: string }) => {
+      code = await (await import('./cli-store.ts')).cmdOrder(po, o);
+    });
+  program
     .command('emit')
     .argument('<set>', 'the document to emit: 846')
     .requiredOption('-p, --partner <id>', 'the partner')
@@ -170,7 +178,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (e instanceof GatewayError) {
       process.stderr.write(JSON.stringify({ code: e.code, message: e.message }) + '\n');
-      return 2;
+      return e.code === 'GW_NOT_FOUND' ? 1 : 2;
     }
     throw e;
   }

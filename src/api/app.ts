@@ -13,6 +13,7 @@ import { outbox } from '../store/outbox-repository.ts';
 import { rejections } from '../store/rejection-repository.ts';
 import { divergences } from '../store/availability-repository.ts';
 import { availabilityView, showDivergence } from '../pipeline/availability-view.ts';
+import { orderTimeline } from '../pipeline/order-timeline.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
 
 /** The operators' status API (grows in issue 6). JSON throughout; errors carry a GW_ code. */
@@ -114,6 +115,13 @@ export function createApi(deps: ApiDeps): Koa {
       limit,
     });
     ctx.body = { divergences: rows.map(showDivergence) };
+  });
+
+  router.get('/orders/:po', async (ctx) => {
+    const partner = typeof ctx.query.partner === 'string' ? ctx.query.partner : undefined;
+    const t = await orderTimeline(deps.db, deps.partners, ctx.params.po, partner, new Date());
+    if (!t) fail('GW_NOT_FOUND', `no order ${ctx.params.po}`);
+    ctx.body = t;
   });
 
   router.get('/mappings', (ctx) => {

@@ -43,9 +43,14 @@ const PartnerSchema = z
       .strict()
       .default({ isaVersion: '00401', gsVersion: '004010', usage: 'P', separators: { element: '*', component: '>', segment: '~', repetition: '^' }, segmentSuffix: '\n' }),
     acks: z
-      .object({ send997: z.boolean().default(true), ta1: z.enum(['on-request', 'on-error', 'never']).default('on-request') })
+      .object({
+        send997: z.boolean().default(true),
+        ta1: z.enum(['on-request', 'on-error', 'never']).default('on-request'),
+        /** What we send is overdue when its 997 has not come within this many minutes. */
+        expect997WithinMinutes: z.number().int().min(1).default(60),
+      })
       .strict()
-      .default({ send997: true, ta1: 'on-request' }),
+      .default({ send997: true, ta1: 'on-request', expect997WithinMinutes: 60 }),
     defaultLocation: z.string().default('MAIN'),
     /** Where this partner's PO lines ship from. */
     allocation: z

@@ -19,7 +19,7 @@ export interface Partner {
   sends: string[];
   receives: string[];
   x12: X12Envelope;
-  acks: { send997: boolean; ta1: 'on-request' | 'on-error' | 'never' };
+  acks: { send997: boolean; ta1: 'on-request' | 'on-error' | 'never'; expect997WithinMinutes: number };
   defaultLocation: string;
   allocation?: AllocationRule;
   asn856?: { structure: 'SOPI' | 'SOTPI'; gs1CompanyPrefix: string; allowOverShipment: boolean; idQualifiers: string[] };

@@ -107,6 +107,8 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
       await apply(list);
       return;
     }
+    case 'ack.received':
+      return applyAck(ctx, e);
     case 'shipment.confirmed':
       return applyShipped(ctx, e, eventSeq, apply, defaultLocation, res);
     default:
@@ -199,3 +201,20 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
   if (ctx.asn) res.asns.push(...(await queueAsns({ db, partners: ctx.asn.partners, now: ctx.asn.now }, e, eventSeq, shippedNow)));
 }
 
+
+/** What a partner's 997 group (GS01) acknowledges of ours. */
+const KIND_BY_FUNCTIONAL_ID: Record<string, string[]> = { IB: ['846'], SH: ['856'] };
+
+/** A partner's 997 (or TA1) marks what we sent to it: accepted, accepted with errors, rejected. */
+async function applyAck(ctx: ApplyContext, e: CanonicalEvent): Promise<void> {
+  const data = e.data as Obj;
+  let q = ctx.db('outbox').where({ partner_id: e.partner, status: 'SENT' });
+  if (data.kind === 'TA1') {
+    q = q.where({ isa13: String(data.interchangeControl) });
+  } else {
+    const kinds = KIND_BY_FUNCTIONAL_ID[String(data.functionalId)];
+    if (!kinds) return;
+    q = q.whereIn('kind', kinds).andWhere({ gs06: String(data.groupControl) });
+  }
+  await q.update({ ack_status: String(data.kind === 'TA1' ? data.status : data.groupStatus), ack_at: ctx.at, ack_document_id: ctx.documentId });
+}

@@ -215,8 +215,18 @@ const m003: Migration = {
       t.string('partner_id', 64).notNullable();
       t.integer('asn_id').notNullable();
     });
+    await k.schema.alterTable('outbox', (t) => {
+      t.string('ack_status', 24).nullable(); // accepted | accepted-with-errors | partially-accepted | rejected
+      t.string('ack_at', 32).nullable();
+      t.integer('ack_document_id').nullable();
+    });
   },
   async down(k) {
+    await k.schema.alterTable('outbox', (t) => {
+      t.dropColumn('ack_status');
+      t.dropColumn('ack_at');
+      t.dropColumn('ack_document_id');
+    });
     await k.schema.dropTableIfExists('ssccs');
     await k.schema.dropTableIfExists('asns');
   },

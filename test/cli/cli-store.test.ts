@@ -67,3 +67,13 @@ test('emit 846 --full: a file in the partner\'s out folder', () => {
   assert.equal(gw('emit', '856', '--partner', 'demo-retail').code, 2);
   assert.equal(gw('emit', '846', '--partner', 'nobody').code, 2);
 });
+
+test('order: the PO and its timeline; an unknown PO exits 1', () => {
+  const r = gw('order', 'PO-CLI', '--partner', 'demo-retail');
+  assert.equal(r.code, 0, r.err);
+  const [o] = r.lines;
+  assert.equal(o.status, 'OPEN');
+  assert.deepEqual(o.lines[0], { lineNumber: '1', item: 'WIDGET-S', location: 'ACME-EAST', ordered: '15', committed: '15', backordered: '0', shipped: '0' });
+  assert.deepEqual(o.timeline.map((s: { step: string }) => s.step), ['received', 'committed']);
+  assert.equal(gw('order', 'NOPE').code, 1);
+});

@@ -1,0 +1,63 @@
+import type { PartnerDirectory } from '../domain/partner.ts';
+import { fromUnits } from '../domain/quantity.ts';
+import type { Db } from '../store/db.ts';
+import { num } from '../store/db.ts';
+
+/**
+ * A PO's story: received (850), committed and backordered, shipped (each shipment, partial or
+ * not), ASN queued or refused, sent, acknowledged (or overdue), cancelled; every step with its
+ * time and source document.
+ */
+export interface TimelineStep {
+  at: string;
+  step: string;
+  documentId?: number | null;
+  details?: Record<string, unknown>;
+}
+
+export async function orderTimeline(db: Db, partners: PartnerDirectory, po: string, partnerId: string | undefined, now: Date): Promise<Record<string, unknown> | null> {
+  let q = db('orders').where({ po_number: po }).orderBy('id', 'desc');
+  if (partnerId) q = q.where({ partner_id: partnerId });
+  const order = await q.first();
+  if (!order) return null;
+  const lines = await db('order_lines').where({ order_id: order.id }).orderBy('line_number');
+  const poEvent = await db('events').where({ seq: order.event_seq }).first();
+  const steps: TimelineStep[] = [{ at: order.received_at, step: 'received', documentId: num(poEvent?.document_id), details: { lines: lines.length } }];
+  // Stock movements that name the PO, one step per document and kind.
+  const moves = await db('movements').where({ ref: po }).orderBy('seq');
+  const byDoc = new Map<string, { at: string; documentId: number | null; kind: string; items: Record<string, number> }>();
+  for (const m of moves) {
+    const k = `${m.document_id}:${m.kind}:${m.reason ?? ''}`;
+    const e = byDoc.get(k) ?? { at: String(m.created_at), documentId: m.document_id == null ? null : num(m.document_id), kind: m.reason === 'cancelled' ? 'cancelled' : String(m.kind), items: {} as Record<string, number> };
+    const d = m.kind === 'ship' ? -num(m.d_on_hand) : num(m.d_committed);
+    const item = String(m.item);
+    e.items[item] = (e.items[item] ?? 0) + d;
+    byDoc.set(k, e);
+  }
+  const name: Record<string, string> = { commit: 'committed', ship: 'shipped', uncommit: 'released', cancelled: 'cancelled' };
+  for (const e of byDoc.values()) {
+    steps.push({ at: e.at, step: name[e.kind] ?? e.kind, documentId: e.documentId, details: Object.fromEntries(Object.entries(e.items).map(([k, v]) => [k, fromUnits(Math.abs(v))])) });
+  }
+  const backordered = lines.filter((l) => num(l.backordered) > 0);
+  if (backordered.length) steps.push({ at: order.received_at, step: 'backordered', documentId: num(poEvent?.document_id), details: Object.fromEntries(backordered.map((l) => [l.item, fromUnits(num(l.backordered))])) });
+  const window = partners.get(order.partner_id)?.acks.expect997WithinMinutes ?? 60;
+  for (const a of await db('asns').where({ po_number: po, partner_id: order.partner_id }).orderBy('id')) {
+    if (a.status === 'REFUSED') {
+      steps.push({ at: a.created_at, step: 'asn-refused', details: { shipmentId: a.shipment_id, problems: JSON.parse(a.reason ?? '[]') } });
+      continue;
+    }
+    steps.push({ at: a.created_at, step: 'asn-queued', details: { shipmentId: a.shipment_id, isa13: a.isa13 } });
+    const o = await db('outbox').where({ partner_id: order.partner_id, kind: '856', isa13: a.isa13 }).first();
+    if (o?.sent_at) steps.push({ at: o.sent_at, step: 'asn-sent', details: { file: o.filename, isa13: o.isa13 } });
+    if (o?.ack_at) steps.push({ at: o.ack_at, step: 'asn-acknowledged', documentId: o.ack_document_id, details: { status: o.ack_status } });
+    else if (o?.sent_at && now.getTime() - Date.parse(o.sent_at) > window * 60_000) steps.push({ at: new Date(Date.parse(o.sent_at) + window * 60_000).toISOString(), step: 'asn-overdue', details: { windowMinutes: window } });
+  }
+  steps.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+  return {
+    poNumber: po,
+    partner: order.partner_id,
+    status: order.status,
+    lines: lines.map((l) => ({ lineNumber: l.line_number, item: l.item, location: l.location, ordered: fromUnits(num(l.ordered)), committed: fromUnits(num(l.committed)), backordered: fromUnits(num(l.backordered)), shipped: fromUnits(num(l.shipped)) })),
+    timeline: steps,
+  };
+}
