@@ -124,6 +124,25 @@ export function createApi(deps: ApiDeps): Koa {
     ctx.body = t;
   });
 
+  router.get('/outbox', async (ctx) => {
+    const limit = ctx.query.limit === undefined ? 100 : Number(ctx.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail('GW_BAD_REQUEST', 'limit must be an integer from 1 to 1000');
+    let q = deps.db('outbox').orderBy('id', 'desc').limit(limit);
+    for (const k of ['partner', 'kind', 'status'] as const) {
+      const v = ctx.query[k];
+      if (typeof v === 'string') q = q.where(k === 'partner' ? 'partner_id' : k, v);
+    }
+    const now = Date.now();
+    ctx.body = {
+      outbox: (await q).map(({ content, ...o }) => {
+        const window = deps.partners.get(o.partner_id)?.acks.expect997WithinMinutes ?? 60;
+        const expectsAck = o.kind === '846' || o.kind === '856';
+        const overdue = expectsAck && o.status === 'SENT' && !o.ack_status && now - Date.parse(o.sent_at) > window * 60_000;
+        return { ...o, size: o.content_path ? null : String(content).length, ack: o.ack_status ?? (overdue ? 'overdue' : expectsAck && o.status === 'SENT' ? 'awaited' : null) };
+      }),
+    };
+  });
+
   router.get('/mappings', (ctx) => {
     ctx.body = { mappings: deps.mappings.list() };
   });

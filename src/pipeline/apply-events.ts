@@ -15,7 +15,7 @@ import type { CanonicalEvent } from '../domain/events.ts';
 import type { Partner, PartnerDirectory } from '../domain/partner.ts';
 import { queueAsns, type AsnOutcome } from './asn.ts';
 import type { Db } from '../store/db.ts';
-import { orders, positions } from '../store/availability-repository.ts';
+import { orders, positions, type OrderLineRow } from '../store/availability-repository.ts';
 
 /**
  * Canonical events -> movements on the availability store, in the transaction of the document
@@ -124,11 +124,12 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
   if (data.purpose === 'cancellation') {
     if (!existing || existing.status === 'CANCELLED') return;
     const list: Movement[] = [];
-    for (const l of await orders.lines(db, existing.id)) {
+    const lines = await orders.lines(db, existing.id);
+    for (const l of lines) {
       const open = l.committed;
       if (open > 0 && l.location) list.push(movement(l.item, l.location, 'uncommit', { dCommitted: -open, reason: 'cancelled', ref: po }));
-      await orders.upsertLine(db, { ...l, committed: 0, backordered: 0 });
     }
+    await orders.upsertLines(db, lines.map((l) => ({ ...l, committed: 0, backordered: 0 })));
     await apply(list);
     await orders.setStatus(db, existing.id, 'CANCELLED');
     return;
@@ -137,6 +138,7 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
   const rule = ctx.allocation(e.partner);
   const orderId = await orders.create(db, { partnerId: e.partner, poNumber: po, status: 'OPEN', eventSeq, at: ctx.at });
   const list: Movement[] = [];
+  const rows: OrderLineRow[] = [];
   const cache = new Map<string, Position[]>();
   let backordered = false;
   for (const l of (data.lines as Obj[] | undefined) ?? []) {
@@ -158,8 +160,9 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
       backordered = true;
       res.backordered++;
     }
-    await orders.upsertLine(db, { order_id: orderId, line_number: String(l.lineNumber), item, uom: (l.uom as string) ?? null, location, ordered: qty, committed: commit, backordered: backorder, shipped: 0 });
+    rows.push({ order_id: orderId, line_number: String(l.lineNumber), item, uom: (l.uom as string) ?? null, location, ordered: qty, committed: commit, backordered: backorder, shipped: 0 });
   }
+  await orders.upsertLines(db, rows);
   await apply(list);
   if (backordered) await orders.setStatus(db, orderId, 'BACKORDERED');
 }
@@ -175,6 +178,7 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
     const order = po ? await orders.findByPo(db, po) : undefined;
     const lines = order ? await orders.lines(db, order.id) : [];
     const shippedItems: { item: string; qty: number; lineNumber?: string }[] = [];
+    const changed = new Set<OrderLineRow>();
     for (const p of (o.packs as Obj[] | undefined) ?? []) {
       for (const it of (p.items as Obj[] | undefined) ?? []) {
         const item = itemKey(it.item as Obj);
@@ -192,9 +196,10 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
         line.committed -= release;
         line.shipped += s.qty;
         shippedNow.set(`${line.order_id}:${line.line_number}`, (shippedNow.get(`${line.order_id}:${line.line_number}`) ?? 0) + s.qty);
-        await orders.upsertLine(db, line);
+        changed.add(line);
       }
     }
+    await orders.upsertLines(db, [...changed]);
     if (order && lines.length && lines.every((l) => l.shipped >= l.ordered)) await orders.setStatus(db, order.id, 'SHIPPED');
   }
   await apply(list);

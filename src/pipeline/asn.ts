@@ -64,9 +64,14 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
   const skuOfLine = new Map(((po.lines as Obj[] | undefined) ?? []).map((l) => [itemKey(l.item as Obj), String(l.lineNumber)]));
 
   const packs: AsnPack[] = [];
-  for (const p of (o.packs as Obj[] | undefined) ?? []) {
+  const packList = (o.packs as Obj[] | undefined) ?? [];
+  // Serials for the packs the 3PL gave no SSCC (and the pallet in S-O-T-P-I), allocated at once.
+  const maxSerial = 10 ** (16 - cfg.gs1CompanyPrefix.length) - 1;
+  const needed = packList.filter((p) => typeof p.sscc !== 'string' || !p.sscc).length + (cfg.structure === 'SOTPI' ? 1 : 0);
+  let serial = needed ? await counters.block(db, partner.id, 'sscc', needed, maxSerial) : 0;
+  for (const p of packList) {
     let sscc = typeof p.sscc === 'string' ? (normaliseSscc(p.sscc) ?? p.sscc) : '';
-    if (!sscc) sscc = makeSscc(cfg.gs1CompanyPrefix, await counters.next(db, partner.id, 'sscc', 10 ** (16 - cfg.gs1CompanyPrefix.length) - 1));
+    if (!sscc) sscc = makeSscc(cfg.gs1CompanyPrefix, serial++);
     const items = ((p.items as Obj[] | undefined) ?? []).map((it) => {
       const key = itemKey(it.item as Obj);
       const lineNumber = (key && skuOfLine.get(key)) ?? String(it.lineNumber ?? '?');
@@ -92,7 +97,7 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
     structure: cfg.structure,
     packs,
   };
-  if (cfg.structure === 'SOTPI') asn.tareSscc = makeSscc(cfg.gs1CompanyPrefix, await counters.next(db, partner.id, 'sscc', 10 ** (16 - cfg.gs1CompanyPrefix.length) - 1));
+  if (cfg.structure === 'SOTPI') asn.tareSscc = makeSscc(cfg.gs1CompanyPrefix, serial++);
   const ssccs = [asn.tareSscc, ...packs.map((p) => p.sscc)].filter((s): s is string => !!s);
   const used = new Set((await db('ssccs').whereIn('sscc', ssccs).select('sscc')).map((r) => String(r.sscc)));
   const problems = checkAsn(asn, poLines, { allowOverShipment: cfg.allowOverShipment, usedSsccs: used });
@@ -116,7 +121,7 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
   const isa13 = String(isa).padStart(9, '0');
   const [row] = await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'QUEUED', isa13, created_at: now }).returning('id');
   const asnId = num(typeof row === 'object' ? (row as { id: unknown }).id : row);
-  for (const s of ssccs) await db('ssccs').insert({ sscc: s, partner_id: partner.id, asn_id: asnId });
+  for (let i = 0; i < ssccs.length; i += 500) await db('ssccs').insert(ssccs.slice(i, i + 500).map((sscc) => ({ sscc, partner_id: partner.id, asn_id: asnId })));
   await outbox.enqueue(db, { partnerId: partner.id, kind: '856', sourceDocumentId: null, sourceRef: `856:${partner.id}:${asn.shipmentId}:${poNumber}`, filename: `856_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: now });
   return { poNumber, partnerId: partner.id, status: 'QUEUED', problems: [], isa13 };
 }

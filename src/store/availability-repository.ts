@@ -235,8 +235,8 @@ export const orders = {
     }));
   },
 
-  async upsertLine(db: Db, l: OrderLineRow): Promise<void> {
-    await db('order_lines').insert(l).onConflict(['order_id', 'line_number']).merge();
+  async upsertLines(db: Db, list: OrderLineRow[]): Promise<void> {
+    for (let i = 0; i < list.length; i += 500) await db('order_lines').insert(list.slice(i, i + 500)).onConflict(['order_id', 'line_number']).merge();
   },
 };
 

@@ -8,12 +8,17 @@ import { num } from './db.ts';
  */
 export const counters = {
   async next(db: Db, partnerId: string, name: string, max = 999_999_999): Promise<number> {
+    return counters.block(db, partnerId, name, 1, max);
+  },
+
+  /** Allocate `n` consecutive numbers at once; returns the first. */
+  async block(db: Db, partnerId: string, name: string, n: number, max = 999_999_999): Promise<number> {
     await db('counters').insert({ partner_id: partnerId, name, value: 0 }).onConflict(['partner_id', 'name']).ignore();
-    await db('counters').where({ partner_id: partnerId, name }).increment('value', 1);
+    await db('counters').where({ partner_id: partnerId, name }).increment('value', n);
     const r = await db('counters').where({ partner_id: partnerId, name }).first('value');
-    const v = num(r?.value);
-    if (v > max) throw new Error(`counter ${partnerId}/${name} exhausted (${max})`);
-    return v;
+    const last = num(r?.value);
+    if (last > max) throw new Error(`counter ${partnerId}/${name} exhausted (${max})`);
+    return last - n + 1;
   },
 
   async peek(db: Db, partnerId: string, name: string): Promise<number> {

@@ -73,4 +73,10 @@ test('850 -> partial XML shipment confirmation -> 856 out; timeline with backord
   assert.ok(ackStep, JSON.stringify(t2.timeline));
   assert.equal(ackStep.details.status, 'accepted');
   assert.equal((await (await fetch(`${base}/orders/NOPE`)).status), 404);
+  const ob = await (await fetch(`${base}/outbox?partner=demo-retail&kind=856`)).json();
+  assert.deepEqual(ob.outbox.map((o: { status: string; ack: string }) => [o.status, o.ack]), [['SENT', 'accepted']]);
+  await waitFor(() => ls(retail.out).find((f) => f.startsWith('846_')), 10_000, 'an 846 delivered');
+  await g.pipeline.idle();
+  const feeds = await (await fetch(`${base}/outbox?partner=demo-retail&kind=846`)).json();
+  assert.ok(feeds.outbox.length >= 1 && feeds.outbox.every((o: { ack: string }) => o.ack === 'awaited'), 'our 846s await their 997');
 });

@@ -93,3 +93,37 @@ test('an SSCC used on an earlier ASN is never used again', async () => {
   assert.ok(again.asns![0].problems.some((p) => p.startsWith('GW_ASN_SSCC_REUSED')));
   await db.destroy();
 });
+
+test('acks of what we send: a 997 rejecting our 856, and an ASN with no 997 past the window is overdue', async () => {
+  const { orderTimeline } = await import('../../src/pipeline/order-timeline.ts');
+  const { db, h } = await harness('SOPI');
+  await processText(h, 'ship.xml', shipmentXml, 'demo-3pl');
+  const row = await db('outbox').where({ kind: '856' }).first();
+  await db('outbox').where({ id: row.id }).update({ status: 'SENT', sent_at: '2026-11-20T10:00:00.000Z' });
+  const later = new Date('2026-11-20T12:00:00.000Z');
+  const overdue = await orderTimeline(db, h.partners, 'PO-1001', undefined, later);
+  assert.ok((overdue!.timeline as { step: string }[]).some((s) => s.step === 'asn-overdue'));
+  const reject997 = [
+    'ISA*00*          *00*          *ZZ*RETAILCO       *ZZ*DISTRIBUTOR1   *261121*1200*U*00401*000008001*0*P*>',
+    'GS*FA*RETAILCO*DISTRIBUTOR1*20261121*1200*8001*X*004010',
+    'ST*997*0001',
+    `AK1*SH*${row.gs06}`,
+    'AK2*856*0001',
+    'AK3*SN1*18**8',
+    'AK4*2**6*20',
+    'AK5*R*5',
+    'AK9*R*1*1*0',
+    'SE*8*0001',
+    'GE*1*8001',
+    'IEA*1*000008001',
+  ].join('~\n') + '~\n';
+  const r = await processText(h, 'ack.x12', reject997, 'demo-retail');
+  assert.equal(r.status, 'PROCESSED');
+  const acked = await db('outbox').where({ id: row.id }).first();
+  assert.equal(acked.ack_status, 'rejected');
+  const t = await orderTimeline(db, h.partners, 'PO-1001', undefined, later);
+  const step = (t!.timeline as { step: string; details: { status: string } }[]).find((s) => s.step === 'asn-acknowledged');
+  assert.equal(step?.details.status, 'rejected');
+  assert.ok(!(t!.timeline as { step: string }[]).some((s) => s.step === 'asn-overdue'));
+  await db.destroy();
+});
