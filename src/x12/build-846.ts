@@ -1,6 +1,5 @@
-import type { X12Envelope } from '../domain/partner.ts';
 import { fromUnits } from '../domain/quantity.ts';
-import { X12Writer } from './x12-writer.ts';
+import { openInterchange, type OutboundEnvelope } from './outbound-envelope.ts';
 
 /**
  * Outbound 846, streamed: one ST per location (header N1*WH), at most 10,000 LIN loops per ST
@@ -16,38 +15,14 @@ export interface Line846 {
   onHand: number;
 }
 
-export interface Build846Options {
-  envelope: X12Envelope;
-  sender: { qualifier: string; id: string; gsId: string };
-  receiver: { qualifier: string; id: string; gsId: string };
-  isaControl: number;
-  gsControl: number;
-  now: Date;
+export interface Build846Options extends OutboundEnvelope {
   reportId: string;
   quantities: ('33' | '17')[];
   maxLinPerSet?: number;
 }
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-
 export async function build846(lines: AsyncIterable<Line846[]>, o: Build846Options, write: (text: string) => Promise<void>): Promise<{ sets: number; lines: number }> {
-  const w = new X12Writer({ ...o.envelope.separators, suffix: o.envelope.segmentSuffix });
-  const now = o.now;
-  const ymd = `${now.getUTCFullYear()}${pad2(now.getUTCMonth() + 1)}${pad2(now.getUTCDate())}`;
-  const hm = `${pad2(now.getUTCHours())}${pad2(now.getUTCMinutes())}`;
-  w.isa({
-    senderQualifier: o.sender.qualifier,
-    senderId: o.sender.id,
-    receiverQualifier: o.receiver.qualifier,
-    receiverId: o.receiver.id,
-    date: ymd.slice(2),
-    time: hm,
-    version: o.envelope.isaVersion,
-    control: o.isaControl,
-    ackRequested: false,
-    usage: o.envelope.usage,
-  });
-  w.gs({ functionalId: 'IB', sender: o.sender.gsId, receiver: o.receiver.gsId, date: ymd, time: hm, control: o.gsControl, version: o.envelope.gsVersion });
+  const { w, ymd, hm } = openInterchange(o, 'IB');
   const max = o.maxLinPerSet ?? 10_000;
   let sets = 0;
   let total = 0;

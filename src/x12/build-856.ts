@@ -1,40 +1,15 @@
 import type { Asn } from '../domain/asn.ts';
-import type { X12Envelope } from '../domain/partner.ts';
-import { X12Writer } from './x12-writer.ts';
+import { openInterchange, type OutboundEnvelope } from './outbound-envelope.ts';
 
 /**
  * Outbound 856 for one PO: BSN, DTM, HL S (TD1, TD5, REF BM/CN, N1 SF/ST), HL O (PRF), [HL T
  * (MAN GM)], HL P (MAN GM) per pack, HL I (LIN with the retailer's own item id, SN1) per item,
  * CTT with the number of HL segments. HL01 sequential, HL02 the parent's HL01.
  */
-export interface Build856Options {
-  envelope: X12Envelope;
-  sender: { qualifier: string; id: string; gsId: string };
-  receiver: { qualifier: string; id: string; gsId: string };
-  isaControl: number;
-  gsControl: number;
-  now: Date;
-}
-
-const pad2 = (n: number) => String(n).padStart(2, '0');
+export type Build856Options = OutboundEnvelope;
 
 export function build856(asn: Asn, o: Build856Options): string {
-  const w = new X12Writer({ ...o.envelope.separators, suffix: o.envelope.segmentSuffix });
-  const ymd = `${o.now.getUTCFullYear()}${pad2(o.now.getUTCMonth() + 1)}${pad2(o.now.getUTCDate())}`;
-  const hm = `${pad2(o.now.getUTCHours())}${pad2(o.now.getUTCMinutes())}`;
-  w.isa({
-    senderQualifier: o.sender.qualifier,
-    senderId: o.sender.id,
-    receiverQualifier: o.receiver.qualifier,
-    receiverId: o.receiver.id,
-    date: ymd.slice(2),
-    time: hm,
-    version: o.envelope.isaVersion,
-    control: o.isaControl,
-    ackRequested: false,
-    usage: o.envelope.usage,
-  });
-  w.gs({ functionalId: 'SH', sender: o.sender.gsId, receiver: o.receiver.gsId, date: ymd, time: hm, control: o.gsControl, version: o.envelope.gsVersion });
+  const { w, ymd, hm } = openInterchange(o, 'SH');
   w.st('856', '0001');
   const shipDate = asn.shipDate.replace(/-/g, '');
   w.segment('BSN', '00', asn.shipmentId, shipDate, hm, '0001');
