@@ -44,7 +44,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   const channels: PipelineChannel[] = config.partners.map((p) => {
     const f = config.folders[p.id];
     const folder = f ? new FolderChannel(p.id, f, { stabilityMs: config.inbound.stabilityMs, incompleteAfterMs: config.inbound.incompleteAfterMs }, logger) : null;
-    return { partnerId: p.id, source: folder, sink: folder };
+    return { partnerId: p.id, sources: folder ? [folder] : [], sink: folder };
   });
   const pipeline = new GatewayPipeline(
     {

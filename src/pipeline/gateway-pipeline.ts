@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { access } from 'node:fs/promises';
 import { isError, reject } from '../core/rejection.ts';
 import { documents, type DocumentRow } from '../store/document-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
@@ -14,7 +13,9 @@ import { processDocument, type InboundDeps, type ProcessOutcome } from './proces
  */
 export interface PipelineChannel {
   partnerId: string;
-  source: InboundSource | null;
+  /** Local folder and/or SFTP: each names its channel on the documents it brings. */
+  sources: InboundSource[];
+  /** Where this partner's outbound documents go. */
   sink: OutboundSink | null;
 }
 
@@ -53,7 +54,7 @@ export class GatewayPipeline {
   async start(): Promise<void> {
     await this.recover();
     for (const c of this.channels.values()) {
-      if (c.source) await c.source.start((f) => this.onFile(c, f));
+      for (const source of c.sources) await source.start((f) => this.onFile(c, source, f));
     }
     void this.dispatch();
   }
@@ -61,7 +62,7 @@ export class GatewayPipeline {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    for (const c of this.channels.values()) await c.source?.stop();
+    for (const c of this.channels.values()) for (const source of c.sources) await source.stop();
     await this.queue.catch(() => undefined);
     await this.dispatching;
   }
@@ -79,10 +80,10 @@ export class GatewayPipeline {
     });
   }
 
-  private async onFile(c: PipelineChannel, f: IncomingFile): Promise<void> {
+  private async onFile(c: PipelineChannel, source: InboundSource, f: IncomingFile): Promise<void> {
     await this.serial(async () => {
       const { db, raw, clock, logger } = this.deps;
-      const channel = `folder:${c.partnerId}`;
+      const channel = source.channel;
       if (f.size > this.opts.maxBytes) {
         await this.parkTooLarge(c, channel, f);
         return;
@@ -150,12 +151,8 @@ export class GatewayPipeline {
   }
 
   private async settle(doc: DocumentRow, f: IncomingFile, outcome: ProcessOutcome | null): Promise<void> {
-    const source = this.channels.get(doc.channel.replace(/^[a-z]+:/, ''))?.source;
-    const exists = await access(f.localPath).then(
-      () => true,
-      () => false,
-    );
-    if (source && exists) {
+    const source = [...this.channels.values()].flatMap((c) => c.sources).find((x) => x.channel === doc.channel);
+    if (source) {
       const ok = SETTLED_OK.has(doc.status);
       const report = ok
         ? undefined

@@ -21,6 +21,8 @@ export interface SettleReport {
 
 export interface InboundSource {
   readonly id: string;
+  /** Where documents from this source say they came from, e.g. `folder:demo-retail`. */
+  readonly channel: string;
   /** Start noticing files; `onFile` is awaited, and files are handed over one at a time per source. */
   start(onFile: (file: IncomingFile) => Promise<void>): Promise<void>;
   /** The bytes are committed: move the source to archive (ok) or error (with the report). */

@@ -57,6 +57,10 @@ export class FolderChannel implements InboundSource, OutboundSink {
   private timers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
+  get channel(): string {
+    return `folder:${this.id}`;
+  }
+
   constructor(
     readonly id: string,
     private readonly paths: FolderPaths,
@@ -124,6 +128,7 @@ export class FolderChannel implements InboundSource, OutboundSink {
   }
 
   async settle(file: IncomingFile, documentId: number, outcome: 'archive' | 'error', report?: SettleReport): Promise<void> {
+    if (!(await stat(file.localPath).then(() => true, () => false))) return; // already moved
     const name = `${documentId}-${file.name}`;
     const dir = outcome === 'archive' ? this.paths.archive : this.paths.error;
     await mkdir(dir, { recursive: true });
