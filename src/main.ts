@@ -14,6 +14,7 @@ import { Publisher } from './pipeline/publisher.ts';
 import { openDb, type Db } from './store/db.ts';
 import { RawStore } from './store/raw-store.ts';
 import { FolderChannel } from './transport/folder-channel.ts';
+import { SftpChannel } from './transport/sftp-channel.ts';
 
 /** The composition root: the only place adapters are created. */
 export interface RunningGateway {
@@ -44,7 +45,9 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   const channels: PipelineChannel[] = config.partners.map((p) => {
     const f = config.folders[p.id];
     const folder = f ? new FolderChannel(p.id, f, { stabilityMs: config.inbound.stabilityMs, incompleteAfterMs: config.inbound.incompleteAfterMs }, logger) : null;
-    return { partnerId: p.id, sources: folder ? [folder] : [], sink: folder };
+    const s = config.sftp[p.id];
+    const remote = s ? new SftpChannel(p.id, s, path.join(config.dataDir, 'sftp', p.id), logger) : null;
+    return { partnerId: p.id, sources: [folder, remote].filter((x): x is FolderChannel | SftpChannel => !!x), sink: remote ?? folder };
   });
   const pipeline = new GatewayPipeline(
     {

@@ -65,7 +65,7 @@ export function createApi(deps: ApiDeps): Koa {
       problems.push(`database unreachable: ${String(e)}`);
     }
     ctx.status = problems.length ? 503 : 200;
-    ctx.body = { status: problems.length ? 'not-ready' : 'ready', problems, pipeline: deps.pipeline.stats, lastError: deps.pipeline.lastError };
+    ctx.body = { status: problems.length ? 'not-ready' : 'ready', problems, pipeline: deps.pipeline.stats, lastError: deps.pipeline.lastError, channels: deps.pipeline.channelStatus() };
   });
 
   router.get('/documents', async (ctx) => {

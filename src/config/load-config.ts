@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { GatewayError } from '../core/errors.ts';
 import type { Partner, Us } from '../domain/partner.ts';
 import { toUnits } from '../domain/quantity.ts';
+import type { SftpSettings } from '../transport/sftp-channel.ts';
 
 /**
  * Configuration: `config/gateway.yaml` plus `config/partners/*.yaml`, validated with one strict
@@ -91,6 +92,27 @@ const PartnerSchema = z
       .optional(),
     channels: z
       .object({
+        /** The partner's SFTP server: polled for inbound files, written to for outbound ones. */
+        sftp: z
+          .object({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).default(22),
+            user: z.string().min(1),
+            privateKeyPath: z.string().optional(),
+            privateKeyEnv: z.string().optional(),
+            hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'SHA256:<base64> as ssh-keygen -lf prints it'),
+            inbound: z.string().min(1),
+            outbound: z.string().min(1),
+            archive: z.string().optional(),
+            pattern: z.string().default('.*'),
+            pollIntervalMs: z.number().int().min(100).default(30_000),
+            minAgeMs: z.number().int().min(0).default(5_000),
+            maxBytes: z.number().int().min(1).default(512 * 1024 * 1024),
+            connectTimeoutMs: z.number().int().min(100).default(10_000),
+          })
+          .strict()
+          .refine((x) => !!x.privateKeyPath !== !!x.privateKeyEnv, 'give privateKeyPath or privateKeyEnv')
+          .optional(),
         folder: z
           .object({
             enabled: z.boolean().default(true),
@@ -149,6 +171,7 @@ export interface GatewayConfig {
   mappingsDir: string;
   partners: Partner[];
   folders: Record<string, { in: string; out: string; archive: string; error: string } | null>;
+  sftp: Record<string, SftpSettings>;
   inbound: { stabilityMs: number; incompleteAfterMs: number; maxBytes: number };
   logLevel: string;
 }
@@ -184,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const base = path.dirname(configFile);
   const partners: Partner[] = [];
   const folders: GatewayConfig['folders'] = {};
+  const sftp: GatewayConfig['sftp'] = {};
   let dataDir = path.resolve(cwd, env.GATEWAY_DATA_DIR ?? (g.success ? g.data.dataDir : './data'));
   // Partner files are checked even when gateway.yaml is not valid: every problem at once.
   const partnersDir = g.success ? g.data.partnersDir : typeof (doc as { partnersDir?: unknown })?.partnersDir === 'string' ? String((doc as { partnersDir: string }).partnersDir) : 'partners';
@@ -225,6 +249,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         asn856: d.asn856,
         publish846: d.publish846 && { ...d.publish846, kits: d.publish846.kits },
       });
+      const sf = d.channels.sftp;
+      if (sf) {
+        let key: Buffer | null = null;
+        if (sf.privateKeyPath) {
+          const kp = path.resolve(base, sf.privateKeyPath);
+          if (existsSync(kp)) key = readFileSync(kp);
+          else problems.push({ file, path: 'channels.sftp.privateKeyPath', message: `no key file at ${kp}` });
+        } else if (sf.privateKeyEnv) {
+          const v = env[sf.privateKeyEnv];
+          if (v) key = Buffer.from(v.includes('PRIVATE KEY') ? v : Buffer.from(v, 'base64').toString('utf8'));
+          else problems.push({ file, path: 'channels.sftp.privateKeyEnv', message: `the environment variable ${sf.privateKeyEnv} is not set` });
+        }
+        let pattern = /.*/;
+        try {
+          pattern = new RegExp(sf.pattern);
+        } catch (e) {
+          problems.push({ file, path: 'channels.sftp.pattern', message: (e as Error).message });
+        }
+        if (key) sftp[d.id] = { ...sf, privateKey: key, pattern };
+      }
       if (d.channels.folder.enabled) {
         const root = d.channels.folder.root ? path.resolve(base, d.channels.folder.root) : path.join(dataDir, 'drop', d.id);
         folders[d.id] = { in: path.join(root, 'in'), out: path.join(root, 'out'), archive: path.join(root, 'archive'), error: path.join(root, 'error') };
@@ -250,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mappingsDir: path.resolve(base, c.mappingsDir),
     partners,
     folders,
+    sftp,
     inbound: c.inbound,
     logLevel: env.LOG_LEVEL ?? c.logLevel,
   };

@@ -39,6 +39,16 @@ export class GatewayPipeline {
     for (const c of channels) this.channels.set(c.partnerId, c);
   }
 
+  /** Each source's channel with its last error and last successful poll (for the status API). */
+  channelStatus(): { partner: string; channel: string; lastError: string | null; lastErrorAt: string | null; lastPollAt: string | null }[] {
+    return [...this.channels.values()].flatMap((c) =>
+      c.sources.map((s) => {
+        const st = (s as { status?: { lastError: string | null; lastErrorAt: string | null; lastPollAt: string | null } }).status;
+        return { partner: c.partnerId, channel: s.channel, lastError: st?.lastError ?? null, lastErrorAt: st?.lastErrorAt ?? null, lastPollAt: st?.lastPollAt ?? null };
+      }),
+    );
+  }
+
   /** Run work exclusively with document processing (the 846 publisher uses it). */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     return this.serial(fn);
