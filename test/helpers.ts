@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, readMappingFiles } from '../src/config/load-config.ts';
@@ -161,4 +162,15 @@ export function snapshot846(isa13: number, lines: [string, string, string][], op
     `GE*1*${isa13}`,
     `IEA*1*${ctrl}`,
   ].join('~\n') + '~\n';
+}
+
+/** A free TCP port on 127.0.0.1 (for servers the tests start: PostgreSQL, sshd). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
 }
