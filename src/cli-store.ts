@@ -107,6 +107,19 @@ export function cmdEmit846(o: { partner: string; full?: boolean }): Promise<numb
 }
 
 /** `gateway order PO [--partner ID]`: the order and its timeline as JSON. */
+/** `gateway resend`: failed (or sent) outbox entries back into the queue; the running gateway delivers them. */
+export function cmdResend(ids: string[], o: { partner?: string; failed?: boolean }): Promise<number> {
+  return withStore(async ({ db }) => {
+    const wanted = ids.map(Number);
+    if (wanted.some((n) => !Number.isInteger(n) || n <= 0)) throw new GatewayError('GW_USAGE', `outbox ids are positive integers: ${ids.join(' ')}`);
+    if (!wanted.length && !o.partner && !o.failed) throw new GatewayError('GW_USAGE', 'give outbox ids, --partner or --failed');
+    const requeued = await outbox.resend(db, { ids: wanted.length ? wanted : undefined, partnerId: o.partner, failed: o.failed || !wanted.length });
+    out({ requeued });
+    if (!requeued.length) throw new GatewayError('GW_NOT_FOUND', 'nothing to resend (only FAILED or SENT entries can be resent)');
+    return 0;
+  });
+}
+
 export function cmdOrder(po: string, o: { partner?: string }): Promise<number> {
   return withStore(async ({ db, partners }) => {
     const t = await orderTimeline(db, partners, po, o.partner, new Date());

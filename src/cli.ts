@@ -159,6 +159,15 @@ export async function runCli(argv: string[]): Promise<number> {
       code = await (await import('./cli-store.ts')).cmdOrder(po, o);
     });
   program
+    .command('resend')
+    .argument('[ids...]', 'outbox ids (GET /outbox shows them)')
+    .option('-p, --partner <id>', 'only this partner\'s entries')
+    .option('--failed', 'every FAILED entry (of the partner, with --partner)')
+    .description('deliver outbox entries again: FAILED ones after a fix, or SENT ones a partner lost; the running gateway sends them within outbound.sweepMs')
+    .action(async (ids: string[], o: { partner?: string; failed?: boolean }) => {
+      code = await (await import('./cli-store.ts')).cmdResend(ids, o);
+    });
+  program
     .command('emit')
     .argument('<set>', 'the document to emit: 846')
     .requiredOption('-p, --partner <id>', 'the partner')

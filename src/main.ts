@@ -14,6 +14,7 @@ import { Publisher } from './pipeline/publisher.ts';
 import { openDb, type Db } from './store/db.ts';
 import { RawStore } from './store/raw-store.ts';
 import { FolderChannel } from './transport/folder-channel.ts';
+import { HostSessions } from './transport/host-sessions.ts';
 import { SftpChannel } from './transport/sftp-channel.ts';
 
 /** The composition root: the only place adapters are created. */
@@ -42,11 +43,12 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     connection: config.database.connection,
   });
   const partners = partnerDirectory(config.us, config.partners);
+  const sessions = new HostSessions();
   const channels: PipelineChannel[] = config.partners.map((p) => {
     const f = config.folders[p.id];
     const folder = f ? new FolderChannel(p.id, f, { stabilityMs: config.inbound.stabilityMs, incompleteAfterMs: config.inbound.incompleteAfterMs }, logger) : null;
     const s = config.sftp[p.id];
-    const remote = s ? new SftpChannel(p.id, s, path.join(config.dataDir, 'sftp', p.id), logger) : null;
+    const remote = s ? new SftpChannel(p.id, s, path.join(config.dataDir, 'sftp', p.id), logger, sessions) : null;
     return { partnerId: p.id, sources: [folder, remote].filter((x): x is FolderChannel | SftpChannel => !!x), sink: remote ?? folder };
   });
   const pipeline = new GatewayPipeline(
@@ -60,7 +62,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
       allocation: (id) => partners.get(id)?.allocation ?? { rule: 'most-available' },
     },
     channels,
-    { maxBytes: config.inbound.maxBytes, maxDeliveryAttempts: 10 },
+    { maxBytes: config.inbound.maxBytes, maxDeliveryAttempts: config.outbound.maxAttempts, outboxSweepMs: config.outbound.sweepMs },
   );
   const publisher = new Publisher({
     db,

@@ -104,11 +104,15 @@ const PartnerSchema = z
             inbound: z.string().min(1),
             outbound: z.string().min(1),
             archive: z.string().optional(),
+            error: z.string().optional(),
             pattern: z.string().default('.*'),
             pollIntervalMs: z.number().int().min(100).default(30_000),
             minAgeMs: z.number().int().min(0).default(5_000),
             maxBytes: z.number().int().min(1).default(512 * 1024 * 1024),
             connectTimeoutMs: z.number().int().min(100).default(10_000),
+            maxSessionsPerHost: z.number().int().min(1).default(2),
+            idleMs: z.number().int().min(0).default(30_000),
+            shutdownGraceMs: z.number().int().min(0).default(10_000),
           })
           .strict()
           .refine((x) => !!x.privateKeyPath !== !!x.privateKeyEnv, 'give privateKeyPath or privateKeyEnv')
@@ -158,6 +162,15 @@ const GatewaySchema = z
       })
       .strict()
       .default({ stabilityMs: 300, incompleteAfterMs: 60_000, maxBytes: 512 * 1024 * 1024 }),
+    outbound: z
+      .object({
+        /** A delivery that failed this many times is marked FAILED (`gateway resend` puts it back). */
+        maxAttempts: z.number().int().min(1).default(10),
+        /** The outbox is looked at this often anyway (resends, retries after a restart). */
+        sweepMs: z.number().int().min(100).default(5_000),
+      })
+      .strict()
+      .default({ maxAttempts: 10, sweepMs: 5_000 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   })
   .strict();
@@ -173,6 +186,7 @@ export interface GatewayConfig {
   folders: Record<string, { in: string; out: string; archive: string; error: string } | null>;
   sftp: Record<string, SftpSettings>;
   inbound: { stabilityMs: number; incompleteAfterMs: number; maxBytes: number };
+  outbound: { maxAttempts: number; sweepMs: number };
   logLevel: string;
 }
 
@@ -296,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     folders,
     sftp,
     inbound: c.inbound,
+    outbound: c.outbound,
     logLevel: env.LOG_LEVEL ?? c.logLevel,
   };
 }

@@ -21,6 +21,26 @@ export interface PipelineChannel {
 
 const SETTLED_OK = new Set(['PROCESSED', 'DUPLICATE']);
 
+export interface ChannelStatus {
+  partner: string;
+  channel: string;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  lastPollAt: string | null;
+  lastInboundAt: string | null;
+  lastOutboundAt: string | null;
+  /** Remote channels: the sessions open to the host (all channels to it), the most ever open, the limit. */
+  sessions?: { host: string; open: number; peak: number; limit: number };
+}
+
+export interface PipelineOptions {
+  maxBytes: number;
+  /** A delivery that failed this many times is marked FAILED (a resend puts it back). */
+  maxDeliveryAttempts: number;
+  /** The outbox is looked at this often anyway (resends from the CLI, entries from elsewhere). */
+  outboxSweepMs?: number;
+}
+
 export class GatewayPipeline {
   private queue: Promise<unknown> = Promise.resolve();
   private dispatching: Promise<void> | null = null;
@@ -34,17 +54,27 @@ export class GatewayPipeline {
   constructor(
     private readonly deps: InboundDeps,
     channels: PipelineChannel[],
-    private readonly opts: { maxBytes: number; maxDeliveryAttempts: number },
+    private readonly opts: PipelineOptions,
   ) {
     for (const c of channels) this.channels.set(c.partnerId, c);
   }
 
   /** Each source's channel with its last error and last successful poll (for the status API). */
-  channelStatus(): { partner: string; channel: string; lastError: string | null; lastErrorAt: string | null; lastPollAt: string | null }[] {
+  channelStatus(): ChannelStatus[] {
     return [...this.channels.values()].flatMap((c) =>
       c.sources.map((s) => {
-        const st = (s as { status?: { lastError: string | null; lastErrorAt: string | null; lastPollAt: string | null } }).status;
-        return { partner: c.partnerId, channel: s.channel, lastError: st?.lastError ?? null, lastErrorAt: st?.lastErrorAt ?? null, lastPollAt: st?.lastPollAt ?? null };
+        const st = (s as { status?: Partial<ChannelStatus> }).status;
+        const sessions = (s as { sessions?: ChannelStatus['sessions'] }).sessions;
+        return {
+          ...(sessions ? { sessions } : {}),
+          partner: c.partnerId,
+          channel: s.channel,
+          lastError: st?.lastError ?? null,
+          lastErrorAt: st?.lastErrorAt ?? null,
+          lastPollAt: st?.lastPollAt ?? null,
+          lastInboundAt: st?.lastInboundAt ?? null,
+          lastOutboundAt: st?.lastOutboundAt ?? null,
+        };
       }),
     );
   }
@@ -67,11 +97,19 @@ export class GatewayPipeline {
       for (const source of c.sources) await source.start((f) => this.onFile(c, source, f));
     }
     void this.dispatch();
+    if (this.opts.outboxSweepMs) {
+      this.sweepTimer = setInterval(() => void this.dispatch(), this.opts.outboxSweepMs);
+      this.sweepTimer.unref?.();
+    }
   }
 
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  /** Sources stop first (each finishes or abandons the transfer in hand), then the queue drains. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const c of this.channels.values()) for (const source of c.sources) await source.stop();
     await this.queue.catch(() => undefined);
     await this.dispatching;
@@ -80,12 +118,14 @@ export class GatewayPipeline {
   async recover(): Promise<void> {
     await this.serial(async () => {
       const { db, logger } = this.deps;
+      // A remote source's file is finished by its next poll (same name and hash), not blindly here.
+      const local = (doc: DocumentRow) => !!doc.source_path && !(this.sourceOf(doc.channel) as { remote?: boolean } | undefined)?.remote;
       for (const doc of await documents.byStatus(db, 'RECEIVED')) {
         logger.info({ documentId: doc.id, file: doc.filename }, 'recovering a received document');
-        await this.processAndSettle(doc, doc.source_path ? { name: doc.filename, localPath: doc.source_path, size: doc.size } : null);
+        await this.processAndSettle(doc, local(doc) ? { name: doc.filename, localPath: doc.source_path!, size: doc.size } : null);
       }
       for (const doc of await documents.unfinishedSources(db)) {
-        await this.settle(doc, { name: doc.filename, localPath: doc.source_path!, size: doc.size }, null);
+        if (local(doc)) await this.settle(doc, { name: doc.filename, localPath: doc.source_path!, size: doc.size }, null);
       }
     });
   }
@@ -160,8 +200,12 @@ export class GatewayPipeline {
     return outcome;
   }
 
+  private sourceOf(channel: string): InboundSource | undefined {
+    return [...this.channels.values()].flatMap((c) => c.sources).find((x) => x.channel === channel);
+  }
+
   private async settle(doc: DocumentRow, f: IncomingFile, outcome: ProcessOutcome | null): Promise<void> {
-    const source = [...this.channels.values()].flatMap((c) => c.sources).find((x) => x.channel === doc.channel);
+    const source = this.sourceOf(doc.channel);
     if (source) {
       const ok = SETTLED_OK.has(doc.status);
       const report = ok
@@ -218,6 +262,7 @@ export class GatewayPipeline {
     const { db, clock, logger } = this.deps;
     let failures = 0;
     for (const row of await outbox.pending(db, 500)) {
+      if (this.stopped) break;
       const sink = this.channels.get(row.partner_id)?.sink;
       if (!sink) continue;
       try {
@@ -227,6 +272,10 @@ export class GatewayPipeline {
         this.stats.dispatched++;
         logger.info({ outboxId: row.id, partner: row.partner_id, kind: row.kind, file: row.filename, isa13: row.isa13 }, 'delivered');
       } catch (e) {
+        if (this.stopped) {
+          logger.warn({ outboxId: row.id, partner: row.partner_id }, 'delivery abandoned at shutdown; it stays pending');
+          break;
+        }
         const failed = row.attempts + 1 >= this.opts.maxDeliveryAttempts;
         await outbox.markAttemptFailed(db, row.id, String(e), failed);
         logger.error({ outboxId: row.id, partner: row.partner_id, err: String(e), failed }, 'delivery failed');

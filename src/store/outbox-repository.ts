@@ -54,6 +54,19 @@ export const outbox = {
     await db('outbox').where({ id }).update({ last_error: error.slice(0, 2000), status: failed ? 'FAILED' : 'PENDING' }).increment('attempts', 1);
   },
 
+  /**
+   * Put entries back in the queue (FAILED ones, or SENT ones a partner asks for again): the same
+   * file, with the same control numbers, is delivered again. Returns the ids that were requeued.
+   */
+  async resend(db: Db, q: { ids?: number[]; partnerId?: string; failed?: boolean }): Promise<number[]> {
+    let k = db('outbox').whereIn('status', q.failed ? ['FAILED'] : ['FAILED', 'SENT']);
+    if (q.ids) k = k.whereIn('id', q.ids);
+    if (q.partnerId) k = k.where({ partner_id: q.partnerId });
+    const ids = (await k.select('id').orderBy('id')).map((r: { id: number }) => Number(r.id));
+    if (ids.length) await db('outbox').whereIn('id', ids).update({ status: 'PENDING', attempts: 0 });
+    return ids;
+  },
+
   async forDocument(db: Db, documentId: number): Promise<OutboxRow[]> {
     return (await db('outbox').where({ source_document_id: documentId }).orderBy('id')).map(row);
   },

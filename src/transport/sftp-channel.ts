@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdir, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { Logger } from '../core/ports.ts';
-import type { InboundSource, IncomingFile, OutboundSink } from './channel.ts';
+import type { InboundSource, IncomingFile, OutboundSink, SettleReport } from './channel.ts';
 import { IN_PROGRESS } from './folder-channel.ts';
+import { HostSessions, type SessionSlots } from './host-sessions.ts';
 
 /**
  * A partner's SFTP server (ssh2-sftp-client), polled for inbound files and written to for
@@ -12,7 +13,9 @@ import { IN_PROGRESS } from './folder-channel.ts';
  * connect); the private key comes from a file or an environment variable and is never logged.
  * A poll lists, skips files too young, too big or still being written, downloads, hands each file
  * to the pipeline (which commits its bytes), and only then deletes it or moves it to the remote
- * archive. Polls never overlap. Delivery uploads under a temporary name, then renames.
+ * archive (after checking it has not changed since it was listed). Polls never overlap. Delivery
+ * uploads under a temporary name, then renames. Sessions per host are limited (shared by every
+ * channel to that host); an idle session is given up when another channel waits for one.
  */
 export interface SftpSettings {
   host: string;
@@ -25,46 +28,112 @@ export interface SftpSettings {
   outbound: string;
   /** Remote folder for handled files; absent: they are deleted. */
   archive?: string;
+  /** Remote folder for files that were rejected; absent: like `archive` (the bytes and the reason are kept locally). */
+  error?: string;
   pattern: RegExp;
   pollIntervalMs: number;
   minAgeMs: number;
   maxBytes: number;
   connectTimeoutMs: number;
+  /** Concurrent sessions to this host:port, over all channels that use it. */
+  maxSessionsPerHost: number;
+  /** An unused session is closed after this long. */
+  idleMs: number;
+  /** At shutdown, a transfer in progress gets this long to finish, then it is abandoned. */
+  shutdownGraceMs: number;
 }
 
+export interface SftpStatus {
+  lastError: string | null;
+  lastErrorAt: string | null;
+  lastPollAt: string | null;
+  lastInboundAt: string | null;
+  lastOutboundAt: string | null;
+}
+
+const GONE = /No such file|ENOENT/i;
+
 export class SftpChannel implements InboundSource, OutboundSink {
+  /** Recovery leaves the remote side to the next poll (it finds the same name and hash). */
+  readonly remote = true;
   private client: SftpClient | null = null;
+  /** Rejects the calls in flight on the current session when it is closed under them. */
+  private abort: { promise: Promise<never>; reject: (e: Error) => void } | null = null;
   private connecting: Promise<SftpClient> | null = null;
+  private holdsSlot = false;
+  private users = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
   private stopped = false;
-  /** The last error and the last success, for the status API. */
-  readonly status: { lastError: string | null; lastErrorAt: string | null; lastPollAt: string | null } = { lastError: null, lastErrorAt: null, lastPollAt: null };
+  /** SFTP calls on the one session run one at a time (ssh2-sftp-client's listeners are per client). */
+  private ops: Promise<unknown> = Promise.resolve();
+  /** What each file looked like when listed: it is only removed if it still looks the same. */
+  private listed = new Map<string, { size: number; modifyTime: number }>();
+  private readonly slots: SessionSlots;
+  readonly status: SftpStatus = { lastError: null, lastErrorAt: null, lastPollAt: null, lastInboundAt: null, lastOutboundAt: null };
 
   constructor(
     readonly id: string,
     private readonly s: SftpSettings,
     private readonly stagingDir: string,
     private readonly logger: Logger,
-  ) {}
+    sessions: HostSessions = new HostSessions(),
+  ) {
+    this.slots = sessions.for(`${s.host}:${s.port}`, s.maxSessionsPerHost);
+  }
 
   get channel(): string {
     return `sftp:${this.id}`;
+  }
+
+  get sessions(): { host: string; open: number; peak: number; limit: number } {
+    return { host: `${this.s.host}:${this.s.port}`, open: this.slots.active, peak: this.slots.peak, limit: this.slots.limit };
   }
 
   private fail(e: unknown): void {
     this.status.lastError = String((e as Error).message ?? e);
     this.status.lastErrorAt = new Date().toISOString();
     this.logger.warn({ channel: this.channel, err: this.status.lastError }, 'sftp channel error');
+    this.disconnect();
+  }
+
+  private disconnect(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.slots.notIdle(this.release);
     const c = this.client;
     this.client = null;
+    // ssh2-sftp-client ignores the close it caused with end(): calls in flight would never settle.
+    this.abort?.reject(new Error('the SFTP session was closed'));
+    this.abort = null;
     void c?.end().catch(() => undefined);
+    if (this.holdsSlot) {
+      this.holdsSlot = false;
+      this.slots.release();
+    }
   }
+
+  private readonly release = () => this.disconnect();
 
   private connect(): Promise<SftpClient> {
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
-      const client = new SftpClient(this.id, { error: () => undefined, end: () => undefined, close: () => undefined });
+      if (!this.holdsSlot) {
+        await this.slots.acquire();
+        this.holdsSlot = true;
+      }
+      if (this.stopped) {
+        this.disconnect();
+        throw new Error('the channel is stopping');
+      }
+      const dropped = () => {
+        if (this.client === client) this.client = null;
+      };
+      let reject!: (e: Error) => void;
+      const promise = new Promise<never>((_, r) => (reject = r));
+      promise.catch(() => undefined);
+      const client = new SftpClient(this.id, { error: dropped, end: dropped, close: dropped });
       const wanted = this.s.hostKeyFingerprint.replace(/^SHA256:/, '').replace(/=+$/, '');
       let seen = '';
       try {
@@ -74,6 +143,8 @@ export class SftpChannel implements InboundSource, OutboundSink {
           username: this.s.user,
           privateKey: this.s.privateKey,
           readyTimeout: this.s.connectTimeoutMs,
+          keepaliveInterval: 5000,
+          keepaliveCountMax: 3,
           retries: 0,
           hostHash: 'sha256',
           hostVerifier: (hex: string) => {
@@ -82,10 +153,12 @@ export class SftpChannel implements InboundSource, OutboundSink {
           },
         } as unknown as Parameters<SftpClient['connect']>[0]);
       } catch (e) {
+        this.disconnect();
         if (seen && seen !== wanted) throw new Error(`host key SHA256:${seen} is not the pinned SHA256:${wanted}: refusing to connect`);
         throw e;
       }
       this.client = client;
+      this.abort = { promise, reject };
       return client;
     })().finally(() => {
       this.connecting = null;
@@ -93,25 +166,63 @@ export class SftpChannel implements InboundSource, OutboundSink {
     return this.connecting;
   }
 
+  /** Run `fn` with a session: connects (within the host's limit) and keeps the session while in use. */
+  private async session<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.stopped) throw new Error('the channel is stopping');
+    this.users++;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.slots.notIdle(this.release);
+    try {
+      return await fn();
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    } finally {
+      if (--this.users === 0) this.idle();
+    }
+  }
+
+  private idle(): void {
+    if (!this.client && !this.holdsSlot) return;
+    if (this.stopped || this.slots.waiting > 0) return this.disconnect();
+    this.slots.idle(this.release);
+    this.idleTimer = setTimeout(this.release, this.s.idleMs);
+    this.idleTimer.unref?.();
+  }
+
+  /** One SFTP call on the session, after the previous one. */
+  private op<T>(fn: (c: SftpClient) => Promise<T>): Promise<T> {
+    const run = async () => {
+      const c = await this.connect();
+      const abort = this.abort;
+      return abort ? Promise.race([fn(c), abort.promise]) : fn(c);
+    };
+    const p = this.ops.then(run, run);
+    this.ops = p.catch(() => undefined);
+    return p;
+  }
+
   async start(onFile: (file: IncomingFile) => Promise<void>): Promise<void> {
     this.stopped = false;
-    await mkdir(this.stagingDir, { recursive: true });
+    await mkdir(path.join(this.stagingDir, 'in'), { recursive: true });
     const tick = () => {
       if (this.stopped || this.polling) return;
-      this.polling = this.poll(onFile).finally(() => {
-        this.polling = null;
-      });
+      this.polling = this.poll(onFile)
+        .catch(() => undefined)
+        .finally(() => {
+          this.polling = null;
+        });
     };
     this.timer = setInterval(tick, this.s.pollIntervalMs);
     tick();
   }
 
-  /** One poll (never two at once: `start` guards it). */
+  /** One poll (never two at once: `start` guards it). Errors are recorded in `status` and thrown. */
   async poll(onFile: (file: IncomingFile) => Promise<void>): Promise<void> {
-    try {
-      const c = await this.connect();
+    await this.session(async () => {
       const now = Date.now();
-      const list = (await c.list(this.s.inbound)).filter((f) => f.type === '-' && !IN_PROGRESS.test(f.name) && this.s.pattern.test(f.name));
+      const list = (await this.op((c) => c.list(this.s.inbound))).filter((f) => f.type === '-' && !IN_PROGRESS.test(f.name) && this.s.pattern.test(f.name));
       for (const f of list.sort((a, b) => a.modifyTime - b.modifyTime || a.name.localeCompare(b.name))) {
         if (this.stopped) return;
         if (now - f.modifyTime < this.s.minAgeMs) continue; // still young: maybe still growing
@@ -120,67 +231,81 @@ export class SftpChannel implements InboundSource, OutboundSink {
           continue;
         }
         const remote = `${this.s.inbound}/${f.name}`;
-        const local = path.join(this.stagingDir, f.name);
+        const local = path.join(this.stagingDir, 'in', f.name);
         try {
-          await c.fastGet(remote, local);
+          await this.op((c) => c.fastGet(remote, local));
         } catch (e) {
+          await unlink(local).catch(() => undefined);
           // Gone between list and get (another consumer, a person): nothing to do.
-          if (/No such file|ENOENT/i.test(String((e as Error).message))) continue;
+          if (GONE.test(String((e as Error).message))) continue;
           throw e;
         }
         const got = (await stat(local)).size;
         if (got !== f.size) {
+          // It grew (or shrank) since it was listed: still being written. The next poll takes it.
+          this.logger.info({ channel: this.channel, file: f.name, listed: f.size, got }, 'remote file changed while read; left for the next poll');
           await unlink(local).catch(() => undefined);
-          continue; // it grew while we read it: next poll
+          continue;
         }
+        this.listed.set(f.name, { size: f.size, modifyTime: f.modifyTime });
         await onFile({ name: f.name, localPath: local, size: got });
+        this.status.lastInboundAt = new Date().toISOString();
       }
       this.status.lastPollAt = new Date().toISOString();
       this.status.lastError = null;
-    } catch (e) {
-      this.fail(e);
-    }
+    });
   }
 
-  /** The bytes are committed: remove the remote file (or move it to the remote archive). */
-  async settle(file: IncomingFile, documentId: number): Promise<void> {
-    const c = await this.connect();
+  /**
+   * The bytes are committed: remove the remote file or move it to the remote archive (or error)
+   * folder, unless it changed since it was listed (then the next poll takes the new content).
+   * A rejected file is also kept locally with its reason, next to the staging folder.
+   */
+  async settle(file: IncomingFile, documentId: number, outcome: 'archive' | 'error', report?: SettleReport): Promise<void> {
     const remote = `${this.s.inbound}/${file.name}`;
-    try {
-      if (this.s.archive) await c.posixRename(remote, `${this.s.archive}/${documentId}-${file.name}`);
-      else await c.delete(remote);
-    } catch (e) {
-      if (!/No such file|ENOENT/i.test(String((e as Error).message))) throw e;
+    const was = this.listed.get(file.name);
+    // A rejected file's bytes and reason are kept locally first (the raw store has the bytes too).
+    let keep: string | null = null;
+    if (outcome === 'error') {
+      const dir = path.join(this.stagingDir, 'error');
+      await mkdir(dir, { recursive: true });
+      keep = path.join(dir, `${documentId}-${file.name}`);
+      if (report) await writeFile(`${keep}.error.json`, JSON.stringify({ file: file.name, channel: this.channel, ...report }, null, 2) + '\n');
+      await copyFile(file.localPath, keep).catch(() => undefined);
     }
+    await this.session(async () => {
+      const now = await this.op((c) => c.stat(remote)).catch((e) => {
+        if (GONE.test(String((e as Error).message))) return null;
+        throw e;
+      });
+      if (now && was && (now.size !== was.size || now.modifyTime !== was.modifyTime)) {
+        this.logger.warn({ channel: this.channel, file: file.name, documentId }, 'remote file changed after it was read; left for the next poll');
+      } else if (now) {
+        const folder = outcome === 'error' ? (this.s.error ?? this.s.archive) : this.s.archive;
+        if (folder) await this.op((c) => this.rename(c, remote, `${folder}/${documentId}-${file.name}`));
+        else await this.op((c) => c.delete(remote));
+      }
+    });
+    this.listed.delete(file.name);
     await unlink(file.localPath).catch(() => undefined);
   }
 
   async deliver(filename: string, content: string | Buffer): Promise<void> {
-    const c = await this.connect().catch((e) => {
-      this.fail(e);
-      throw e;
-    });
     const tmp = `${this.s.outbound}/.${filename}.tmp`;
-    const dest = `${this.s.outbound}/${filename}`;
-    try {
-      await c.put(Buffer.isBuffer(content) ? content : Buffer.from(content), tmp);
-      await this.rename(c, tmp, dest);
-    } catch (e) {
-      this.fail(e);
-      throw e;
-    }
+    await this.session(async () => {
+      await this.op((c) => c.put(Buffer.isBuffer(content) ? content : Buffer.from(content), tmp));
+      await this.op((c) => this.rename(c, tmp, `${this.s.outbound}/${filename}`));
+    });
+    this.status.lastOutboundAt = new Date().toISOString();
   }
 
   async deliverFile(filename: string, localPath: string): Promise<void> {
-    const c = await this.connect();
     const tmp = `${this.s.outbound}/.${filename}.tmp`;
-    try {
-      await c.fastPut(localPath, tmp);
-      await this.rename(c, tmp, `${this.s.outbound}/${filename}`);
-    } catch (e) {
-      this.fail(e);
-      throw e;
-    }
+    await this.session(async () => {
+      await this.op((c) => c.fastPut(localPath, tmp));
+      await this.op((c) => this.rename(c, tmp, `${this.s.outbound}/${filename}`));
+    });
+    this.status.lastOutboundAt = new Date().toISOString();
   }
 
   /** posix-rename@openssh.com replaces atomically; plain rename where the server lacks it. */
@@ -193,13 +318,29 @@ export class SftpChannel implements InboundSource, OutboundSink {
     }
   }
 
+  /**
+   * No new polls or transfers; a transfer in progress gets `shutdownGraceMs` to finish, then the
+   * session is closed under it. Nothing is lost: an abandoned download stays on the server (the
+   * next start takes it), an abandoned upload leaves only its temporary name (the outbox entry
+   * stays pending and is sent again).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.polling;
-    const c = this.client;
-    this.client = null;
-    await c?.end().catch(() => undefined);
+    this.timer = null;
+    let giveUp = false;
+    const busy = async () => {
+      while (!giveUp && (this.users > 0 || this.polling)) await new Promise((r) => setTimeout(r, 20));
+    };
+    let timeout: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'late'>((r) => (timeout = setTimeout(() => r('late'), this.s.shutdownGraceMs)));
+    const finished = await Promise.race([busy().then(() => 'done' as const), graceOver]);
+    clearTimeout(timeout);
+    if (finished === 'late') this.logger.warn({ channel: this.channel }, 'shutdown: transfer abandoned after the grace period');
+    this.disconnect();
+    // The calls in flight are rejected by the disconnect; only a wait for a session slot could linger.
+    await Promise.race([busy(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    giveUp = true;
   }
 }
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
-import { po850, ROOT, tempDir, testConfig, waitFor } from '../helpers.ts';
-import { SSHD, startSshd, type TestSshd } from './sshd.ts';
+import { po850, testConfig, waitFor } from '../helpers.ts';
+import { SSHD, sftpPartners, startSshd, type TestSshd } from './sshd.ts';
 
 /**
  * The retailer's SFTP channel against a real OpenSSH sshd on 127.0.0.1: an 850 placed in its remote
@@ -17,25 +17,7 @@ let remoteIn = '';
 let remoteOut = '';
 
 function partnersWithSftp(d: TestSshd, fingerprint: string): string {
-  const dir = path.join(tempDir('gw-partners-'), 'partners');
-  cpSync(path.join(ROOT, 'config', 'partners'), dir, { recursive: true });
-  const file = path.join(dir, 'demo-retail.yaml');
-  const sftp = `  sftp:
-    host: 127.0.0.1
-    port: ${d.port}
-    user: ${d.user}
-    privateKeyPath: ${JSON.stringify(d.clientKey)}
-    hostKeyFingerprint: "${fingerprint}"
-    inbound: ${JSON.stringify(remoteIn)}
-    outbound: ${JSON.stringify(remoteOut)}
-    pattern: '\\.(x12|edi|xml)$'
-    pollIntervalMs: 200
-    minAgeMs: 0
-`;
-  const text = readFileSync(file, 'utf8');
-  assert.ok(text.includes('channels:\n  folder: { enabled: true }\n'));
-  writeFileSync(file, text.replace('channels:\n  folder: { enabled: true }\n', () => `channels:\n  folder: { enabled: true }\n${sftp}`));
-  return dir;
+  return sftpPartners(d, { inbound: remoteIn, outbound: remoteOut, fingerprint });
 }
 
 before(async () => {
@@ -44,10 +26,8 @@ before(async () => {
     console.error('\n*** sshd (openssh-server) not found: the SFTP tests are SKIPPED (.ci/run installs it) ***\n');
     return;
   }
-  remoteIn = path.join(sshd.root, 'in');
-  remoteOut = path.join(sshd.root, 'out');
-  mkdirSync(remoteIn, { recursive: true });
-  mkdirSync(remoteOut, { recursive: true });
+  remoteIn = sshd.dir('in');
+  remoteOut = sshd.dir('out');
 });
 after(async () => {
   await g?.stop();

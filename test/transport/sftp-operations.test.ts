@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { startGateway, type RunningGateway } from '../../src/main.ts';
+import { po850, ROOT, snapshot846, testConfig, waitFor } from '../helpers.ts';
+import { SSHD, sftpPartners, startSshd, type TestSshd } from './sshd.ts';
+
+/**
+ * Running SFTP channels against a real sshd: the per-host session limit (checked on the server's
+ * side too), a delivery marked FAILED after the configured attempts and sent again with
+ * `gateway resend`, and SIGTERM during a download (the process exits promptly, the file stays).
+ */
+let sshd: TestSshd | null = null;
+let g: RunningGateway | null = null;
+let n = 0;
+
+before(async () => {
+  sshd = await startSshd();
+  if (!sshd) console.error('\n*** sshd (openssh-server) not found: the SFTP operation tests are SKIPPED (.ci/run installs it) ***\n');
+});
+after(async () => {
+  await g?.stop();
+  await sshd?.stop();
+});
+
+const files = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.')).sort();
+
+/** Established TCP connections whose local port is `port` (the server's side), from /proc/net/tcp. */
+function serverConnections(port: number): number {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => {
+      const f = l.trim().split(/\s+/);
+      return f[1]?.endsWith(`:${hex}`) && f[3] === '01';
+    }).length;
+}
+
+test('two partners on one host with maxSessionsPerHost 1: never two sessions at once, every file through', async (t) => {
+  if (!sshd) return t.skip(`no sshd (${SSHD})`);
+  const id = ++n;
+  const dirs = { rin: sshd.dir(`s${id}/retail/in`), rout: sshd.dir(`s${id}/retail/out`), tin: sshd.dir(`s${id}/3pl/in`), tout: sshd.dir(`s${id}/3pl/out`) };
+  const extra = { maxSessionsPerHost: 1, idleMs: 60_000, pollIntervalMs: 100 };
+  const partners = sftpPartners(sshd, { inbound: dirs.rin, outbound: dirs.rout, extra });
+  sftpPartners(sshd, { inbound: dirs.tin, outbound: dirs.tout, extra, partner: 'demo-3pl', dir: partners });
+  let max = 0;
+  const sampler = setInterval(() => (max = Math.max(max, serverConnections(sshd!.port))), 5);
+  try {
+    g = await startGateway(testConfig({ partnersDir: partners }).env);
+    const N = 8;
+    for (let i = 0; i < N; i++) {
+      writeFileSync(path.join(dirs.rin, `po-${i}.x12`), po850(10_000 + i, `PO-LIMIT-${i}`));
+      writeFileSync(path.join(dirs.tin, `snap-${i}.x12`), snapshot846(11_000 + i, [['012345678905', 'ACME-EAST', String(10 + i)]]));
+    }
+    const gw = g;
+    await waitFor(() => files(dirs.rout).length === N && files(dirs.tout).length === N, 30_000, 'every 997 on both partners').catch(async (e) => { console.log(JSON.stringify(gw.pipeline.channelStatus()), files(dirs.rin), files(dirs.tin), files(dirs.rout), files(dirs.tout), await gw.db('documents').select('filename','status','error_code')); throw e; });
+    assert.deepEqual(files(dirs.rin), []);
+    assert.deepEqual(files(dirs.tin), []);
+    assert.equal((await gw.db('documents').where({ status: 'PROCESSED' })).length, 2 * N);
+    const st = gw.pipeline.channelStatus().filter((c) => c.channel.startsWith('sftp:'));
+    assert.equal(st.length, 2);
+    for (const c of st) assert.deepEqual({ peak: c.sessions!.peak, limit: c.sessions!.limit }, { peak: 1, limit: 1 });
+    assert.equal(max, 1, 'the server never saw two sessions at once');
+    await gw.stop();
+    g = null;
+  } finally {
+    clearInterval(sampler);
+  }
+});
+
+test('a delivery that keeps failing is marked FAILED and shows in GET /outbox; `gateway resend` sends it again', async (t) => {
+  if (!sshd) return t.skip('no sshd');
+  const id = ++n;
+  const inbound = sshd.dir(`r${id}/in`);
+  const outbound = sshd.dir(`r${id}/out`);
+  const cfg = testConfig({ partnersDir: sftpPartners(sshd, { inbound, outbound, extra: { outbound: `${outbound}/missing` } }), extra: 'outbound: { maxAttempts: 2, sweepMs: 200 }' });
+  const gw = (g = await startGateway(cfg.env));
+  writeFileSync(path.join(inbound, 'po.x12'), po850(12_000, 'PO-RESEND'));
+  const failed = await waitFor(async () => {
+    const r = (await (await fetch(`http://127.0.0.1:${gw.port}/outbox?status=FAILED`)).json()) as { outbox: { id: number; attempts: number; last_error: string; kind: string }[] };
+    return r.outbox[0];
+  }, 20_000, 'the FAILED entry over the API');
+  assert.equal(failed.attempts, 2);
+  assert.equal(failed.kind, '997');
+  assert.match(failed.last_error, /No such file/i);
+  // The partner creates the folder; the operator resends (the CLI works beside the running gateway).
+  sshd.dir(`r${id}/out/missing`);
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin', 'gateway.js'), 'resend', String(failed.id)], { env: { ...process.env, ...cfg.env } });
+  assert.deepEqual(JSON.parse(stdout), { requeued: [failed.id] });
+  await waitFor(() => files(`${outbound}/missing`).length === 1, 10_000, 'the resent 997');
+  assert.match(readFileSync(path.join(outbound, 'missing', files(`${outbound}/missing`)[0]), 'utf8'), /AK1\*PO\*12000~/);
+  const row = await gw.db('outbox').where({ id: failed.id }).first();
+  assert.equal(row.status, 'SENT');
+  // Nothing left to resend: a clear answer, exit 1.
+  const again = await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin', 'gateway.js'), 'resend', '--failed'], { env: { ...process.env, ...cfg.env } }).catch((e) => e);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /GW_NOT_FOUND/);
+  await gw.stop();
+  g = null;
+});
+
+test('SIGTERM during a download: the process exits within the grace period, the remote file stays for the next start', async (t) => {
+  if (!sshd) return t.skip('no sshd');
+  const id = ++n;
+  const inbound = sshd.dir(`k${id}/in`);
+  const outbound = sshd.dir(`k${id}/out`);
+  const big = path.join(inbound, 'big.x12');
+  writeFileSync(big, Buffer.alloc(400 * 1024 * 1024, 'x'));
+  const cfg = testConfig({ partnersDir: sftpPartners(sshd, { inbound, outbound, extra: { shutdownGraceMs: 300 } }), maxBytes: 1e9 });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'gateway.js'), 'start'], { env: { ...process.env, ...cfg.env, PORT: '0' }, stdio: 'ignore' });
+  try {
+    const staged = path.join(cfg.dataDir, 'sftp', 'demo-retail', 'in', 'big.x12');
+    await waitFor(() => existsSync(staged) && statSync(staged).size > 0, 20_000, 'the download to start');
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const took = Date.now() - t0;
+    assert.equal(code, 0);
+    assert.ok(took < 5000, `exited in ${took} ms`);
+    assert.equal(statSync(big).size, 400 * 1024 * 1024, 'the remote file is untouched');
+    assert.ok(!existsSync(staged), 'no half download left behind');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
