@@ -48,3 +48,54 @@ test('the demo default loads', () => {
   assert.deepEqual(c.us, { qualifier: 'ZZ', id: 'DISTRIBUTOR1', gsId: 'DISTRIBUTOR1' });
   assert.ok(c.folders['demo-retail']!.in.endsWith(path.join('drop', 'demo-retail', 'in')));
 });
+
+/** A config folder with one partner whose SFTP channel block is `sftp` (YAML flow mapping). */
+function sftpConfig(sftp: string): string {
+  const dir = tempDir('gw-sftpcfg-');
+  mkdirSync(path.join(dir, 'partners'));
+  writeFileSync(path.join(dir, 'gateway.yaml'), 'us: { qualifier: ZZ, id: US }\n');
+  writeFileSync(path.join(dir, 'partners', 'acme.yaml'), `id: acme\ninterchange: { qualifier: ZZ, id: ACME }\nchannels:\n  sftp: ${sftp}\n`);
+  writeFileSync(path.join(dir, 'key'), '-----BEGIN OPENSSH PRIVATE KEY-----\nfile\n-----END OPENSSH PRIVATE KEY-----\n');
+  return path.join(dir, 'gateway.yaml');
+}
+
+const FP = `SHA256:${'a'.repeat(43)}`;
+
+test('SFTP channel settings: defaults, the key from a file or from the environment (PEM or base64)', () => {
+  const base = `{ host: h, user: u, hostKeyFingerprint: "${FP}", inbound: /in, outbound: /out`;
+  const fromFile = loadConfig({ GATEWAY_CONFIG: sftpConfig(`${base}, privateKeyPath: key }`) }, ROOT).sftp.acme;
+  assert.match(fromFile.privateKey.toString(), /file/);
+  assert.equal(fromFile.port, 22);
+  assert.equal(fromFile.minAgeMs, 5000);
+  assert.equal(fromFile.maxSessionsPerHost, 2);
+  assert.equal(fromFile.pattern.source, '.*');
+  const pem = '-----BEGIN OPENSSH PRIVATE KEY-----\nenv\n-----END OPENSSH PRIVATE KEY-----\n';
+  const file = sftpConfig(`${base}, privateKeyEnv: ACME_KEY, pattern: '\\.x12$' }`);
+  assert.equal(loadConfig({ GATEWAY_CONFIG: file, ACME_KEY: pem }, ROOT).sftp.acme.privateKey.toString(), pem);
+  const b64 = loadConfig({ GATEWAY_CONFIG: file, ACME_KEY: Buffer.from(pem).toString('base64') }, ROOT).sftp.acme;
+  assert.equal(b64.privateKey.toString(), pem);
+  assert.ok(b64.pattern.test('a.x12') && !b64.pattern.test('a.x12.part'));
+});
+
+test('SFTP channel settings: every problem reported, and the key itself never in a message', () => {
+  const problems = (yaml: string, env: NodeJS.ProcessEnv = {}) => {
+    try {
+      loadConfig({ GATEWAY_CONFIG: sftpConfig(yaml), ...env }, ROOT);
+      return [];
+    } catch (e) {
+      return ((e as GatewayError).details as { path: string; message: string }[]).map((p) => `${p.path}: ${p.message}`);
+    }
+  };
+  assert.ok(problems(`{ host: h, user: u, hostKeyFingerprint: "MD5:aa", inbound: /in, outbound: /out, privateKeyPath: key }`).some((p) => p.startsWith('channels.sftp.hostKeyFingerprint')));
+  assert.ok(problems(`{ host: h, user: u, hostKeyFingerprint: "${FP}", inbound: /in, outbound: /out }`).some((p) => /privateKeyPath or privateKeyEnv/.test(p)));
+  assert.ok(problems(`{ host: h, user: u, hostKeyFingerprint: "${FP}", inbound: /in, outbound: /out, privateKeyPath: key, privateKeyEnv: K }`).some((p) => /privateKeyPath or privateKeyEnv/.test(p)));
+  assert.ok(problems(`{ host: h, user: u, hostKeyFingerprint: "${FP}", inbound: /in, outbound: /out, privateKeyPath: nokey }`).some((p) => /no key file/.test(p)));
+  assert.ok(problems(`{ host: h, user: u, hostKeyFingerprint: "${FP}", inbound: /in, outbound: /out, privateKeyEnv: NOT_SET }`).some((p) => /NOT_SET is not set/.test(p)));
+  assert.ok(problems(`{ host: h, user: u, hostKeyFingerprint: "${FP}", inbound: /in, outbound: /out, privateKeyPath: key, pattern: "(" }`).some((p) => p.startsWith('channels.sftp.pattern')));
+  assert.ok(problems(`{ host: h, user: u, hostKeyFingerprint: "${FP}", inbound: /in, outbound: /out, privateKeyPath: key, bogus: 1 }`).length > 0, 'unknown keys refused');
+  // A broken config with a key in the environment: the messages name the variable, not the key.
+  const secret = '-----BEGIN OPENSSH PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END OPENSSH PRIVATE KEY-----\n';
+  const msgs = problems(`{ host: h, user: u, hostKeyFingerprint: "bad", inbound: /in, outbound: /out, privateKeyEnv: K }`, { K: secret });
+  assert.ok(msgs.length > 0);
+  assert.ok(!msgs.join('\n').includes('SECRETKEYMATERIAL'));
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -126,4 +126,39 @@ test('SIGTERM during a download: the process exits within the grace period, the 
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+test('the private key from the environment is used and never written to the log', async (t) => {
+  if (!sshd) return t.skip('no sshd');
+  const id = ++n;
+  const inbound = sshd.dir(`l${id}/in`);
+  const outbound = sshd.dir(`l${id}/out`);
+  const key = readFileSync(sshd.clientKey, 'utf8');
+  const partners = sftpPartners(sshd, { inbound, outbound });
+  // The key from an environment variable instead of the file.
+  const file = path.join(partners, 'demo-retail.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/"privateKeyPath":"[^"]*"/, '"privateKeyEnv":"RETAIL_SFTP_KEY"'));
+  const cfg = testConfig({ partnersDir: partners });
+  writeFileSync(path.join(inbound, 'po.x12'), po850(13_000, 'PO-LOG'));
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'gateway.js'), 'start'], {
+    env: { ...process.env, ...cfg.env, PORT: '0', LOG_LEVEL: 'debug', RETAIL_SFTP_KEY: Buffer.from(key).toString('base64') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  try {
+    await waitFor(() => files(outbound).length === 1, 20_000, 'the 997 over SFTP with the key from the environment');
+    // A failure too: the inbound folder disappears.
+    rmSync(inbound, { recursive: true });
+    await waitFor(() => log.includes('sftp channel error'), 10_000, 'the channel error in the log');
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  const body = key.split('\n').filter((l) => l && !l.startsWith('-----'));
+  assert.ok(body.length > 0);
+  for (const line of body) assert.ok(!log.includes(line), 'no line of the key in the log');
+  assert.ok(!log.includes(Buffer.from(key).toString('base64').slice(0, 40)), 'nor its base64');
+  assert.match(log, /"received"|received/);
 });
