@@ -320,7 +320,11 @@ export class SftpChannel implements InboundSource, OutboundSink {
     try {
       await c.posixRename(from, to);
     } catch (e) {
-      if (/not supported|unsupported|extension/i.test(String((e as Error).message))) await c.rename(from, to);
+      // ssh2: "Server does not support this extended request"; servers: SSH_FX_OP_UNSUPPORTED.
+      if (/not support|unsupported/i.test(String((e as Error).message))) {
+        await c.delete(to, true); // plain SFTP rename does not replace
+        await c.rename(from, to);
+      }
       else throw e;
     }
   }

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
+import { SftpChannel } from '../../src/transport/sftp-channel.ts';
 import { po850, testConfig, waitFor } from '../helpers.ts';
 import { SSHD, sftpPartners, startSshd, type TestSshd } from './sshd.ts';
 
@@ -70,4 +71,48 @@ test('a host key that is not the pinned one is refused, and the channel reports 
   assert.ok(readdirSync(remoteIn).includes('po2.x12'), 'nothing taken from an unverified server');
   await g.stop();
   g = null;
+});
+
+test('a server that starts showing another host key is refused until it shows the pinned one again', async (t) => {
+  if (!sshd) return t.skip('no sshd');
+  const cfg = testConfig({ partnersDir: partnersWithSftp(sshd, sshd.hostKeyFingerprint) });
+  g = await startGateway(cfg.env);
+  const gw = g;
+  const status = () => gw.pipeline.channelStatus().find((c) => c.channel === 'sftp:demo-retail')!;
+  await waitFor(() => status().lastPollAt, 10_000, 'a first poll');
+  await sshd.rekey('other');
+  try {
+    writeFileSync(path.join(remoteIn, 'po3.x12'), po850(9303, 'PO-SFTP-3'));
+    assert.match(await waitFor(() => status().lastError ?? undefined, 10_000, 'the refusal'), /not the pinned/);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(readdirSync(remoteIn).includes('po3.x12'), 'nothing taken from the impostor');
+    assert.equal((await gw.db('documents').where({ filename: 'po3.x12' })).length, 0);
+  } finally {
+    await sshd.rekey('own');
+  }
+  await waitFor(() => !readdirSync(remoteIn).includes('po3.x12'), 10_000, 'the file once the pinned key is back');
+  assert.equal((await gw.db('documents').where({ filename: 'po3.x12' })).length, 1);
+  await waitFor(() => status().lastError === null, 5000, 'the error to clear after a whole poll');
+  await gw.stop();
+  g = null;
+});
+
+test('without the posix-rename extension, delivery falls back to a plain rename (replacing the old file)', async () => {
+  const calls: string[] = [];
+  const client = {
+    posixRename: async () => {
+      throw new Error('posixRename: Server does not support this extended request');
+    },
+    delete: async (p: string, notFoundOk: boolean) => void calls.push(`delete ${p} ${notFoundOk}`),
+    rename: async (a: string, b: string) => void calls.push(`rename ${a} ${b}`),
+  };
+  const ch = Object.create(SftpChannel.prototype) as { rename(c: unknown, a: string, b: string): Promise<void> };
+  await ch.rename(client, '/out/.a.tmp', '/out/a');
+  assert.deepEqual(calls, ['delete /out/a true', 'rename /out/.a.tmp /out/a']);
+  // Any other failure is not taken for a missing extension.
+  client.posixRename = async () => {
+    throw new Error('posixRename: Permission denied');
+  };
+  await assert.rejects(ch.rename(client, '/out/.b.tmp', '/out/b'), /Permission denied/);
+  assert.equal(calls.length, 2);
 });

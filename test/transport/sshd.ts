@@ -24,6 +24,8 @@ export interface TestSshd {
   hostKeyFingerprint: string;
   /** A folder under the SFTP user's home, owned by that user. */
   dir(rel: string): string;
+  /** Restart with another host key (a rebuilt or impersonated server), or with its own again. */
+  rekey(which: 'other' | 'own'): Promise<void>;
   /** Authorize a key (the public half of `keyPath`). */
   authorize(keyPath: string): void;
   stop(): Promise<void>;
@@ -63,7 +65,8 @@ export async function startSshd(): Promise<TestSshd | null> {
   const hostKey = path.join(dir, 'host_ed25519');
   const clientKey = path.join(dir, 'client_ed25519');
   const otherKey = path.join(dir, 'other_ed25519');
-  for (const k of [hostKey, clientKey, otherKey]) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k]);
+  const otherHostKey = path.join(dir, 'host2_ed25519');
+  for (const k of [hostKey, clientKey, otherKey, otherHostKey]) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k]);
   const authorizedKeys = path.join(dir, 'authorized_keys');
   writeFileSync(authorizedKeys, readFileSync(`${clientKey}.pub`));
   chmodSync(authorizedKeys, 0o644);
@@ -138,11 +141,17 @@ export async function startSshd(): Promise<TestSshd | null> {
     }
     await exited;
   };
+  const rekey = async (which: 'other' | 'own') => {
+    const text = readFileSync(config, 'utf8').replace(/^HostKey .*$/m, `HostKey ${which === 'own' ? hostKey : otherHostKey}`);
+    writeFileSync(config, text);
+    await stop();
+    await start();
+  };
   const authorize = (keyPath: string) => {
     writeFileSync(authorizedKeys, readFileSync(`${keyPath}.pub`), { flag: 'a' });
   };
   await start();
-  return { port, user, root, clientKey, otherKey, hostKeyFingerprint, dir: dirOf, authorize, stop, start, running: () => !!child };
+  return { port, user, root, clientKey, otherKey, hostKeyFingerprint, dir: dirOf, rekey, authorize, stop, start, running: () => !!child };
 }
 
 /**
