@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { silentLogger } from '../../src/core/ports.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { SftpChannel } from '../../src/transport/sftp-channel.ts';
 import { po850, testConfig, waitFor } from '../helpers.ts';
@@ -115,4 +116,47 @@ test('without the posix-rename extension, delivery falls back to a plain rename 
   };
   await assert.rejects(ch.rename(client, '/out/.b.tmp', '/out/b'), /Permission denied/);
   assert.equal(calls.length, 2);
+});
+
+test('polls never overlap: a slow poll is not joined by the next tick', async (t) => {
+  if (!sshd) return t.skip('no sshd');
+  const inbound = sshd.dir('overlap/in');
+  for (let i = 0; i < 3; i++) writeFileSync(path.join(inbound, `f${i}.x12`), `file ${i}`);
+  const ch = new SftpChannel(
+    'overlap',
+    {
+      host: '127.0.0.1',
+      port: sshd.port,
+      user: sshd.user,
+      privateKey: readFileSync(sshd.clientKey),
+      hostKeyFingerprint: sshd.hostKeyFingerprint,
+      inbound,
+      outbound: sshd.dir('overlap/out'),
+      pattern: /.*/,
+      pollIntervalMs: 20,
+      minAgeMs: 0,
+      maxBytes: 1e9,
+      connectTimeoutMs: 3000,
+      maxSessionsPerHost: 4,
+      idleMs: 1000,
+      shutdownGraceMs: 1000,
+    },
+    path.join(sshd.root, '..', 'overlap-staging'),
+    silentLogger,
+  );
+  let inside = 0;
+  let most = 0;
+  const seen: string[] = [];
+  await ch.start(async (f) => {
+    inside++;
+    most = Math.max(most, inside);
+    seen.push(f.name);
+    await new Promise((r) => setTimeout(r, 150)); // a slow commit: many poll ticks pass meanwhile
+    await ch.settle(f, seen.length, 'archive');
+    inside--;
+  });
+  await waitFor(() => readdirSync(inbound).length === 0, 10_000, 'the three files');
+  await ch.stop();
+  assert.equal(most, 1, 'one file in hand at a time');
+  assert.deepEqual(seen.sort(), ['f0.x12', 'f1.x12', 'f2.x12'], 'each handed over once');
 });
