@@ -159,6 +159,16 @@ export async function runCli(argv: string[]): Promise<number> {
       code = await (await import('./cli-store.ts')).cmdOrder(po, o);
     });
   program
+    .command('token')
+    .argument('[name]', 'a name for the token (shown in the logs of what it did)', 'admin')
+    .description('make an API bearer token: prints the token (give it to the operator) and the api.tokens entry for gateway.yaml (its sha256)')
+    .action(async (name: string) => {
+      const { randomBytes, createHash } = await import('node:crypto');
+      const token = randomBytes(32).toString('base64url');
+      process.stdout.write(JSON.stringify({ token, config: { name, sha256: createHash('sha256').update(token).digest('hex') } }) + '\n');
+      code = 0;
+    });
+  program
     .command('resend')
     .argument('[ids...]', 'outbox ids (GET /outbox shows them)')
     .option('-p, --partner <id>', 'only this partner\'s entries')

@@ -51,10 +51,11 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     const remote = s ? new SftpChannel(p.id, s, path.join(config.dataDir, 'sftp', p.id), logger, sessions) : null;
     return { partnerId: p.id, sources: [folder, remote].filter((x): x is FolderChannel | SftpChannel => !!x), sink: remote ?? folder };
   });
+  const raw = new RawStore(path.join(config.dataDir, 'raw'));
   const pipeline = new GatewayPipeline(
     {
       db,
-      raw: new RawStore(path.join(config.dataDir, 'raw')),
+      raw,
       partners,
       mappings,
       clock: systemClock,
@@ -94,7 +95,17 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   };
   mappingWatcher.on('add', onMapping).on('change', onMapping);
 
-  const app = createApi({ db, pipeline, mappings, partners, logger, startedAt: new Date() });
+  const app = createApi({
+    db,
+    raw,
+    pipeline,
+    mappings,
+    mappingsDir: config.mappingsDir,
+    partners,
+    logger,
+    startedAt: new Date(),
+    auth: { tokens: config.api.tokens, tokensForReads: config.api.tokensForReads, maxBodyBytes: config.api.maxBodyBytes },
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));
     s.once('error', reject);

@@ -1,45 +1,132 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ERRORS, GatewayError, type ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/ports.ts';
+import type { PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
+import { availabilityView, showDivergence } from '../pipeline/availability-view.ts';
+import { dryRun } from '../pipeline/dry-run.ts';
 import type { GatewayPipeline } from '../pipeline/gateway-pipeline.ts';
+import { orderTimeline } from '../pipeline/order-timeline.ts';
+import { divergences } from '../store/availability-repository.ts';
 import type { Db } from '../store/db.ts';
 import { migrationsCurrent } from '../store/db.ts';
-import { documents } from '../store/document-repository.ts';
+import { documents, type DocumentQuery } from '../store/document-repository.ts';
 import { events } from '../store/event-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
+import type { RawStore } from '../store/raw-store.ts';
 import { rejections } from '../store/rejection-repository.ts';
-import { divergences } from '../store/availability-repository.ts';
-import { availabilityView, showDivergence } from '../pipeline/availability-view.ts';
-import { orderTimeline } from '../pipeline/order-timeline.ts';
-import type { PartnerDirectory } from '../domain/partner.ts';
+import { createMetrics } from './metrics.ts';
 
-/** The operators' status API (grows in issue 6). JSON throughout; errors carry a GW_ code. */
+/**
+ * The operators' and admins' API (Koa, JSON throughout, documented in docs/openapi.yaml). Every
+ * request that changes something needs a bearer token from the config (kept as its sha256,
+ * compared in constant time); reads too when `api.tokensForReads`. Errors are
+ * `{ error: { code, message, correlationId } }`, never a stack trace.
+ */
 export interface ApiDeps {
   db: Db;
+  raw: RawStore;
   pipeline: GatewayPipeline;
   mappings: MappingRegistry;
+  mappingsDir: string;
   partners: PartnerDirectory;
   logger: Logger;
   startedAt: Date;
+  auth: { tokens: { name: string; sha256: string }[]; tokensForReads: boolean; maxBodyBytes: number };
 }
 
 function fail(code: ErrorCode, message?: string): never {
   throw new GatewayError(code, message);
 }
 
+/** The sha256 (hex) a token is configured as. */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** The name of the configured token `presented` is, compared in constant time; null if none. */
+function tokenName(presented: string, tokens: { name: string; sha256: string }[]): string | null {
+  const h = Buffer.from(tokenHash(presented), 'hex');
+  let found: string | null = null;
+  for (const t of tokens) if (timingSafeEqual(h, Buffer.from(t.sha256, 'hex')) && !found) found = t.name;
+  return found;
+}
+
+const OPEN = new Set(['/health', '/ready']);
+const READ = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function int(v: unknown, name: string, o: { min?: number; max?: number; def?: number } = {}): number | undefined {
+  if (v === undefined) return o.def;
+  const n = Number(v);
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < (o.min ?? 1) || n > (o.max ?? Number.MAX_SAFE_INTEGER)) {
+    fail('GW_BAD_REQUEST', `${name} must be an integer${o.max ? ` from ${o.min ?? 1} to ${o.max}` : ` of at least ${o.min ?? 1}`}`);
+  }
+  return n;
+}
+
+function str(v: unknown, name: string, re?: RegExp): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !v || (re && !re.test(v))) fail('GW_BAD_REQUEST', `${name} is not valid`);
+  return v;
+}
+
+function time(v: unknown, name: string): string | undefined {
+  const s = str(v, name);
+  if (s === undefined) return undefined;
+  const t = Date.parse(s);
+  if (!Number.isFinite(t)) fail('GW_BAD_REQUEST', `${name} must be an ISO 8601 time`);
+  return new Date(t).toISOString();
+}
+
+async function body(ctx: Koa.Context, limit: number): Promise<Record<string, unknown>> {
+  const declared = Number(ctx.get('Content-Length') || 0);
+  if (declared > limit) fail('GW_PAYLOAD_TOO_LARGE', `the limit is ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of ctx.req) {
+    size += (c as Buffer).length;
+    if (size > limit) fail('GW_PAYLOAD_TOO_LARGE', `the limit is ${limit} bytes`);
+    chunks.push(c as Buffer);
+  }
+  if (!size) return {};
+  if (!/json/.test(ctx.get('Content-Type'))) fail('GW_BAD_REQUEST', 'the body must be JSON (Content-Type: application/json)');
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v;
+  } catch {
+    fail('GW_BAD_REQUEST', 'the body is not a JSON object');
+  }
+}
+
+/** A mapping file's path under mappings/: `<scope>/<name>.yaml`, nothing else. */
+const MAPPING_FILE = /^(_shared|[a-z0-9][a-z0-9_-]*)\/[A-Za-z0-9][A-Za-z0-9_.-]*\.ya?ml$/;
+
 export function createApi(deps: ApiDeps): Koa {
   const app = new Koa();
   const router = new Router();
+  const metrics = createMetrics(deps);
 
   app.use(async (ctx, next) => {
     const incoming = ctx.get('X-Correlation-Id');
     const correlationId = /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     ctx.set('X-Correlation-Id', correlationId);
+    const log = deps.logger.child({ correlationId });
+    ctx.state.log = log;
+    ctx.state.correlationId = correlationId;
     const started = Date.now();
     try {
+      if (!OPEN.has(ctx.path) && (!READ.has(ctx.method) || deps.auth.tokensForReads)) {
+        const m = /^Bearer (\S{1,512})$/.exec(ctx.get('Authorization'));
+        if (!m) fail('GW_UNAUTHORIZED', deps.auth.tokens.length ? undefined : 'no API tokens are configured (api.tokens): changes through the API are disabled');
+        const who = tokenName(m[1], deps.auth.tokens);
+        if (!who) fail('GW_FORBIDDEN');
+        ctx.state.tokenName = who;
+      }
       await next();
       if (ctx.status === 404 && ctx.body === undefined) fail('GW_NOT_FOUND', `no route ${ctx.method} ${ctx.path}`);
     } catch (e) {
@@ -47,9 +134,10 @@ export function createApi(deps: ApiDeps): Koa {
       const def = ERRORS[code];
       ctx.status = def.http;
       ctx.body = { error: { code, message: e instanceof GatewayError ? e.message : def.message, correlationId } };
-      if (code === 'GW_INTERNAL') deps.logger.error({ correlationId, err: String((e as Error).stack ?? e) }, 'request failed');
+      if (code === 'GW_UNAUTHORIZED') ctx.set('WWW-Authenticate', 'Bearer');
+      if (code === 'GW_INTERNAL') log.error({ err: String((e as Error).stack ?? e) }, 'request failed');
     }
-    deps.logger.debug({ correlationId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - started }, 'request');
+    log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - started, token: ctx.state.tokenName }, 'request');
   });
 
   router.get('/health', (ctx) => {
@@ -62,55 +150,154 @@ export function createApi(deps: ApiDeps): Koa {
       await deps.db.raw('select 1');
       if (!(await migrationsCurrent(deps.db))) problems.push('database migrations are not current');
     } catch (e) {
-      problems.push(`database unreachable: ${String(e)}`);
+      problems.push(`database unreachable: ${String((e as Error).message ?? e)}`);
     }
-    ctx.status = problems.length ? 503 : 200;
-    ctx.body = { status: problems.length ? 'not-ready' : 'ready', problems, pipeline: deps.pipeline.stats, lastError: deps.pipeline.lastError, channels: deps.pipeline.channelStatus() };
+    const channels = deps.pipeline.channelStatus();
+    for (const c of channels) if (c.lastError) problems.push(`${c.channel}: ${c.lastError}`);
+    // A channel error is reported but does not make the gateway unready (the others still work).
+    const fatal = problems.filter((p) => p.startsWith('database'));
+    ctx.status = fatal.length ? 503 : 200;
+    ctx.body = { status: fatal.length ? 'not-ready' : 'ready', problems, pipeline: deps.pipeline.stats, lastError: deps.pipeline.lastError, channels };
   });
 
-  router.get('/documents', async (ctx) => {
-    const limit = ctx.query.limit === undefined ? 50 : Number(ctx.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail('GW_BAD_REQUEST', 'limit must be an integer from 1 to 500');
-    const before = ctx.query.before === undefined ? undefined : Number(ctx.query.before);
-    if (before !== undefined && !(Number.isInteger(before) && before > 0)) fail('GW_BAD_REQUEST', 'before must be a document id');
-    const rows = await documents.list(deps.db, {
-      limit,
-      afterId: before,
-      status: typeof ctx.query.status === 'string' ? ctx.query.status : undefined,
-      partnerId: typeof ctx.query.partner === 'string' ? ctx.query.partner : undefined,
-    });
-    ctx.body = { documents: rows, next: rows.length === limit ? rows[rows.length - 1].id : null };
-  });
-
-  router.get('/documents/:id', async (ctx) => {
-    const id = Number(ctx.params.id);
-    if (!Number.isInteger(id) || id < 1) fail('GW_BAD_REQUEST', 'document ids are positive integers');
-    const doc = await documents.get(deps.db, id);
-    if (!doc) fail('GW_NOT_FOUND', `no document ${id}`);
+  router.get('/partners', async (ctx) => {
+    const now = Date.now();
+    const lastIn = new Map<string, string>();
+    for (const r of (await deps.db('documents').where({ direction: 'in' }).whereNull('replay_of').select('partner_id').max({ at: 'received_at' }).groupBy('partner_id')) as { partner_id: string | null; at: string }[]) {
+      if (r.partner_id) lastIn.set(r.partner_id, r.at);
+    }
+    const lastOut = new Map<string, string>();
+    for (const r of (await deps.db('outbox').whereNotNull('sent_at').select('partner_id').max({ at: 'sent_at' }).groupBy('partner_id')) as { partner_id: string; at: string }[]) lastOut.set(r.partner_id, r.at);
+    const failing = new Map<string, number>();
+    for (const r of (await deps.db('outbox').where({ status: 'FAILED' }).select('partner_id').count({ n: '*' }).groupBy('partner_id')) as { partner_id: string; n: unknown }[]) failing.set(r.partner_id, Number(r.n));
+    const channels = deps.pipeline.channelStatus();
     ctx.body = {
-      document: doc,
-      rejections: await rejections.forDocument(deps.db, id),
-      events: await events.forDocument(deps.db, id),
-      acks: (await outbox.forDocument(deps.db, id)).map(({ content, ...o }) => ({ ...o, size: content.length })),
+      partners: deps.partners.all().map((p) => {
+        const inAt = lastIn.get(p.id) ?? null;
+        const window = p.expectFeedWithinMinutes;
+        const stale = window ? !inAt || now - Date.parse(inAt) > window * 60_000 : false;
+        return {
+          id: p.id,
+          name: p.name,
+          interchange: p.interchange,
+          lastInboundAt: inAt,
+          lastOutboundAt: lastOut.get(p.id) ?? null,
+          expectFeedWithinMinutes: window ?? null,
+          stale,
+          failedDeliveries: failing.get(p.id) ?? 0,
+          channels: channels.filter((c) => c.partner === p.id),
+        };
+      }),
     };
   });
 
+  const documentQuery = (q: Record<string, unknown>): DocumentQuery => {
+    const direction = str(q.direction, 'direction', /^(in|out)$/) as 'in' | 'out' | undefined;
+    const partnerId = str(q.partner, 'partner');
+    if (partnerId && !deps.partners.get(partnerId)) fail('GW_BAD_REQUEST', `unknown partner ${partnerId}`);
+    return {
+      limit: int(q.limit, 'limit', { min: 1, max: 500, def: 50 })!,
+      before: int(q.before, 'before'),
+      partnerId,
+      direction,
+      set: str(q.set, 'set', /^\d{3}$|^xml$/),
+      status: str(q.status, 'status', /^[A-Z]{1,16}$/),
+      from: time(q.from, 'from'),
+      to: time(q.to, 'to'),
+      po: str(q.po, 'po', /^.{1,64}$/),
+      control: str(q.control, 'control', /^\d{1,9}$/),
+    };
+  };
+
+  router.get('/documents', async (ctx) => {
+    const q = documentQuery(ctx.query);
+    const rows = await documents.list(deps.db, q);
+    ctx.body = { documents: rows.map(({ source_path: _s, ...d }) => d), next: rows.length === q.limit ? rows[rows.length - 1].id : null };
+  });
+
+  const PREVIEW = 64 * 1024;
+  router.get('/documents/:id', async (ctx) => {
+    const id = int(ctx.params.id, 'document id')!;
+    const doc = await documents.get(deps.db, id);
+    if (!doc) fail('GW_NOT_FOUND', `no document ${id}`);
+    const head = doc.raw_path ? await deps.raw.head(doc.raw_path, PREVIEW).catch(() => null) : null;
+    const { source_path: _s, ...document } = doc;
+    ctx.body = {
+      document,
+      envelope: await deps.db('interchanges').where({ document_id: id }).orderBy('seq').select('seq', 'sender', 'receiver', 'isa13', 'status', 'partner_id'),
+      raw: head ? { size: doc.size, truncated: doc.size > head.length, content: head.toString('latin1'), href: `/documents/${id}/raw` } : null,
+      rejections: await rejections.forDocument(deps.db, id),
+      events: await events.forDocument(deps.db, id),
+      acks: (await outbox.forDocument(deps.db, id)).map(({ content, ...o }) => ({ ...o, size: content.length })),
+      replays: (await deps.db('documents').where({ replay_of: id }).orderBy('id').select('id', 'status', 'event_count', 'received_at')).map((r) => ({ ...r, id: Number(r.id) })),
+      timeline: [
+        { at: doc.received_at, what: 'received', channel: doc.channel },
+        ...(doc.processed_at ? [{ at: doc.processed_at, what: doc.status.toLowerCase(), code: doc.error_code }] : []),
+        ...(await outbox.forDocument(deps.db, id)).flatMap((o) => [
+          { at: o.created_at, what: `${o.kind} queued`, outboxId: o.id },
+          ...(o.sent_at ? [{ at: o.sent_at, what: `${o.kind} sent`, outboxId: o.id }] : []),
+        ]),
+      ],
+    };
+  });
+
+  router.get('/documents/:id/raw', async (ctx) => {
+    const id = int(ctx.params.id, 'document id')!;
+    const doc = await documents.get(deps.db, id);
+    if (!doc) fail('GW_NOT_FOUND', `no document ${id}`);
+    if (!doc.raw_path) fail('GW_NOT_FOUND', `document ${id} has no stored bytes (${doc.error_code ?? 'not kept'})`);
+    ctx.type = 'application/octet-stream';
+    ctx.set('Content-Disposition', `attachment; filename="${doc.filename.replace(/[^\w.-]/g, '_')}"`);
+    ctx.body = deps.raw.read(doc.raw_path);
+  });
+
+  router.post('/documents/:id/replay', async (ctx) => {
+    const id = int(ctx.params.id, 'document id')!;
+    const r = await deps.pipeline.replay(id, ctx.state.correlationId);
+    ctx.state.log.info({ replayOf: id, documentId: r.outcome.documentId, status: r.outcome.status, token: ctx.state.tokenName }, 'replay requested');
+    ctx.status = 201;
+    ctx.body = {
+      replayOf: id,
+      document: r.outcome.documentId,
+      status: r.outcome.status,
+      eventCount: r.outcome.eventCount,
+      movements: r.outcome.movements,
+      errorCode: r.outcome.errorCode,
+      rejections: r.outcome.rejections.slice(0, 200),
+    };
+  });
+
+  // Inbound documents that failed (rejected, parked, partly rejected) and have no successful replay.
+  router.get('/dead-letters', async (ctx) => {
+    const limit = int(ctx.query.limit, 'limit', { min: 1, max: 500, def: 50 })!;
+    const before = int(ctx.query.before, 'before');
+    const partner = str(ctx.query.partner, 'partner');
+    let q = deps.db('documents as d')
+      .where('d.direction', 'in')
+      .whereIn('d.status', ['REJECTED', 'PARKED', 'PARTIAL'])
+      .whereNotExists(deps.db('documents as r').whereRaw('r.replay_of = d.id').whereIn('r.status', ['PROCESSED', 'DUPLICATE']))
+      .orderBy('d.id', 'desc')
+      .limit(limit)
+      .select('d.id', 'd.partner_id', 'd.channel', 'd.filename', 'd.status', 'd.error_code', 'd.error_message', 'd.received_at', 'd.replay_of');
+    if (before) q = q.where('d.id', '<', before);
+    if (partner) q = q.where('d.partner_id', partner);
+    const rows = (await q).map((r) => ({ ...r, id: Number(r.id) }));
+    ctx.body = { deadLetters: rows, next: rows.length === limit ? rows[rows.length - 1].id : null };
+  });
+
   router.get('/availability/:item', async (ctx) => {
-    const partner = typeof ctx.query.partner === 'string' ? ctx.query.partner : undefined;
+    const partner = str(ctx.query.partner, 'partner');
     if (partner && !deps.partners.get(partner)) fail('GW_BAD_REQUEST', `unknown partner ${partner}`);
-    const view = await availabilityView(deps.db, deps.partners, { item: ctx.params.item, location: typeof ctx.query.location === 'string' ? ctx.query.location : undefined, partner });
+    const view = await availabilityView(deps.db, deps.partners, { item: ctx.params.item, location: str(ctx.query.location, 'location'), partner });
     if (!(view.positions as unknown[]).length && !view.partnerView) fail('GW_NOT_FOUND', `no position for item ${ctx.params.item}`);
     ctx.body = view;
   });
 
   router.get('/divergences', async (ctx) => {
-    const limit = ctx.query.limit === undefined ? 100 : Number(ctx.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 5000) fail('GW_BAD_REQUEST', 'limit must be an integer from 1 to 5000');
-    const document = ctx.query.document === undefined ? undefined : Number(ctx.query.document);
-    if (document !== undefined && !(Number.isInteger(document) && document > 0)) fail('GW_BAD_REQUEST', 'document must be a document id');
+    const limit = int(ctx.query.limit, 'limit', { min: 1, max: 5000, def: 100 })!;
     const rows = await divergences.list(deps.db, {
-      partnerId: typeof ctx.query.partner === 'string' ? ctx.query.partner : undefined,
-      documentId: document,
+      partnerId: str(ctx.query.partner, 'partner'),
+      documentId: int(ctx.query.document, 'document'),
       onlyDifferent: ctx.query.all !== 'true',
       limit,
     });
@@ -118,33 +305,121 @@ export function createApi(deps: ApiDeps): Koa {
   });
 
   router.get('/orders/:po', async (ctx) => {
-    const partner = typeof ctx.query.partner === 'string' ? ctx.query.partner : undefined;
+    const partner = str(ctx.query.partner, 'partner');
     const t = await orderTimeline(deps.db, deps.partners, ctx.params.po, partner, new Date());
     if (!t) fail('GW_NOT_FOUND', `no order ${ctx.params.po}`);
     ctx.body = t;
   });
 
   router.get('/outbox', async (ctx) => {
-    const limit = ctx.query.limit === undefined ? 100 : Number(ctx.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail('GW_BAD_REQUEST', 'limit must be an integer from 1 to 1000');
+    const limit = int(ctx.query.limit, 'limit', { min: 1, max: 1000, def: 100 })!;
+    const before = int(ctx.query.before, 'before');
+    const wanted = str(ctx.query.status, 'status', /^(PENDING|SENT|FAILED|acknowledged|rejected|overdue|awaited)$/);
     let q = deps.db('outbox').orderBy('id', 'desc').limit(limit);
-    for (const k of ['partner', 'kind', 'status'] as const) {
-      const v = ctx.query[k];
-      if (typeof v === 'string') q = q.where(k === 'partner' ? 'partner_id' : k, v);
-    }
+    if (before) q = q.where('id', '<', before);
+    const partner = str(ctx.query.partner, 'partner');
+    const kind = str(ctx.query.kind, 'kind');
+    if (partner) q = q.where('partner_id', partner);
+    if (kind) q = q.where('kind', kind);
+    if (wanted && /^[A-Z]/.test(wanted)) q = q.where('status', wanted);
+    if (wanted === 'acknowledged') q = q.whereIn('ack_status', ['accepted', 'accepted-with-errors', 'partially-accepted']);
+    if (wanted === 'rejected') q = q.where('ack_status', 'rejected');
+    if (wanted === 'overdue' || wanted === 'awaited') q = q.where('status', 'SENT').whereNull('ack_status').whereIn('kind', ['846', '856']);
     const now = Date.now();
-    ctx.body = {
-      outbox: (await q).map(({ content, ...o }) => {
-        const window = deps.partners.get(o.partner_id)?.acks.expect997WithinMinutes ?? 60;
-        const expectsAck = o.kind === '846' || o.kind === '856';
-        const overdue = expectsAck && o.status === 'SENT' && !o.ack_status && now - Date.parse(o.sent_at) > window * 60_000;
-        return { ...o, size: o.content_path ? null : String(content).length, ack: o.ack_status ?? (overdue ? 'overdue' : expectsAck && o.status === 'SENT' ? 'awaited' : null) };
-      }),
-    };
+    const rows = (await q).map(({ content, ...o }) => {
+      const window = deps.partners.get(o.partner_id)?.acks.expect997WithinMinutes ?? 60;
+      const expectsAck = o.kind === '846' || o.kind === '856';
+      const overdue = expectsAck && o.status === 'SENT' && !o.ack_status && now - Date.parse(o.sent_at) > window * 60_000;
+      return { ...o, id: Number(o.id), size: o.content_path ? null : String(content).length, ack: o.ack_status ?? (overdue ? 'overdue' : expectsAck && o.status === 'SENT' ? 'awaited' : null) };
+    });
+    const shown = wanted === 'overdue' ? rows.filter((r) => r.ack === 'overdue') : wanted === 'awaited' ? rows.filter((r) => r.ack === 'awaited') : rows;
+    ctx.body = { outbox: shown, next: rows.length === limit ? rows[rows.length - 1].id : null };
+  });
+
+  router.post('/outbox/:id/resend', async (ctx) => {
+    const id = int(ctx.params.id, 'outbox id')!;
+    const row = await deps.db('outbox').where({ id }).first('id', 'status');
+    if (!row) fail('GW_NOT_FOUND', `no outbox entry ${id}`);
+    if (row.status === 'PENDING') fail('GW_CONFLICT', `outbox entry ${id} is already waiting to be sent`);
+    await outbox.resend(deps.db, { ids: [id] });
+    ctx.state.log.info({ outboxId: id, token: ctx.state.tokenName }, 'resend requested');
+    void deps.pipeline.dispatch();
+    ctx.status = 202;
+    ctx.body = { outboxId: id, status: 'PENDING' };
   });
 
   router.get('/mappings', (ctx) => {
     ctx.body = { mappings: deps.mappings.list() };
+  });
+
+  const draftOf = async (ctx: Koa.Context) => {
+    const b = await body(ctx, deps.auth.maxBodyBytes);
+    const file = str(b.file, 'file', MAPPING_FILE);
+    const text = b.text;
+    if (!file) fail('GW_BAD_REQUEST', 'file is required (<scope>/<name>.yaml)');
+    if (typeof text !== 'string') fail('GW_BAD_REQUEST', 'text is required (the YAML of the draft)');
+    return { b, file, text };
+  };
+
+  router.post('/mappings/validate', async (ctx) => {
+    const { file, text } = await draftOf(ctx);
+    const problems = deps.mappings.validate({ rel: file, text });
+    ctx.body = { file, valid: !problems.length, problems };
+  });
+
+  router.post('/mappings/dry-run', async (ctx) => {
+    const { b, file, text } = await draftOf(ctx);
+    const { registry, problems } = deps.mappings.draft({ rel: file, text });
+    if (!registry) {
+      ctx.status = 422;
+      ctx.body = { file, valid: false, problems };
+      return;
+    }
+    let docs;
+    if (b.documents !== undefined) {
+      if (!Array.isArray(b.documents) || !b.documents.length || b.documents.length > 200 || !b.documents.every((n) => Number.isSafeInteger(n) && n > 0)) fail('GW_BAD_REQUEST', 'documents must be 1 to 200 document ids');
+      docs = (await Promise.all((b.documents as number[]).map((id) => documents.get(deps.db, id)))).filter((d) => !!d);
+    } else {
+      // The newest inbound documents the draft could apply to: its partner's (or all), its set.
+      const [scope, name] = file.split('/');
+      const set = /^(\d{3})\./.exec(name)?.[1];
+      const limit = b.limit === undefined ? 20 : Number(b.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200) fail('GW_BAD_REQUEST', 'limit must be an integer from 1 to 200');
+      docs = await documents.list(deps.db, { limit, direction: 'in', partnerId: scope === '_shared' ? undefined : scope, set: set ?? (name.includes('.xml.') ? 'xml' : undefined) });
+      docs = docs.filter((d) => d.replay_of === null);
+    }
+    const diffs = await dryRun(docs, deps.raw, deps.partners, deps.mappings, registry);
+    ctx.body = {
+      file,
+      valid: true,
+      documents: diffs.length,
+      changedDocuments: diffs.filter((d) => d.added.length || d.removed.length || d.changed.length || d.active.errors.join() !== d.draft.errors.join()).length,
+      diffs,
+    };
+  });
+
+  router.post('/mappings/activate', async (ctx) => {
+    const { file, text } = await draftOf(ctx);
+    const problems = deps.mappings.update({ rel: file, text });
+    if (problems.length) {
+      ctx.status = 422;
+      ctx.body = { file, activated: false, problems };
+      return;
+    }
+    // Kept in the mappings folder (temp name, then rename), so it is what starts next time.
+    const target = path.join(deps.mappingsDir, ...file.split('/'));
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+    await writeFile(tmp, text);
+    await rename(tmp, target);
+    ctx.state.log.info({ file, token: ctx.state.tokenName }, 'mapping activated through the API');
+    const id = deps.mappings.list().find((m) => m.file === file);
+    ctx.body = { file, activated: true, version: id?.version ?? null, sha: id?.sha ?? null };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.contentType;
+    ctx.body = await metrics.render();
   });
 
   app.use(router.routes());

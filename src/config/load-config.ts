@@ -53,6 +53,8 @@ const PartnerSchema = z
       .strict()
       .default({ send997: true, ta1: 'on-request', expect997WithinMinutes: 60 }),
     defaultLocation: z.string().default('MAIN'),
+    /** The partner's feed is stale (GET /partners) when nothing came from it for this long. */
+    expectFeedWithinMinutes: z.number().int().min(1).optional(),
     /** Where this partner's PO lines ship from. */
     allocation: z
       .union([
@@ -136,9 +138,20 @@ const GatewaySchema = z
     dataDir: z.string().default('./data'),
     us: z.object({ qualifier: z.string().length(2), id: z.string().min(1).max(15), gsId: z.string().optional() }).strict(),
     api: z
-      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Bearer tokens, stored as the sha256 (hex) of the token: `gateway token` makes one. */
+        tokens: z
+          .array(z.object({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits (sha256 of the token)') }).strict())
+          .default([]),
+        /** Reads need a token too (changes always do). */
+        tokensForReads: z.boolean().default(false),
+        /** Largest request body accepted (mapping drafts). */
+        maxBodyBytes: z.number().int().min(1024).default(1024 * 1024),
+      })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080 }),
+      .default({ host: '127.0.0.1', port: 8080, tokens: [], tokensForReads: false, maxBodyBytes: 1024 * 1024 }),
     database: z
       .object({
         client: z.enum(['sqlite3', 'pg']).default('sqlite3'),
@@ -179,7 +192,7 @@ export interface GatewayConfig {
   configFile: string;
   dataDir: string;
   us: Us;
-  api: { host: string; port: number };
+  api: { host: string; port: number; tokens: { name: string; sha256: string }[]; tokensForReads: boolean; maxBodyBytes: number };
   database: { client: 'sqlite3' | 'pg'; filename: string; connection?: string };
   mappingsDir: string;
   partners: Partner[];
@@ -259,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         x12: d.x12,
         acks: d.acks,
         defaultLocation: d.defaultLocation,
+        expectFeedWithinMinutes: d.expectFeedWithinMinutes,
         allocation: d.allocation,
         asn856: d.asn856,
         publish846: d.publish846 && { ...d.publish846, kits: d.publish846.kits },
@@ -303,7 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     configFile,
     dataDir,
     us: { qualifier: c.us.qualifier, id: c.us.id, gsId: c.us.gsId ?? c.us.id },
-    api: { host: c.api.host, port: port ?? c.api.port },
+    api: { ...c.api, port: port ?? c.api.port },
     database: dbUrl ? { client: 'pg', filename: c.database.filename, connection: dbUrl } : c.database,
     mappingsDir: path.resolve(base, c.mappingsDir),
     partners,

@@ -114,6 +114,10 @@ export const ERRORS = {
   GW_BAD_REQUEST: def('Bad request', 400, 'info', 'error'),
   GW_USAGE: def('Usage error', 400, 'info', 'error'),
   GW_INTERNAL: def('Internal error', 500, 'error', 'error'),
+  GW_UNAUTHORIZED: def('A bearer token is required (Authorization: Bearer <token>)', 401, 'info', 'error'),
+  GW_FORBIDDEN: def('The bearer token is not valid', 403, 'warn', 'error'),
+  GW_CONFLICT: def('The request conflicts with the state of the resource', 409, 'info', 'error'),
+  GW_PAYLOAD_TOO_LARGE: def('The request body is over the limit', 413, 'info', 'error'),
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERRORS;

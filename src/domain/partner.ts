@@ -21,6 +21,8 @@ export interface Partner {
   x12: X12Envelope;
   acks: { send997: boolean; ta1: 'on-request' | 'on-error' | 'never'; expect997WithinMinutes: number };
   defaultLocation: string;
+  /** A feed not heard from for this long is stale. */
+  expectFeedWithinMinutes?: number;
   allocation?: AllocationRule;
   asn856?: { structure: 'SOPI' | 'SOTPI'; gs1CompanyPrefix: string; allowOverShipment: boolean; idQualifiers: string[] };
   publish846?: PublishPolicy;

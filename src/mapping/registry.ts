@@ -58,6 +58,21 @@ export class MappingRegistry {
     return this.apply([f], { fresh: false, activate: true });
   }
 
+  /**
+   * A registry with `f` applied over the active files, for a dry run; the active one is untouched.
+   * `null` with the problems when the draft is not valid.
+   */
+  draft(f: MappingFile): { registry: MappingRegistry | null; problems: MappingProblem[] } {
+    const r = new MappingRegistry();
+    r.raw = new Map(this.raw);
+    r.walks = new Map(this.walks);
+    r.compiled = this.compiled;
+    r.compiledXml = this.compiledXml;
+    r.versions = new Map(this.versions);
+    const problems = r.update(f);
+    return problems.length ? { registry: null, problems } : { registry: r, problems };
+  }
+
   /** Validate a draft without activating it. */
   validate(f: MappingFile): MappingProblem[] {
     return this.apply([f], { fresh: false, activate: false });

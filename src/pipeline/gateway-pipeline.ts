@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../core/errors.ts';
 import { isError, reject } from '../core/rejection.ts';
 import { documents, type DocumentRow } from '../store/document-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
@@ -183,7 +184,7 @@ export class GatewayPipeline {
     let outcome: ProcessOutcome | null = null;
     if (doc.status === 'RECEIVED') {
       try {
-        outcome = await processDocument(this.deps, doc);
+        outcome = await processDocument(this.deps, doc, { replay: doc.replay_of !== null });
         this.stats.processed++;
         if (outcome.movements > 0) this.onStockMoved();
         const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);
@@ -223,6 +224,29 @@ export class GatewayPipeline {
       await source.settle(f, doc.id, ok ? 'archive' : 'error', report);
     }
     await documents.markSourceDone(this.deps.db, doc.id);
+  }
+
+  /**
+   * Process a stored inbound document again (after a mapping fix), as a new document that points to
+   * it. What was applied before is not applied again (events' idempotency keys); the partner gets
+   * no second acknowledgment. A crash during it is finished by start-up recovery, as a replay.
+   */
+  async replay(id: number, correlationId: string = randomUUID()): Promise<{ replayOf: number; outcome: ProcessOutcome }> {
+    const { db, clock, logger } = this.deps;
+    return this.serial(async () => {
+      const orig = await documents.get(db, id);
+      if (!orig) throw new GatewayError('GW_NOT_FOUND', `no document ${id}`);
+      if (orig.direction !== 'in') throw new GatewayError('GW_CONFLICT', `document ${id} is outbound`);
+      if (orig.status === 'RECEIVED') throw new GatewayError('GW_CONFLICT', `document ${id} is still being processed`);
+      if (!orig.raw_path) throw new GatewayError('GW_CONFLICT', `document ${id} has no stored bytes (${orig.error_code ?? 'not kept'})`);
+      const newId = await documents.insertReplay(db, orig, clock.now().toISOString(), correlationId);
+      const doc = (await documents.get(db, newId))!;
+      const outcome = await processDocument(this.deps, doc, { replay: true });
+      this.stats.processed++;
+      if (outcome.movements > 0) this.onStockMoved();
+      logger.info({ documentId: newId, replayOf: id, status: outcome.status, events: outcome.eventCount, correlationId: doc.correlation_id }, 'replayed');
+      return { replayOf: id, outcome };
+    });
   }
 
   /** Deliver pending outbox entries (one dispatcher at a time; a request during a run triggers one more run). */

@@ -1,6 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import type { Clock, Logger } from '../core/ports.ts';
 import { isError, reject, type Rejection } from '../core/rejection.ts';
+import type { CanonicalEvent } from '../domain/events.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import type { Db } from '../store/db.ts';
@@ -113,7 +114,30 @@ async function head(path: string): Promise<Buffer> {
  * control numbers from the store, and the document's status set. A crash anywhere inside leaves
  * the document RECEIVED, and it is processed again from its stored bytes.
  */
-export async function processDocument(deps: InboundDeps, doc: DocumentRow): Promise<ProcessOutcome> {
+/** PO numbers anywhere in an event's data (orders, shipments, acknowledgments). */
+function poNumbers(data: unknown, out: Set<string>): void {
+  if (Array.isArray(data)) for (const d of data) poNumbers(d, out);
+  else if (data && typeof data === 'object') {
+    for (const [k, v] of Object.entries(data)) {
+      if (k === 'poNumber' && typeof v === 'string' && v) out.add(v);
+      else if (typeof v === 'object') poNumbers(v, out);
+    }
+  }
+}
+
+function refsOf(list: CanonicalEvent[], pos: Set<string>, gs06s: Set<string>): void {
+  for (const e of list) {
+    poNumbers(e.data, pos);
+    if (e.source.gs06) gs06s.add(e.source.gs06);
+  }
+}
+
+/**
+ * `replay`: the document is a replay of a stored one (after a mapping fix). Interchanges already
+ * seen are not duplicates then; what was applied before is recognised by the events' idempotency
+ * keys and not applied again, and no acknowledgment goes to the partner (it has had one).
+ */
+export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts: { replay?: boolean } = {}): Promise<ProcessOutcome> {
   const { db, raw, partners, mappings, clock } = deps;
   const channelPartnerId = doc.partner_id ?? undefined;
   const now = clock.now();
@@ -142,6 +166,9 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
         receivedAt: doc.received_at,
       });
       const inserted = x.events.length ? await events.append(trx, doc.id, 0, 0, x.events, nowIso) : new Map<string, number>();
+      const pos = new Set<string>();
+      refsOf(x.events, pos, new Set());
+      await documents.addRefs(trx, doc.id, [...pos].map((value) => ({ kind: 'po' as const, value })));
       await applyEvents(applyCtx, x.events.filter((e) => inserted.has(e.id)).map((e) => ({ event: e, seq: inserted.get(e.id)! })), applied);
       const errors = x.rejections.filter(isError);
       const status: InboundStatus = errors.length ? (errors.some((r) => r.code === 'GW_XML_NO_MAPPING') ? 'PARKED' : 'REJECTED') : x.events.length && !inserted.size ? 'DUPLICATE' : 'PROCESSED';
@@ -160,6 +187,8 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
     }
 
     const savepoints = new Savepoints(trx);
+    const pos = new Set<string>();
+    const gs06s = new Set<string>();
     const result = await translateX12(raw.read(doc.raw_path), {
       partners,
       mappings,
@@ -167,7 +196,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
       documentId: String(doc.id),
       correlationId: doc.correlation_id,
       receivedAt: doc.received_at,
-      isDuplicate: (p, isa13) => interchanges.wasAccepted(trx, p, isa13),
+      isDuplicate: opts.replay ? undefined : (p, isa13) => interchanges.wasAccepted(trx, p, isa13),
       sink: {
         // Events are appended and applied to the availability store as each set completes; a
         // savepoint per interchange and group lets a trailer error withdraw exactly that part.
@@ -175,6 +204,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
           await savepoints.open(`ic_${ic}`);
           if (group) await savepoints.open(`g_${ic}_${group}`);
           const inserted = await events.append(trx, doc.id, ic, group, list, nowIso);
+          refsOf(list, pos, gs06s);
           await applyEvents(applyCtx, list.filter((e) => inserted.has(e.id)).map((e) => ({ event: e, seq: inserted.get(e.id)! })), applied);
         },
         discard: (ic, group) => savepoints.rollback(group === undefined ? `ic_${ic}` : `g_${ic}_${group}`),
@@ -205,8 +235,15 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow): Prom
     all.sort((a, b) => (isError(a) === isError(b) ? 0 : isError(a) ? -1 : 1));
     await rejectionRepo.insert(trx, doc.id, all);
 
+    for (const r of all) if (r.gs06) gs06s.add(r.gs06);
+    await documents.addRefs(trx, doc.id, [
+      ...[...pos].map((value) => ({ kind: 'po' as const, value })),
+      ...result.interchanges.flatMap((ic) => (ic.header ? [{ kind: 'isa13' as const, value: ic.header.control }] : [])),
+      ...[...gs06s].filter((g) => /^\d+$/.test(g)).map((value) => ({ kind: 'gs06' as const, value })),
+    ]);
+
     let acks = 0;
-    for (const p of planFileAcks(result.interchanges, partners, channelPartnerId)) {
+    for (const p of opts.replay ? [] : planFileAcks(result.interchanges, partners, channelPartnerId)) {
       const to = p.partner;
       if (!to) continue; // nobody to address it to (CLI-only case)
       const isa = await counters.next(trx, to.id, 'isa');

@@ -25,11 +25,34 @@ export interface DocumentRow {
   correlation_id: string;
   received_at: string;
   processed_at: string | null;
+  replay_of: number | null;
+}
+
+/** Filters of the documents list (all optional); newest first, keyset pagination on the id. */
+export interface DocumentQuery {
+  limit: number;
+  before?: number;
+  partnerId?: string;
+  direction?: 'in' | 'out';
+  set?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+  po?: string;
+  control?: string;
 }
 
 function row(r: Record<string, unknown> | undefined): DocumentRow | undefined {
   if (!r) return undefined;
-  return { ...(r as unknown as DocumentRow), id: num(r.id), size: num(r.size), event_count: num(r.event_count), attempts: num(r.attempts), source_done: !!r.source_done };
+  return {
+    ...(r as unknown as DocumentRow),
+    id: num(r.id),
+    size: num(r.size),
+    event_count: num(r.event_count),
+    attempts: num(r.attempts),
+    source_done: !!r.source_done,
+    replay_of: r.replay_of === null || r.replay_of === undefined ? null : num(r.replay_of),
+  };
 }
 
 export const documents = {
@@ -99,12 +122,56 @@ export const documents = {
     await db('documents').where({ id }).update({ source_done: true });
   },
 
-  async list(db: Db, q: { limit: number; afterId?: number; status?: string; partnerId?: string }): Promise<DocumentRow[]> {
+  async list(db: Db, q: DocumentQuery): Promise<DocumentRow[]> {
     let k = db('documents').orderBy('id', 'desc').limit(q.limit);
-    if (q.afterId) k = k.where('id', '<', q.afterId);
+    if (q.before) k = k.where('id', '<', q.before);
     if (q.status) k = k.where({ status: q.status });
     if (q.partnerId) k = k.where({ partner_id: q.partnerId });
+    if (q.direction) k = k.where({ direction: q.direction });
+    if (q.from) k = k.where('received_at', '>=', q.from);
+    if (q.to) k = k.where('received_at', '<', q.to);
+    // set_ids is "850" or "850,997": match a whole entry.
+    if (q.set) k = k.where((w) => w.where('set_ids', q.set!).orWhereLike('set_ids', `${q.set},%`).orWhereLike('set_ids', `%,${q.set}`).orWhereLike('set_ids', `%,${q.set},%`));
+    if (q.po) k = k.whereIn('id', db('document_refs').select('document_id').where({ kind: 'po', value: q.po }));
+    if (q.control) k = k.whereIn('id', db('document_refs').select('document_id').whereIn('kind', ['isa13', 'gs06']).where('value', q.control.replace(/^0+(?=\d)/, '')));
     return (await k).map((r) => row(r)!);
+  },
+
+  /** Record what a document can be found by (control numbers without leading zeros). */
+  async addRefs(db: Db, documentId: number, refs: { kind: 'po' | 'isa13' | 'gs06'; value: string }[]): Promise<void> {
+    const seen = new Set<string>();
+    const rows = [];
+    for (const r of refs) {
+      const value = (r.kind === 'po' ? r.value : r.value.replace(/^0+(?=\d)/, '')).slice(0, 64);
+      const key = `${r.kind}:${value}`;
+      if (!value || seen.has(key)) continue;
+      seen.add(key);
+      rows.push({ document_id: documentId, kind: r.kind, value });
+    }
+    for (let i = 0; i < rows.length; i += 200) await db('document_refs').insert(rows.slice(i, i + 200)).onConflict(['kind', 'value', 'document_id']).ignore();
+  },
+
+  /** A new document for a replay of `of`: the same stored bytes, processed again. */
+  async insertReplay(db: Db, of: DocumentRow, at: string, correlationId: string): Promise<number> {
+    const [r] = await db('documents')
+      .insert({
+        direction: 'in',
+        partner_id: of.partner_id,
+        channel: `replay:${of.channel}`.slice(0, 32),
+        filename: of.filename,
+        source_path: null,
+        source_done: true,
+        sha256: of.sha256,
+        size: of.size,
+        raw_path: of.raw_path,
+        format: of.format,
+        status: 'RECEIVED',
+        correlation_id: correlationId,
+        received_at: at,
+        replay_of: of.id,
+      })
+      .returning('id');
+    return num(typeof r === 'object' ? (r as { id: unknown }).id : r);
   },
 
   async countByStatus(db: Db): Promise<Record<string, number>> {

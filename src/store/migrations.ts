@@ -232,7 +232,35 @@ const m003: Migration = {
   },
 };
 
-export const MIGRATIONS: Migration[] = [m001, m002, m003];
+const m004: Migration = {
+  name: '004_admin',
+  async up(k) {
+    // What a document can be found by: PO numbers, ISA13 and GS06 control numbers.
+    await k.schema.createTable('document_refs', (t) => {
+      t.integer('document_id').notNullable().references('documents.id');
+      t.string('kind', 8).notNullable(); // po | isa13 | gs06
+      t.string('value', 64).notNullable();
+      t.primary(['kind', 'value', 'document_id']);
+    });
+    await k.schema.alterTable('documents', (t) => {
+      t.integer('replay_of').nullable();
+      t.index(['received_at']);
+      t.index(['direction']);
+      t.index(['replay_of']);
+    });
+  },
+  async down(k) {
+    await k.schema.alterTable('documents', (t) => {
+      t.dropIndex(['received_at']);
+      t.dropIndex(['direction']);
+      t.dropIndex(['replay_of']);
+      t.dropColumn('replay_of');
+    });
+    await k.schema.dropTableIfExists('document_refs');
+  },
+};
+
+export const MIGRATIONS: Migration[] = [m001, m002, m003, m004];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -55,6 +55,22 @@ export class RawStore {
 
   read(rel: string, highWaterMark = 1 << 16) {
     return createReadStream(this.path(rel), { highWaterMark });
+  }
+
+  readAll(rel: string): Promise<Buffer> {
+    return readFile(this.path(rel));
+  }
+
+  /** The first `max` bytes (previews). */
+  async head(rel: string, max: number): Promise<Buffer> {
+    const fh = await open(this.path(rel), 'r');
+    try {
+      const b = Buffer.alloc(max);
+      const { bytesRead } = await fh.read(b, 0, max, 0);
+      return b.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
   }
 
   async exists(rel: string): Promise<boolean> {
