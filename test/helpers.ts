@@ -72,14 +72,14 @@ export function readTsv(file: string): Record<string, string>[] {
 }
 
 /** A gateway config in a temp folder using the repository's partners and mappings, fast timings. */
-export function testConfig(opts: { stabilityMs?: number; incompleteAfterMs?: number; maxBytes?: number; extra?: string; partnersDir?: string } = {}): { env: NodeJS.ProcessEnv; dataDir: string; dir: string } {
+export function testConfig(opts: { stabilityMs?: number; incompleteAfterMs?: number; maxBytes?: number; extra?: string; partnersDir?: string; mappingsDir?: string; api?: string } = {}): { env: NodeJS.ProcessEnv; dataDir: string; dir: string } {
   const dir = tempDir('gw-cfg-');
   const dataDir = path.join(dir, 'data');
   const cfg = `dataDir: ${JSON.stringify(dataDir)}
 us: { qualifier: ZZ, id: DISTRIBUTOR1 }
-api: { host: 127.0.0.1, port: 0 }
+api: ${opts.api ?? '{ host: 127.0.0.1, port: 0 }'}
 partnersDir: ${JSON.stringify(opts.partnersDir ?? path.join(ROOT, 'config', 'partners'))}
-mappingsDir: ${JSON.stringify(path.join(ROOT, 'mappings'))}
+mappingsDir: ${JSON.stringify(opts.mappingsDir ?? path.join(ROOT, 'mappings'))}
 inbound: { stabilityMs: ${opts.stabilityMs ?? 80}, incompleteAfterMs: ${opts.incompleteAfterMs ?? 1500}, maxBytes: ${opts.maxBytes ?? 100_000_000} }
 logLevel: ${process.env.TEST_LOG_LEVEL ?? 'silent'}
 ${opts.extra ?? ''}`;

@@ -189,6 +189,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
     const savepoints = new Savepoints(trx);
     const pos = new Set<string>();
     const gs06s = new Set<string>();
+    let produced = 0;
     const result = await translateX12(raw.read(doc.raw_path), {
       partners,
       mappings,
@@ -205,6 +206,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
           if (group) await savepoints.open(`g_${ic}_${group}`);
           const inserted = await events.append(trx, doc.id, ic, group, list, nowIso);
           refsOf(list, pos, gs06s);
+          produced += list.length;
           await applyEvents(applyCtx, list.filter((e) => inserted.has(e.id)).map((e) => ({ event: e, seq: inserted.get(e.id)! })), applied);
         },
         discard: (ic, group) => savepoints.rollback(group === undefined ? `ic_${ic}` : `g_${ic}_${group}`),
@@ -268,7 +270,9 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
     const eventCount = await events.count(trx, { document_id: doc.id });
     const movementCount = await trx('movements').where({ document_id: doc.id }).count({ n: '*' }).first();
     applied.movements = Number(movementCount?.n ?? 0);
-    const status = documentStatus(result.interchanges, result.fileRejections);
+    let status = documentStatus(result.interchanges, result.fileRejections);
+    // A replay whose events were all applied before: nothing new, a duplicate.
+    if (opts.replay && status === 'PROCESSED' && produced > 0 && eventCount === 0) status = 'DUPLICATE';
     const firstError = all.find(isError);
     const setIds = [...new Set(result.interchanges.flatMap((ic) => ic.groups.flatMap((g) => g.sets.map((s) => s.setId))))].join(',');
     const isa13s = result.interchanges.map((ic) => ic.header?.control ?? '').filter(Boolean).join(',');
