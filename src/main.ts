@@ -11,7 +11,7 @@ import { partnerDirectory } from './domain/partner.ts';
 import { MappingRegistry } from './mapping/registry.ts';
 import { GatewayPipeline, type PipelineChannel } from './pipeline/gateway-pipeline.ts';
 import { Publisher } from './pipeline/publisher.ts';
-import { openDb, type Db } from './store/db.ts';
+import { openDb, openReadDb, type Db } from './store/db.ts';
 import { RawStore } from './store/raw-store.ts';
 import { FolderChannel } from './transport/folder-channel.ts';
 import { HostSessions } from './transport/host-sessions.ts';
@@ -37,11 +37,9 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   if (problems.length) {
     throw new GatewayError('GW_MAPPING_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n'), problems);
   }
-  const db = await openDb({
-    client: config.database.client,
-    filename: path.resolve(config.dataDir, config.database.filename),
-    connection: config.database.connection,
-  });
+  const dbConfig = { client: config.database.client, filename: path.resolve(config.dataDir, config.database.filename), connection: config.database.connection };
+  const db = await openDb(dbConfig);
+  const readDb = openReadDb(dbConfig, db);
   const partners = partnerDirectory(config.us, config.partners);
   const sessions = new HostSessions();
   const channels: PipelineChannel[] = config.partners.map((p) => {
@@ -97,6 +95,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
 
   const app = createApi({
     db,
+    readDb,
     raw,
     pipeline,
     mappings,
@@ -121,6 +120,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
       await mappingWatcher.close();
       publisher.stop();
       await pipeline.stop();
+      if (readDb !== db) await readDb.destroy();
       await db.destroy();
       logger.info({}, 'gateway stopped');
     })());

@@ -29,6 +29,8 @@ import { createMetrics } from './metrics.ts';
  */
 export interface ApiDeps {
   db: Db;
+  /** Read-only handle for what the API only reads (a pool of readers on SQLite). */
+  readDb: Db;
   raw: RawStore;
   pipeline: GatewayPipeline;
   mappings: MappingRegistry;
@@ -109,7 +111,7 @@ const MAPPING_FILE = /^(_shared|[a-z0-9][a-z0-9_-]*)\/[A-Za-z0-9][A-Za-z0-9_.-]*
 export function createApi(deps: ApiDeps): Koa {
   const app = new Koa();
   const router = new Router();
-  const metrics = createMetrics(deps);
+  const metrics = createMetrics({ ...deps, db: deps.readDb });
 
   app.use(async (ctx, next) => {
     const incoming = ctx.get('X-Correlation-Id');
@@ -163,13 +165,13 @@ export function createApi(deps: ApiDeps): Koa {
   router.get('/partners', async (ctx) => {
     const now = Date.now();
     const lastIn = new Map<string, string>();
-    for (const r of (await deps.db('documents').where({ direction: 'in' }).whereNull('replay_of').select('partner_id').max({ at: 'received_at' }).groupBy('partner_id')) as { partner_id: string | null; at: string }[]) {
+    for (const r of (await deps.readDb('documents').where({ direction: 'in' }).whereNull('replay_of').select('partner_id').max({ at: 'received_at' }).groupBy('partner_id')) as { partner_id: string | null; at: string }[]) {
       if (r.partner_id) lastIn.set(r.partner_id, r.at);
     }
     const lastOut = new Map<string, string>();
-    for (const r of (await deps.db('outbox').whereNotNull('sent_at').select('partner_id').max({ at: 'sent_at' }).groupBy('partner_id')) as { partner_id: string; at: string }[]) lastOut.set(r.partner_id, r.at);
+    for (const r of (await deps.readDb('outbox').whereNotNull('sent_at').select('partner_id').max({ at: 'sent_at' }).groupBy('partner_id')) as { partner_id: string; at: string }[]) lastOut.set(r.partner_id, r.at);
     const failing = new Map<string, number>();
-    for (const r of (await deps.db('outbox').where({ status: 'FAILED' }).select('partner_id').count({ n: '*' }).groupBy('partner_id')) as { partner_id: string; n: unknown }[]) failing.set(r.partner_id, Number(r.n));
+    for (const r of (await deps.readDb('outbox').where({ status: 'FAILED' }).select('partner_id').count({ n: '*' }).groupBy('partner_id')) as { partner_id: string; n: unknown }[]) failing.set(r.partner_id, Number(r.n));
     const channels = deps.pipeline.channelStatus();
     ctx.body = {
       partners: deps.partners.all().map((p) => {
@@ -211,29 +213,29 @@ export function createApi(deps: ApiDeps): Koa {
 
   router.get('/documents', async (ctx) => {
     const q = documentQuery(ctx.query);
-    const rows = await documents.list(deps.db, q);
+    const rows = await documents.list(deps.readDb, q);
     ctx.body = { documents: rows.map(({ source_path: _s, ...d }) => d), next: rows.length === q.limit ? rows[rows.length - 1].id : null };
   });
 
   const PREVIEW = 64 * 1024;
   router.get('/documents/:id', async (ctx) => {
     const id = int(ctx.params.id, 'document id')!;
-    const doc = await documents.get(deps.db, id);
+    const doc = await documents.get(deps.readDb, id);
     if (!doc) fail('GW_NOT_FOUND', `no document ${id}`);
     const head = doc.raw_path ? await deps.raw.head(doc.raw_path, PREVIEW).catch(() => null) : null;
     const { source_path: _s, ...document } = doc;
     ctx.body = {
       document,
-      envelope: await deps.db('interchanges').where({ document_id: id }).orderBy('seq').select('seq', 'sender', 'receiver', 'isa13', 'status', 'partner_id'),
+      envelope: await deps.readDb('interchanges').where({ document_id: id }).orderBy('seq').select('seq', 'sender', 'receiver', 'isa13', 'status', 'partner_id'),
       raw: head ? { size: doc.size, truncated: doc.size > head.length, content: head.toString('latin1'), href: `/documents/${id}/raw` } : null,
-      rejections: await rejections.forDocument(deps.db, id),
-      events: await events.forDocument(deps.db, id),
-      acks: (await outbox.forDocument(deps.db, id)).map(({ content, ...o }) => ({ ...o, size: content.length })),
-      replays: (await deps.db('documents').where({ replay_of: id }).orderBy('id').select('id', 'status', 'event_count', 'received_at')).map((r) => ({ ...r, id: Number(r.id) })),
+      rejections: await rejections.forDocument(deps.readDb, id),
+      events: await events.forDocument(deps.readDb, id),
+      acks: (await outbox.forDocument(deps.readDb, id)).map(({ content, ...o }) => ({ ...o, size: content.length })),
+      replays: (await deps.readDb('documents').where({ replay_of: id }).orderBy('id').select('id', 'status', 'event_count', 'received_at')).map((r) => ({ ...r, id: Number(r.id) })),
       timeline: [
         { at: doc.received_at, what: 'received', channel: doc.channel },
         ...(doc.processed_at ? [{ at: doc.processed_at, what: doc.status.toLowerCase(), code: doc.error_code }] : []),
-        ...(await outbox.forDocument(deps.db, id)).flatMap((o) => [
+        ...(await outbox.forDocument(deps.readDb, id)).flatMap((o) => [
           { at: o.created_at, what: `${o.kind} queued`, outboxId: o.id },
           ...(o.sent_at ? [{ at: o.sent_at, what: `${o.kind} sent`, outboxId: o.id }] : []),
         ]),
@@ -243,7 +245,7 @@ export function createApi(deps: ApiDeps): Koa {
 
   router.get('/documents/:id/raw', async (ctx) => {
     const id = int(ctx.params.id, 'document id')!;
-    const doc = await documents.get(deps.db, id);
+    const doc = await documents.get(deps.readDb, id);
     if (!doc) fail('GW_NOT_FOUND', `no document ${id}`);
     if (!doc.raw_path) fail('GW_NOT_FOUND', `document ${id} has no stored bytes (${doc.error_code ?? 'not kept'})`);
     ctx.type = 'application/octet-stream';
@@ -272,10 +274,10 @@ export function createApi(deps: ApiDeps): Koa {
     const limit = int(ctx.query.limit, 'limit', { min: 1, max: 500, def: 50 })!;
     const before = int(ctx.query.before, 'before');
     const partner = str(ctx.query.partner, 'partner');
-    let q = deps.db('documents as d')
+    let q = deps.readDb('documents as d')
       .where('d.direction', 'in')
       .whereIn('d.status', ['REJECTED', 'PARKED', 'PARTIAL'])
-      .whereNotExists(deps.db('documents as r').whereRaw('r.replay_of = d.id').whereIn('r.status', ['PROCESSED', 'DUPLICATE']))
+      .whereNotExists(deps.readDb('documents as r').whereRaw('r.replay_of = d.id').whereIn('r.status', ['PROCESSED', 'DUPLICATE']))
       .orderBy('d.id', 'desc')
       .limit(limit)
       .select('d.id', 'd.partner_id', 'd.channel', 'd.filename', 'd.status', 'd.error_code', 'd.error_message', 'd.received_at', 'd.replay_of');
@@ -288,14 +290,14 @@ export function createApi(deps: ApiDeps): Koa {
   router.get('/availability/:item', async (ctx) => {
     const partner = str(ctx.query.partner, 'partner');
     if (partner && !deps.partners.get(partner)) fail('GW_BAD_REQUEST', `unknown partner ${partner}`);
-    const view = await availabilityView(deps.db, deps.partners, { item: ctx.params.item, location: str(ctx.query.location, 'location'), partner });
+    const view = await availabilityView(deps.readDb, deps.partners, { item: ctx.params.item, location: str(ctx.query.location, 'location'), partner });
     if (!(view.positions as unknown[]).length && !view.partnerView) fail('GW_NOT_FOUND', `no position for item ${ctx.params.item}`);
     ctx.body = view;
   });
 
   router.get('/divergences', async (ctx) => {
     const limit = int(ctx.query.limit, 'limit', { min: 1, max: 5000, def: 100 })!;
-    const rows = await divergences.list(deps.db, {
+    const rows = await divergences.list(deps.readDb, {
       partnerId: str(ctx.query.partner, 'partner'),
       documentId: int(ctx.query.document, 'document'),
       onlyDifferent: ctx.query.all !== 'true',
@@ -306,7 +308,7 @@ export function createApi(deps: ApiDeps): Koa {
 
   router.get('/orders/:po', async (ctx) => {
     const partner = str(ctx.query.partner, 'partner');
-    const t = await orderTimeline(deps.db, deps.partners, ctx.params.po, partner, new Date());
+    const t = await orderTimeline(deps.readDb, deps.partners, ctx.params.po, partner, new Date());
     if (!t) fail('GW_NOT_FOUND', `no order ${ctx.params.po}`);
     ctx.body = t;
   });
@@ -315,7 +317,7 @@ export function createApi(deps: ApiDeps): Koa {
     const limit = int(ctx.query.limit, 'limit', { min: 1, max: 1000, def: 100 })!;
     const before = int(ctx.query.before, 'before');
     const wanted = str(ctx.query.status, 'status', /^(PENDING|SENT|FAILED|acknowledged|rejected|overdue|awaited)$/);
-    let q = deps.db('outbox').orderBy('id', 'desc').limit(limit);
+    let q = deps.readDb('outbox').orderBy('id', 'desc').limit(limit);
     if (before) q = q.where('id', '<', before);
     const partner = str(ctx.query.partner, 'partner');
     const kind = str(ctx.query.kind, 'kind');
@@ -378,14 +380,14 @@ export function createApi(deps: ApiDeps): Koa {
     let docs;
     if (b.documents !== undefined) {
       if (!Array.isArray(b.documents) || !b.documents.length || b.documents.length > 200 || !b.documents.every((n) => Number.isSafeInteger(n) && n > 0)) fail('GW_BAD_REQUEST', 'documents must be 1 to 200 document ids');
-      docs = (await Promise.all((b.documents as number[]).map((id) => documents.get(deps.db, id)))).filter((d) => !!d);
+      docs = (await Promise.all((b.documents as number[]).map((id) => documents.get(deps.readDb, id)))).filter((d) => !!d);
     } else {
       // The newest inbound documents the draft could apply to: its partner's (or all), its set.
       const [scope, name] = file.split('/');
       const set = /^(\d{3})\./.exec(name)?.[1];
       const limit = b.limit === undefined ? 20 : Number(b.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 200) fail('GW_BAD_REQUEST', 'limit must be an integer from 1 to 200');
-      docs = await documents.list(deps.db, { limit, direction: 'in', partnerId: scope === '_shared' ? undefined : scope, set: set ?? (name.includes('.xml.') ? 'xml' : undefined) });
+      docs = await documents.list(deps.readDb, { limit, direction: 'in', partnerId: scope === '_shared' ? undefined : scope, set: set ?? (name.includes('.xml.') ? 'xml' : undefined) });
       docs = docs.filter((d) => d.replay_of === null);
     }
     const diffs = await dryRun(docs, deps.raw, deps.partners, deps.mappings, registry);

@@ -47,6 +47,31 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
   return db;
 }
 
+/**
+ * A second handle for reads (the API): on SQLite a pool of read-only connections, which WAL lets
+ * read while the pipeline writes through the one writer connection, so API reads neither wait for
+ * the writer nor queue behind each other. On PostgreSQL the same pool serves both.
+ */
+export function openReadDb(cfg: DbConfig, writer: Db, connections = 4): Db {
+  if (cfg.client !== 'sqlite3' || cfg.filename === ':memory:') return writer;
+  return knexFactory({
+    client: 'sqlite3',
+    connection: { filename: cfg.filename! },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: connections,
+      afterCreate: (conn: { run: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+        // Read-only by contract (knex cannot combine OPEN_READONLY with its default flags).
+        conn.run('PRAGMA query_only = ON', (e1) => {
+          if (e1) return done(e1, conn);
+          conn.run('PRAGMA busy_timeout = 5000', (e2) => done(e2, conn));
+        });
+      },
+    },
+  });
+}
+
 /** pg returns counts and bigints as strings: numbers here. */
 export function num(v: unknown): number {
   if (typeof v === 'number') return v;

@@ -58,6 +58,8 @@ const GONE = /No such file|ENOENT/i;
  * answers with less data is read on from where it stopped (ssh2's fastGet handles short reads).
  */
 const READ_CHUNK = 261_120;
+/** Files downloaded per poll before they are handed over (the rest wait for the next poll). */
+const POLL_BATCH = 100;
 
 export class SftpChannel implements InboundSource, OutboundSink {
   /** Recovery leaves the remote side to the next poll (it finds the same name and hash). */
@@ -224,14 +226,20 @@ export class SftpChannel implements InboundSource, OutboundSink {
     tick();
   }
 
-  /** One poll (never two at once: `start` guards it). Errors are recorded in `status` and thrown. */
+  /**
+   * One poll (never two at once: `start` guards it). Errors are recorded in `status` and thrown.
+   * Files are downloaded first (up to `POLL_BATCH` of them), then the session is given back before
+   * they are handed over: a channel never holds a session while it waits for the pipeline, which
+   * may be busy settling another channel's file on the same host (a deadlock with one session).
+   */
   async poll(onFile: (file: IncomingFile) => Promise<void>): Promise<void> {
     await mkdir(path.join(this.stagingDir, 'in'), { recursive: true });
-    await this.session(async () => {
+    const batch = await this.session(async () => {
       const now = Date.now();
       const list = (await this.op((c) => c.list(this.s.inbound))).filter((f) => f.type === '-' && !IN_PROGRESS.test(f.name) && this.s.pattern.test(f.name));
+      const got: { file: IncomingFile; listed: { size: number; modifyTime: number } }[] = [];
       for (const f of list.sort((a, b) => a.modifyTime - b.modifyTime || a.name.localeCompare(b.name))) {
-        if (this.stopped) return;
+        if (this.stopped || got.length >= POLL_BATCH) break;
         if (now - f.modifyTime < this.s.minAgeMs) continue; // still young: maybe still growing
         if (f.size > this.s.maxBytes) {
           this.logger.warn({ channel: this.channel, file: f.name, size: f.size }, 'remote file over the size limit; left in place');
@@ -247,20 +255,34 @@ export class SftpChannel implements InboundSource, OutboundSink {
           if (GONE.test(String((e as Error).message))) continue;
           throw e;
         }
-        const got = (await stat(local)).size;
-        if (got !== f.size) {
+        const size = (await stat(local)).size;
+        if (size !== f.size) {
           // It grew (or shrank) since it was listed: still being written. The next poll takes it.
-          this.logger.info({ channel: this.channel, file: f.name, listed: f.size, got }, 'remote file changed while read; left for the next poll');
+          this.logger.info({ channel: this.channel, file: f.name, listed: f.size, got: size }, 'remote file changed while read; left for the next poll');
           await unlink(local).catch(() => undefined);
           continue;
         }
-        this.listed.set(f.name, { size: f.size, modifyTime: f.modifyTime });
-        await onFile({ name: f.name, localPath: local, size: got });
+        got.push({ file: { name: f.name, localPath: local, size }, listed: { size: f.size, modifyTime: f.modifyTime } });
+      }
+      return got;
+    });
+    try {
+      for (const [i, { file, listed }] of batch.entries()) {
+        if (this.stopped) {
+          // Not handed over: left on the server for the next start.
+          for (const rest of batch.slice(i)) await unlink(rest.file.localPath).catch(() => undefined);
+          return;
+        }
+        this.listed.set(file.name, listed);
+        await onFile(file);
         this.status.lastInboundAt = new Date().toISOString();
       }
-      this.status.lastPollAt = new Date().toISOString();
-      this.status.lastError = null;
-    });
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
+    this.status.lastPollAt = new Date().toISOString();
+    this.status.lastError = null;
   }
 
   /**
