@@ -17,7 +17,7 @@ import { silentLogger } from '../src/core/ports.ts';
 import { startGateway } from '../src/main.ts';
 import { SftpChannel, type SftpSettings } from '../src/transport/sftp-channel.ts';
 import { po850, tempDir, testConfig } from '../test/helpers.ts';
-import { sftpPartners, startSshd } from '../test/transport/sshd.ts';
+import { sftpPartners, sftpSettings, startSshd } from '../test/transport/sshd.ts';
 
 const sshd = await startSshd();
 if (!sshd) {
@@ -25,23 +25,7 @@ if (!sshd) {
   process.exit(1);
 }
 const MiB = 1024 * 1024;
-const settings = (inbound: string, outbound: string): SftpSettings => ({
-  host: '127.0.0.1',
-  port: sshd.port,
-  user: sshd.user,
-  privateKey: readFileSync(sshd.clientKey),
-  hostKeyFingerprint: sshd.hostKeyFingerprint,
-  inbound,
-  outbound,
-  pattern: /.*/,
-  pollIntervalMs: 3_600_000,
-  minAgeMs: 0,
-  maxBytes: 1e10,
-  connectTimeoutMs: 5000,
-  maxSessionsPerHost: 2,
-  idleMs: 60_000,
-  shutdownGraceMs: 10_000,
-});
+const settings = (inbound: string, outbound: string): SftpSettings => sftpSettings(sshd, inbound, outbound, { pollIntervalMs: 3_600_000, connectTimeoutMs: 5000, idleMs: 60_000, shutdownGraceMs: 10_000 });
 const rows: string[][] = [];
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d });
 

@@ -7,7 +7,7 @@ import type { InboundSource, IncomingFile, OutboundSink } from '../../src/transp
 import { FolderChannel } from '../../src/transport/folder-channel.ts';
 import { SftpChannel } from '../../src/transport/sftp-channel.ts';
 import { tempDir, waitFor } from '../helpers.ts';
-import { startSshd, type TestSshd } from './sshd.ts';
+import { sftpSettings, startSshd, type TestSshd } from './sshd.ts';
 
 /**
  * The one contract both transports keep (local folders and SFTP), run against each: complete files
@@ -66,23 +66,7 @@ function sftpFixture(d: TestSshd): Fixture {
     channel: () =>
       new SftpChannel(
         'contract',
-        {
-          host: '127.0.0.1',
-          port: d.port,
-          user: d.user,
-          privateKey: readFileSync(d.clientKey),
-          hostKeyFingerprint: d.hostKeyFingerprint,
-          inbound,
-          outbound,
-          pattern: /.*/,
-          pollIntervalMs: 100,
-          minAgeMs: 0,
-          maxBytes: 1e9,
-          connectTimeoutMs: 3000,
-          maxSessionsPerHost: 2,
-          idleMs: 1000,
-          shutdownGraceMs: 5000,
-        },
+        sftpSettings(d, inbound, outbound),
         staging,
         silentLogger,
       ),

@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/core/ports.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { SftpChannel } from '../../src/transport/sftp-channel.ts';
 import { po850, testConfig, waitFor } from '../helpers.ts';
-import { SSHD, sftpPartners, startSshd, type TestSshd } from './sshd.ts';
+import { SSHD, sftpPartners, sftpSettings, startSshd, type TestSshd } from './sshd.ts';
 
 /**
  * The retailer's SFTP channel against a real OpenSSH sshd on 127.0.0.1: an 850 placed in its remote
@@ -125,23 +125,7 @@ test('polls never overlap: a slow poll is not joined by the next tick', async (t
   for (let i = 0; i < 3; i++) writeFileSync(path.join(inbound, `f${i}.x12`), `file ${i}`);
   const ch = new SftpChannel(
     'overlap',
-    {
-      host: '127.0.0.1',
-      port: sshd.port,
-      user: sshd.user,
-      privateKey: readFileSync(sshd.clientKey),
-      hostKeyFingerprint: sshd.hostKeyFingerprint,
-      inbound,
-      outbound: sshd.dir('overlap/out'),
-      pattern: /.*/,
-      pollIntervalMs: 20,
-      minAgeMs: 0,
-      maxBytes: 1e9,
-      connectTimeoutMs: 3000,
-      maxSessionsPerHost: 4,
-      idleMs: 1000,
-      shutdownGraceMs: 1000,
-    },
+    sftpSettings(sshd, inbound, sshd.dir('overlap/out'), { pollIntervalMs: 20, maxSessionsPerHost: 4, shutdownGraceMs: 1000 }),
     path.join(sshd.root, '..', 'overlap-staging'),
     silentLogger,
   );

@@ -6,7 +6,7 @@ import SftpClient from 'ssh2-sftp-client';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { SftpChannel } from '../../src/transport/sftp-channel.ts';
 import { drop, po850, testConfig, waitFor } from '../helpers.ts';
-import { SSHD, sftpPartners, startSshd, type TestSshd } from './sshd.ts';
+import { SSHD, sftpPartners, sftpSettings, startSshd, type TestSshd } from './sshd.ts';
 
 /**
  * Faults against a real OpenSSH sshd: the server stopped during a poll and during deliveries, a
@@ -104,23 +104,7 @@ test('an upload cut off by the server going away leaves only a temporary name; s
   writeFileSync(local, big);
   const ch = new SftpChannel(
     'big',
-    {
-      host: '127.0.0.1',
-      port: sshd.port,
-      user: sshd.user,
-      privateKey: readFileSync(sshd.clientKey),
-      hostKeyFingerprint: sshd.hostKeyFingerprint,
-      inbound,
-      outbound,
-      pattern: /.*/,
-      pollIntervalMs: 100_000,
-      minAgeMs: 0,
-      maxBytes: 1e9,
-      connectTimeoutMs: 3000,
-      maxSessionsPerHost: 2,
-      idleMs: 1000,
-      shutdownGraceMs: 1000,
-    },
+    sftpSettings(sshd, inbound, outbound, { pollIntervalMs: 100_000, shutdownGraceMs: 1000 }),
     path.join(path.dirname(outbound), 'staging'),
     { info() {}, warn() {}, error() {}, debug() {} } as never,
   );

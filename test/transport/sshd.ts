@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import type { SftpSettings } from '../../src/transport/sftp-channel.ts';
 import { freePort, ROOT, tempDir } from '../helpers.ts';
 
 /**
@@ -190,4 +191,26 @@ export function sftpPartners(
   if (!text.includes(anchor)) throw new Error(`${file} changed: no folder channel line`);
   writeFileSync(file, text.replace(anchor, () => `${anchor}${sftp}`));
   return dir;
+}
+
+/** Settings for an SftpChannel made directly (not through a partner file) to `d`. */
+export function sftpSettings(d: TestSshd, inbound: string, outbound: string, o: Partial<SftpSettings> = {}): SftpSettings {
+  return {
+    host: '127.0.0.1',
+    port: d.port,
+    user: d.user,
+    privateKey: readFileSync(d.clientKey),
+    hostKeyFingerprint: d.hostKeyFingerprint,
+    inbound,
+    outbound,
+    pattern: /.*/,
+    pollIntervalMs: 100,
+    minAgeMs: 0,
+    maxBytes: 1e10,
+    connectTimeoutMs: 3000,
+    maxSessionsPerHost: 2,
+    idleMs: 1000,
+    shutdownGraceMs: 5000,
+    ...o,
+  };
 }
