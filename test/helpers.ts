@@ -174,3 +174,18 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Gateways started by a test file, all stopped by `stopAll` (in `after`), even when a test failed half-way. */
+export function gatewayTracker<G extends { stop(): Promise<void> }>(): { track(p: Promise<G>): Promise<G>; stopAll(): Promise<void> } {
+  const running: G[] = [];
+  return {
+    async track(p) {
+      const g = await p;
+      running.push(g);
+      return g;
+    },
+    async stopAll() {
+      for (const g of running.splice(0)) await g.stop();
+    },
+  };
+}

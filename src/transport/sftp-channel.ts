@@ -103,7 +103,9 @@ export class SftpChannel implements InboundSource, OutboundSink {
     this.status.lastError = String((e as Error).message ?? e);
     this.status.lastErrorAt = new Date().toISOString();
     this.logger.warn({ channel: this.channel, err: this.status.lastError }, 'sftp channel error');
-    this.disconnect();
+    // An SFTP status (numeric code: permission denied, no such file...) leaves the session usable
+    // for the other calls in flight; anything else closes it.
+    if (typeof (e as { code?: unknown }).code !== 'number') this.disconnect();
   }
 
   private disconnect(): void {
@@ -115,10 +117,16 @@ export class SftpChannel implements InboundSource, OutboundSink {
     // ssh2-sftp-client ignores the close it caused with end(): calls in flight would never settle.
     this.abort?.reject(new Error('the SFTP session was closed'));
     this.abort = null;
-    void c?.end().catch(() => undefined);
+    const closed = c ? c.end().catch(() => undefined) : Promise.resolve();
     if (this.holdsSlot) {
       this.holdsSlot = false;
-      this.slots.release();
+      // The slot is free once the connection is closed (at most 2 s): the server never sees more
+      // sessions than the limit, not even while one is being torn down.
+      let t: NodeJS.Timeout | undefined;
+      void Promise.race([closed, new Promise((r) => (t = setTimeout(r, 2000)))]).then(() => {
+        clearTimeout(t);
+        this.slots.release();
+      });
     }
   }
 
@@ -135,8 +143,9 @@ export class SftpChannel implements InboundSource, OutboundSink {
         this.disconnect();
         throw new Error('the channel is stopping');
       }
+      // The connection ended or failed under us: close it for good (its slot is freed once it is).
       const dropped = () => {
-        if (this.client === client) this.client = null;
+        if (this.client === client) this.disconnect();
       };
       let reject!: (e: Error) => void;
       const promise = new Promise<never>((_, r) => (reject = r));
@@ -161,6 +170,7 @@ export class SftpChannel implements InboundSource, OutboundSink {
           },
         } as unknown as Parameters<SftpClient['connect']>[0]);
       } catch (e) {
+        void client.end().catch(() => undefined);
         this.disconnect();
         if (seen && seen !== wanted) throw new Error(`host key SHA256:${seen} is not the pinned SHA256:${wanted}: refusing to connect`);
         throw e;

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { silentLogger } from '../../src/core/ports.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { SftpChannel } from '../../src/transport/sftp-channel.ts';
-import { po850, testConfig, waitFor } from '../helpers.ts';
+import { po850, testConfig, waitFor, gatewayTracker } from '../helpers.ts';
 import { SSHD, sftpPartners, sftpSettings, startSshd, type TestSshd } from './sshd.ts';
 
 /**
@@ -15,6 +15,8 @@ import { SSHD, sftpPartners, sftpSettings, startSshd, type TestSshd } from './ss
  */
 let sshd: TestSshd | null = null;
 let g: RunningGateway | null = null;
+/** Every gateway a test starts is stopped at the end, even when the test fails half-way. */
+const { track, stopAll } = gatewayTracker<RunningGateway>();
 let remoteIn = '';
 let remoteOut = '';
 
@@ -32,6 +34,7 @@ before(async () => {
   remoteOut = sshd.dir('out');
 });
 after(async () => {
+  await stopAll();
   await g?.stop();
   await sshd?.stop();
 });
@@ -39,7 +42,7 @@ after(async () => {
 test('an 850 in the remote inbox: stored, 997 in the remote outbox, inbox empty; the same file again is not applied twice', async (t) => {
   if (!sshd) return t.skip(`no sshd (${SSHD})`);
   const cfg = testConfig({ partnersDir: partnersWithSftp(sshd, sshd.hostKeyFingerprint) });
-  g = await startGateway(cfg.env);
+  g = await track(startGateway(cfg.env));
   writeFileSync(path.join(remoteIn, 'po.x12.part'), po850(9301, 'PO-SFTP'));
   await new Promise((r) => setTimeout(r, 500));
   assert.equal((await g.db('documents')).length, 0, 'a .part file is not taken');
@@ -62,7 +65,7 @@ test('a host key that is not the pinned one is refused, and the channel reports 
   if (!sshd) return t.skip('no sshd');
   const wrong = 'SHA256:' + 'A'.repeat(43);
   const cfg = testConfig({ partnersDir: partnersWithSftp(sshd, wrong) });
-  g = await startGateway(cfg.env);
+  g = await track(startGateway(cfg.env));
   writeFileSync(path.join(remoteIn, 'po2.x12'), po850(9302, 'PO-SFTP-2'));
   const sftp = g.pipeline.channelStatus().find((c) => c.channel === 'sftp:demo-retail');
   const err = await waitFor(() => g!.pipeline.channelStatus().find((c) => c.channel === 'sftp:demo-retail')?.lastError, 10_000, 'the channel error');
@@ -77,7 +80,7 @@ test('a host key that is not the pinned one is refused, and the channel reports 
 test('a server that starts showing another host key is refused until it shows the pinned one again', async (t) => {
   if (!sshd) return t.skip('no sshd');
   const cfg = testConfig({ partnersDir: partnersWithSftp(sshd, sshd.hostKeyFingerprint) });
-  g = await startGateway(cfg.env);
+  g = await track(startGateway(cfg.env));
   const gw = g;
   const status = () => gw.pipeline.channelStatus().find((c) => c.channel === 'sftp:demo-retail')!;
   await waitFor(() => status().lastPollAt, 10_000, 'a first poll');

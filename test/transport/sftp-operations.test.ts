@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
-import { po850, ROOT, snapshot846, testConfig, waitFor } from '../helpers.ts';
+import { po850, ROOT, snapshot846, testConfig, waitFor, gatewayTracker } from '../helpers.ts';
 import { SSHD, sftpPartners, startSshd, type TestSshd } from './sshd.ts';
 
 /**
@@ -15,6 +15,8 @@ import { SSHD, sftpPartners, startSshd, type TestSshd } from './sshd.ts';
  */
 let sshd: TestSshd | null = null;
 let g: RunningGateway | null = null;
+/** Every gateway a test starts is stopped at the end, even when the test fails half-way. */
+const { track, stopAll } = gatewayTracker<RunningGateway>();
 let n = 0;
 
 before(async () => {
@@ -22,6 +24,7 @@ before(async () => {
   if (!sshd) console.error('\n*** sshd (openssh-server) not found: the SFTP operation tests are SKIPPED (.ci/run installs it) ***\n');
 });
 after(async () => {
+  await stopAll();
   await g?.stop();
   await sshd?.stop();
 });
@@ -50,7 +53,7 @@ test('two partners on one host with maxSessionsPerHost 1: never two sessions at 
   let max = 0;
   const sampler = setInterval(() => (max = Math.max(max, serverConnections(sshd!.port))), 5);
   try {
-    g = await startGateway(testConfig({ partnersDir: partners }).env);
+    g = await track(startGateway(testConfig({ partnersDir: partners }).env));
     const N = 8;
     for (let i = 0; i < N; i++) {
       writeFileSync(path.join(dirs.rin, `po-${i}.x12`), po850(10_000 + i, `PO-LIMIT-${i}`));
@@ -78,7 +81,7 @@ test('a delivery that keeps failing is marked FAILED and shows in GET /outbox; `
   const inbound = sshd.dir(`r${id}/in`);
   const outbound = sshd.dir(`r${id}/out`);
   const cfg = testConfig({ partnersDir: sftpPartners(sshd, { inbound, outbound, extra: { outbound: `${outbound}/missing` } }), extra: 'outbound: { maxAttempts: 2, sweepMs: 200 }' });
-  const gw = (g = await startGateway(cfg.env));
+  const gw = (g = await track(startGateway(cfg.env)));
   writeFileSync(path.join(inbound, 'po.x12'), po850(12_000, 'PO-RESEND'));
   const failed = await waitFor(async () => {
     const r = (await (await fetch(`http://127.0.0.1:${gw.port}/outbox?status=FAILED`)).json()) as { outbox: { id: number; attempts: number; last_error: string; kind: string }[] };
