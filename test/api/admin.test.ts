@@ -190,6 +190,8 @@ test('replay after a mapping fix applies the document once; a second replay appl
   assert.equal(act.status, 200);
   assert.equal(act.json.version, 2);
   assert.equal(readFileSync(path.join(mappingsDir, 'demo-retail', '850.in.yaml'), 'utf8'), strict, 'kept in the mappings folder');
+  const listed = (await call('GET', '/mappings')).json.mappings.find((m: any) => m.file === 'demo-retail/850.in.yaml');
+  assert.equal(listed.version, 2, 'GET /mappings shows the new version');
   writeFileSync(path.join(drop(dataDir, 'demo-retail').in, 'po-late.x12'), po850(7300, 'PO-REPLAY', { qty: '3' }));
   const doc = await waitFor(async () => g.db('documents').where({ filename: 'po-late.x12' }).whereNotNull('processed_at').first(), 15_000, 'the rejected PO');
   assert.equal(doc.status, 'REJECTED');
