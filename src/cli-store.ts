@@ -106,7 +106,6 @@ export function cmdEmit846(o: { partner: string; full?: boolean }): Promise<numb
   });
 }
 
-/** `gateway order PO [--partner ID]`: the order and its timeline as JSON. */
 /** `gateway resend`: failed (or sent) outbox entries back into the queue; the running gateway delivers them. */
 export function cmdResend(ids: string[], o: { partner?: string; failed?: boolean }): Promise<number> {
   return withStore(async ({ db }) => {
@@ -120,6 +119,7 @@ export function cmdResend(ids: string[], o: { partner?: string; failed?: boolean
   });
 }
 
+/** `gateway order PO [--partner ID]`: the order and its timeline as JSON. */
 export function cmdOrder(po: string, o: { partner?: string }): Promise<number> {
   return withStore(async ({ db, partners }) => {
     const t = await orderTimeline(db, partners, po, o.partner, new Date());

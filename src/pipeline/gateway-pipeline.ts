@@ -4,7 +4,7 @@ import { isError, reject } from '../core/rejection.ts';
 import { documents, type DocumentRow } from '../store/document-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { rejections } from '../store/rejection-repository.ts';
-import type { InboundSource, IncomingFile, OutboundSink } from '../transport/channel.ts';
+import type { InboundSource, IncomingFile, OutboundSink, SourceStatus } from '../transport/channel.ts';
 import { processDocument, type InboundDeps, type ProcessOutcome } from './process-inbound.ts';
 
 /**
@@ -22,16 +22,10 @@ export interface PipelineChannel {
 
 const SETTLED_OK = new Set(['PROCESSED', 'DUPLICATE']);
 
-export interface ChannelStatus {
+export interface ChannelStatus extends SourceStatus {
   partner: string;
   channel: string;
-  lastError: string | null;
-  lastErrorAt: string | null;
-  lastPollAt: string | null;
-  lastInboundAt: string | null;
-  lastOutboundAt: string | null;
-  /** Remote channels: the sessions open to the host (all channels to it), the most ever open, the limit. */
-  sessions?: { host: string; open: number; peak: number; limit: number };
+  sessions?: InboundSource['sessions'];
 }
 
 export interface PipelineOptions {
@@ -64,10 +58,9 @@ export class GatewayPipeline {
   channelStatus(): ChannelStatus[] {
     return [...this.channels.values()].flatMap((c) =>
       c.sources.map((s) => {
-        const st = (s as { status?: Partial<ChannelStatus> }).status;
-        const sessions = (s as { sessions?: ChannelStatus['sessions'] }).sessions;
+        const st = s.status;
         return {
-          ...(sessions ? { sessions } : {}),
+          ...(s.sessions ? { sessions: s.sessions } : {}),
           partner: c.partnerId,
           channel: s.channel,
           lastError: st?.lastError ?? null,
@@ -120,7 +113,7 @@ export class GatewayPipeline {
     await this.serial(async () => {
       const { db, logger } = this.deps;
       // A remote source's file is finished by its next poll (same name and hash), not blindly here.
-      const local = (doc: DocumentRow) => !!doc.source_path && !(this.sourceOf(doc.channel) as { remote?: boolean } | undefined)?.remote;
+      const local = (doc: DocumentRow) => !!doc.source_path && !this.sourceOf(doc.channel)?.remote;
       for (const doc of await documents.byStatus(db, 'RECEIVED')) {
         logger.info({ documentId: doc.id, file: doc.filename }, 'recovering a received document');
         await this.processAndSettle(doc, local(doc) ? { name: doc.filename, localPath: doc.source_path!, size: doc.size } : null);

@@ -19,10 +19,27 @@ export interface SettleReport {
   rejections: unknown[];
 }
 
+/** What a source reports for the status API (remote sources; a folder reports nothing). */
+export interface SourceStatus {
+  lastError: string | null;
+  lastErrorAt: string | null;
+  lastPollAt: string | null;
+  lastInboundAt: string | null;
+  lastOutboundAt: string | null;
+}
+
 export interface InboundSource {
   readonly id: string;
   /** Where documents from this source say they came from, e.g. `folder:demo-retail`. */
   readonly channel: string;
+  /**
+   * A remote source: start-up recovery leaves its unfinished files to its next poll (which finds the
+   * same name and hash) instead of settling them blindly.
+   */
+  readonly remote?: boolean;
+  readonly status?: SourceStatus;
+  /** Sessions open to the source's host (all channels to it), the most ever open, the limit. */
+  readonly sessions?: { host: string; open: number; peak: number; limit: number };
   /** Start noticing files; `onFile` is awaited, and files are handed over one at a time per source. */
   start(onFile: (file: IncomingFile) => Promise<void>): Promise<void>;
   /** The bytes are committed: move the source to archive (ok) or error (with the report). */

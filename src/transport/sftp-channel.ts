@@ -3,7 +3,7 @@ import { copyFile, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { Logger } from '../core/ports.ts';
-import type { InboundSource, IncomingFile, OutboundSink, SettleReport } from './channel.ts';
+import type { InboundSource, IncomingFile, OutboundSink, SettleReport, SourceStatus } from './channel.ts';
 import { IN_PROGRESS } from './folder-channel.ts';
 import { HostSessions, type SessionSlots } from './host-sessions.ts';
 
@@ -43,14 +43,6 @@ export interface SftpSettings {
   shutdownGraceMs: number;
 }
 
-export interface SftpStatus {
-  lastError: string | null;
-  lastErrorAt: string | null;
-  lastPollAt: string | null;
-  lastInboundAt: string | null;
-  lastOutboundAt: string | null;
-}
-
 const GONE = /No such file|ENOENT/i;
 /**
  * Download reads of 255 KiB, 32 in flight: OpenSSH's largest read (limits@openssh.com). Measured on
@@ -79,7 +71,7 @@ export class SftpChannel implements InboundSource, OutboundSink {
   /** What each file looked like when listed: it is only removed if it still looks the same. */
   private listed = new Map<string, { size: number; modifyTime: number }>();
   private readonly slots: SessionSlots;
-  readonly status: SftpStatus = { lastError: null, lastErrorAt: null, lastPollAt: null, lastInboundAt: null, lastOutboundAt: null };
+  readonly status: SourceStatus = { lastError: null, lastErrorAt: null, lastPollAt: null, lastInboundAt: null, lastOutboundAt: null };
 
   constructor(
     readonly id: string,

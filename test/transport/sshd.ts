@@ -1,9 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
-import type { SftpSettings } from '../../src/transport/sftp-channel.ts';
+import { fingerprintOf, type SftpSettings } from '../../src/transport/sftp-channel.ts';
 import { freePort, ROOT, tempDir } from '../helpers.ts';
 
 /**
@@ -109,7 +108,7 @@ export async function startSshd(): Promise<TestSshd | null> {
   );
   // The SHA256 fingerprint of the host key, as ssh-keygen -lf prints it.
   const pub = readFileSync(`${hostKey}.pub`, 'utf8').split(' ')[1];
-  const hostKeyFingerprint = `SHA256:${createHash('sha256').update(Buffer.from(pub, 'base64')).digest('base64').replace(/=+$/, '')}`;
+  const hostKeyFingerprint = fingerprintOf(pub);
   let child: ChildProcess | null = null;
   const start = async () => {
     if (child) return;
