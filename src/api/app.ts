@@ -16,7 +16,7 @@ import type { Db } from '../store/db.ts';
 import { migrationsCurrent } from '../store/db.ts';
 import { documents, type DocumentQuery } from '../store/document-repository.ts';
 import { events } from '../store/event-repository.ts';
-import { outbox } from '../store/outbox-repository.ts';
+import { ACKED_KINDS, ackState, outbox } from '../store/outbox-repository.ts';
 import type { RawStore } from '../store/raw-store.ts';
 import { rejections } from '../store/rejection-repository.ts';
 import { createMetrics } from './metrics.ts';
@@ -326,13 +326,11 @@ export function createApi(deps: ApiDeps): Koa {
     if (wanted && /^[A-Z]/.test(wanted)) q = q.where('status', wanted);
     if (wanted === 'acknowledged') q = q.whereIn('ack_status', ['accepted', 'accepted-with-errors', 'partially-accepted']);
     if (wanted === 'rejected') q = q.where('ack_status', 'rejected');
-    if (wanted === 'overdue' || wanted === 'awaited') q = q.where('status', 'SENT').whereNull('ack_status').whereIn('kind', ['846', '856']);
+    if (wanted === 'overdue' || wanted === 'awaited') q = q.where('status', 'SENT').whereNull('ack_status').whereIn('kind', ACKED_KINDS);
     const now = Date.now();
     const rows = (await q).map(({ content, ...o }) => {
-      const window = deps.partners.get(o.partner_id)?.acks.expect997WithinMinutes ?? 60;
-      const expectsAck = o.kind === '846' || o.kind === '856';
-      const overdue = expectsAck && o.status === 'SENT' && !o.ack_status && now - Date.parse(o.sent_at) > window * 60_000;
-      return { ...o, id: Number(o.id), size: o.content_path ? null : String(content).length, ack: o.ack_status ?? (overdue ? 'overdue' : expectsAck && o.status === 'SENT' ? 'awaited' : null) };
+      const ack = ackState(o, deps.partners.get(o.partner_id)?.acks.expect997WithinMinutes ?? 60, now);
+      return { ...o, id: Number(o.id), size: o.content_path ? null : String(content).length, ack };
     });
     const shown = wanted === 'overdue' ? rows.filter((r) => r.ack === 'overdue') : wanted === 'awaited' ? rows.filter((r) => r.ack === 'awaited') : rows;
     ctx.body = { outbox: shown, next: rows.length === limit ? rows[rows.length - 1].id : null };

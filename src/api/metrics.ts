@@ -1,4 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
+import { ACKED_KINDS, ackState } from '../store/outbox-repository.ts';
 import type { ApiDeps } from './app.ts';
 
 /**
@@ -102,12 +103,12 @@ export function createMetrics(deps: Pick<ApiDeps, 'db' | 'partners' | 'pipeline'
     async collect() {
       this.reset();
       const now = Date.now();
-      const rows = (await db('outbox').where({ status: 'SENT' }).whereNull('ack_status').whereIn('kind', ['846', '856']).select('partner_id', 'sent_at')) as Record<string, unknown>[];
+      const rows = await db('outbox').where({ status: 'SENT' }).whereNull('ack_status').whereIn('kind', ACKED_KINDS).select('partner_id', 'kind', 'status', 'ack_status', 'sent_at');
       const counts = new Map<string, number>();
       for (const p of deps.partners.all()) counts.set(p.id, 0);
       for (const r of rows) {
-        const window = deps.partners.get(String(r.partner_id))?.acks.expect997WithinMinutes ?? 60;
-        if (now - Date.parse(String(r.sent_at)) > window * 60_000) counts.set(String(r.partner_id), (counts.get(String(r.partner_id)) ?? 0) + 1);
+        const window = deps.partners.get(r.partner_id)?.acks.expect997WithinMinutes ?? 60;
+        if (ackState(r, window, now) === 'overdue') counts.set(r.partner_id, (counts.get(r.partner_id) ?? 0) + 1);
       }
       for (const [p, n] of counts) this.set({ partner: p }, n);
     },

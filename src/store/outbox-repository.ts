@@ -75,3 +75,16 @@ export const outbox = {
     return (await db('outbox').orderBy('id')).map(row);
   },
 };
+
+/** What we send that a partner acknowledges with a 997: those entries await one once sent. */
+export const ACKED_KINDS = ['846', '856'];
+
+/**
+ * What became of a sent entry at the partner: its 997's verdict, `awaited`, `overdue` once the
+ * partner's window has passed, or null when no 997 is expected.
+ */
+export function ackState(o: { kind: string; status: string; ack_status: string | null; sent_at: string | null }, windowMinutes: number, now: number): string | null {
+  if (o.ack_status) return o.ack_status;
+  if (!ACKED_KINDS.includes(o.kind) || o.status !== 'SENT') return null;
+  return now - Date.parse(String(o.sent_at)) > windowMinutes * 60_000 ? 'overdue' : 'awaited';
+}
