@@ -8,7 +8,7 @@ import { partnerDirectory } from './domain/partner.ts';
 import { MappingRegistry } from './mapping/registry.ts';
 import { buildPlannedAcks, planFileAcks } from './pipeline/acks-for.ts';
 import { MemorySink } from './pipeline/memory-sink.ts';
-import { translateX12, type TranslateResult } from './pipeline/translate-x12.ts';
+import { allRejections, translateX12, type TranslateResult } from './pipeline/translate-x12.ts';
 import { detectFormat } from './pipeline/detect-format.ts';
 import { translateXml, type XmlTranslateResult } from './pipeline/translate-xml.ts';
 
@@ -73,10 +73,7 @@ async function cmdTranslate(file: string, opts: { partner?: string }): Promise<n
     return 1;
   }
   for (const e of sink.all()) process.stdout.write(JSON.stringify(e) + '\n');
-  const all = [
-    ...result.fileRejections,
-    ...result.interchanges.flatMap((ic) => [...ic.rejections, ...ic.groups.flatMap((g) => [...g.rejections, ...g.sets.flatMap((s) => s.rejections)])]),
-  ];
+  const all = allRejections(result);
   for (const r of all) process.stderr.write(JSON.stringify(r) + '\n');
   const rejected = all.some(isError) || result.interchanges.some((ic) => !ic.accepted || ic.groups.some((g) => !g.accepted));
   return rejected ? 1 : 0;

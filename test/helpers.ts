@@ -49,12 +49,7 @@ export async function translateBuffer(
   return { result, events: sink.all() };
 }
 
-export function allRejections(r: TranslateResult) {
-  return [
-    ...r.fileRejections,
-    ...r.interchanges.flatMap((ic) => [...ic.rejections, ...ic.groups.flatMap((g) => [...g.rejections, ...g.sets.flatMap((s) => s.rejections)])]),
-  ];
-}
+export { allRejections } from '../src/pipeline/translate-x12.ts';
 
 export function corpusFiles(): string[] {
   const out: string[] = [];

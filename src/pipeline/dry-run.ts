@@ -6,7 +6,7 @@ import type { RawStore } from '../store/raw-store.ts';
 import { isError } from '../core/rejection.ts';
 import { detectFormatOf } from './detect-format.ts';
 import { MemorySink } from './memory-sink.ts';
-import { translateX12 } from './translate-x12.ts';
+import { allRejections, translateX12 } from './translate-x12.ts';
 import { translateXml } from './translate-xml.ts';
 
 /**
@@ -33,8 +33,7 @@ async function translate(doc: DocumentRow, raw: RawStore, partners: PartnerDirec
   }
   const sink = new MemorySink();
   const r = await translateX12([bytes], { ...common, sink });
-  const errors = [...r.fileRejections, ...r.interchanges.flatMap((ic) => [...ic.rejections, ...ic.groups.flatMap((g) => [...g.rejections, ...g.sets.flatMap((s) => s.rejections)])])];
-  return { events: sink.all(), errors: errors.filter(isError).map((e) => e.code) };
+  return { events: sink.all(), errors: allRejections(r).filter(isError).map((e) => e.code) };
 }
 
 /** Events keyed by idempotency key and type (a set may give several events: numbered). */

@@ -44,6 +44,11 @@ export interface TranslateResult {
   partnerId: string | null;
 }
 
+/** Every rejection of a translation: the file's, then each interchange's, group's and set's. */
+export function allRejections(r: TranslateResult): Rejection[] {
+  return [...r.fileRejections, ...r.interchanges.flatMap((ic) => [...ic.rejections, ...ic.groups.flatMap((g) => [...g.rejections, ...g.sets.flatMap((s) => s.rejections)])])];
+}
+
 export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, opts: TranslateOptions): Promise<TranslateResult> {
   const reader = new X12SegmentReader();
   const partnersBySeq = new Map<number, Partner | null>();
