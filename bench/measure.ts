@@ -36,9 +36,8 @@ if (impl === 'reader') {
   const ics = v.finish();
   extra = { accepted: ics.every((i) => i.accepted) };
 } else if (impl === 'translate') {
-  const { loadConfig, readMappingFiles } = await import('../src/config/load-config.ts');
+  const { directoryOf, loadConfig, readMappingFiles } = await import('../src/config/load-config.ts');
   const { MappingRegistry } = await import('../src/mapping/registry.ts');
-  const { partnerDirectory } = await import('../src/domain/partner.ts');
   const { translateX12 } = await import('../src/pipeline/translate-x12.ts');
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const config = loadConfig({ GATEWAY_DATA_DIR: '/tmp/gw-bench' }, root);
@@ -46,7 +45,7 @@ if (impl === 'reader') {
   mappings.loadAll(readMappingFiles(config.mappingsDir));
   let lines = 0;
   const res = await translateX12(createReadStream(file, { highWaterMark: 1 << 16 }), {
-    partners: partnerDirectory(config.us, config.partners),
+    partners: directoryOf(config),
     mappings,
     documentId: 'bench',
     correlationId: 'bench',

@@ -1,14 +1,16 @@
 import path from 'node:path';
-import { loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
+import { directoryOf, loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
 import { GatewayError } from './core/errors.ts';
 import { silentLogger } from './core/ports.ts';
-import { partnerDirectory, type PartnerDirectory } from './domain/partner.ts';
+import type { PartnerDirectory } from './domain/partner.ts';
 import { fromUnits } from './domain/quantity.ts';
 import { MappingRegistry } from './mapping/registry.ts';
-import { availabilityView, showDivergence } from './pipeline/availability-view.ts';
+import { availabilityView, showDivergence, showOversell } from './pipeline/availability-view.ts';
 import { orderTimeline } from './pipeline/order-timeline.ts';
 import { Publisher } from './pipeline/publisher.ts';
 import { divergences, positions } from './store/availability-repository.ts';
+import { provisionalItems } from './store/item-repository.ts';
+import { oversells } from './store/promise-repository.ts';
 import { openDb, type Db } from './store/db.ts';
 import { outbox } from './store/outbox-repository.ts';
 import { FolderChannel } from './transport/folder-channel.ts';
@@ -28,7 +30,7 @@ async function withStore<T>(fn: (s: Store) => Promise<T>): Promise<T> {
   if (problems.length) throw new GatewayError('GW_MAPPING_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n'), problems);
   const db = await openDb({ client: config.database.client, filename: path.resolve(config.dataDir, config.database.filename), connection: config.database.connection });
   try {
-    return await fn({ config, db, partners: partnerDirectory(config.us, config.partners), mappings });
+    return await fn({ config, db, partners: directoryOf(config), mappings });
   } finally {
     await db.destroy();
   }
@@ -60,6 +62,22 @@ export function cmdDivergence(o: { partner?: string; document?: string; all?: bo
   return withStore(async ({ db }) => {
     const rows = await divergences.list(db, { partnerId: o.partner, documentId: o.document ? Number(o.document) : undefined, onlyDifferent: !o.all, limit: Number(o.limit ?? 1000) });
     for (const r of rows) out(showDivergence(r));
+    return 0;
+  });
+}
+
+/** `gateway oversells [--partner ID] [--po PO] [--limit N]`: PO lines short of what their partner was promised. */
+export function cmdOversells(o: { partner?: string; po?: string; limit?: string }): Promise<number> {
+  return withStore(async ({ db }) => {
+    for (const r of await oversells.list(db, { partnerId: o.partner, po: o.po, limit: Number(o.limit ?? 1000) })) out(showOversell(r));
+    return 0;
+  });
+}
+
+/** `gateway items [--status PROVISIONAL|PROMOTED|MERGED] [--limit N]`: items no crosswalk knows, with where they were seen. */
+export function cmdItems(o: { status?: string; limit?: string }): Promise<number> {
+  return withStore(async ({ db }) => {
+    for (const r of await provisionalItems.list(db, { status: o.status ?? 'PROVISIONAL', limit: Number(o.limit ?? 1000) })) out(r);
     return 0;
   });
 }

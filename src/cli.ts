@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
+import { directoryOf, loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
 import { GatewayError } from './core/errors.ts';
 import { isError, reject } from './core/rejection.ts';
-import { partnerDirectory } from './domain/partner.ts';
 import { MappingRegistry } from './mapping/registry.ts';
 import { buildPlannedAcks, planFileAcks } from './pipeline/acks-for.ts';
 import { MemorySink } from './pipeline/memory-sink.ts';
@@ -29,7 +28,7 @@ function setup(): { config: GatewayConfig; mappings: MappingRegistry } {
 async function translateFile(file: string, partnerId: string | undefined) {
   if (!existsSync(file) || !statSync(file).isFile()) throw new CommanderError(2, 'GW_USAGE', `no such file: ${file}`);
   const { config, mappings } = setup();
-  const partners = partnerDirectory(config.us, config.partners);
+  const partners = directoryOf(config);
   if (partnerId && !partners.get(partnerId)) throw new CommanderError(2, 'GW_USAGE', `unknown partner ${partnerId} (configured: ${config.partners.map((p) => p.id).join(', ')})`);
   const sink = new MemorySink();
   const format = await detectFormat(file);
@@ -137,6 +136,23 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--limit <n>', 'at most this many lines', '1000')
     .action(async (o: { partner?: string; document?: string; all?: boolean; limit?: string }) => {
       code = await (await import('./cli-store.ts')).cmdDivergence(o);
+    });
+  program
+    .command('oversells')
+    .description('PO lines that were short although their partner had been promised the quantity, as JSON lines (newest first)')
+    .option('-p, --partner <id>', 'only this partner')
+    .option('--po <number>', 'only this PO')
+    .option('--limit <n>', 'at most this many lines', '1000')
+    .action(async (o: { partner?: string; po?: string; limit?: string }) => {
+      code = await (await import('./cli-store.ts')).cmdOversells(o);
+    });
+  program
+    .command('items')
+    .description('provisional items (ids no crosswalk knows), with their ids and where they were seen, as JSON lines')
+    .option('--status <status>', 'PROVISIONAL (default), PROMOTED or MERGED')
+    .option('--limit <n>', 'at most this many lines', '1000')
+    .action(async (o: { status?: string; limit?: string }) => {
+      code = await (await import('./cli-store.ts')).cmdItems(o);
     });
   program
     .command('availability')

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { watch } from 'chokidar';
 import pino from 'pino';
 import { createApi } from './api/app.ts';
-import { loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
+import { promoteProvisional } from './store/item-repository.ts';
+import { crosswalkLookup } from './mapping/crosswalk.ts';
+import { directoryOf, loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
 import { GatewayError } from './core/errors.ts';
 import { systemClock, type Logger } from './core/ports.ts';
-import { partnerDirectory } from './domain/partner.ts';
 import { MappingRegistry } from './mapping/registry.ts';
 import { GatewayPipeline, type PipelineChannel } from './pipeline/gateway-pipeline.ts';
 import { Publisher } from './pipeline/publisher.ts';
@@ -40,7 +41,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   const dbConfig = { client: config.database.client, filename: path.resolve(config.dataDir, config.database.filename), connection: config.database.connection };
   const db = await openDb(dbConfig);
   const readDb = openReadDb(dbConfig, db);
-  const partners = partnerDirectory(config.us, config.partners);
+  const partners = directoryOf(config);
   const sessions = new HostSessions();
   const channels: PipelineChannel[] = config.partners.map((p) => {
     const f = config.folders[p.id];
@@ -74,6 +75,19 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     queued: () => void pipeline.dispatch(),
   });
   pipeline.onStockMoved = () => publisher.notify();
+  // Provisional items a crosswalk now names become SKUs (at start and after every mapping change).
+  const promote = () =>
+    pipeline
+      .exclusive(() => db.transaction((trx) => promoteProvisional(trx, (id) => crosswalkLookup(mappings, id), config.partners.map((p) => p.id), new Date().toISOString())))
+      .then((r) => {
+        if (r.promoted.length) {
+          logger.info({ promoted: r.promoted }, 'provisional items became SKUs');
+          publisher.notify();
+        }
+        if (r.conflicts.length) logger.warn({ code: 'GW_ITEM_ID_CONFLICT', conflicts: r.conflicts }, 'provisional items whose ids name two SKUs stay provisional');
+      })
+      .catch((e) => logger.error({ err: String(e) }, 'promoting provisional items failed'));
+  await promote();
   await pipeline.start();
   publisher.startSchedule();
 
@@ -89,7 +103,10 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     }
     const probs = mappings.update({ rel, text });
     if (probs.length) logger.error({ file: rel, problems: probs }, 'mapping change refused; the previous version stays active');
-    else logger.info({ file: rel }, 'mapping updated');
+    else {
+      logger.info({ file: rel }, 'mapping updated');
+      void promote();
+    }
   };
   mappingWatcher.on('add', onMapping).on('change', onMapping);
 

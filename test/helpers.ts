@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, readMappingFiles } from '../src/config/load-config.ts';
-import { partnerDirectory, type PartnerDirectory } from '../src/domain/partner.ts';
+import { directoryOf, loadConfig, readMappingFiles } from '../src/config/load-config.ts';
+import type { PartnerDirectory } from '../src/domain/partner.ts';
 import { MappingRegistry } from '../src/mapping/registry.ts';
 import { MemorySink } from '../src/pipeline/memory-sink.ts';
 import { translateX12, type TranslateResult } from '../src/pipeline/translate-x12.ts';
@@ -24,7 +24,7 @@ export function demo(env: NodeJS.ProcessEnv = {}): { partners: PartnerDirectory;
   const mappings = new MappingRegistry();
   const problems = mappings.loadAll(readMappingFiles(config.mappingsDir));
   if (problems.length) throw new Error(JSON.stringify(problems));
-  return { partners: partnerDirectory(config.us, config.partners), mappings, config };
+  return { partners: directoryOf(config), mappings, config };
 }
 
 export async function translateBuffer(
@@ -75,6 +75,8 @@ us: { qualifier: ZZ, id: DISTRIBUTOR1 }
 api: ${opts.api ?? '{ host: 127.0.0.1, port: 0 }'}
 partnersDir: ${JSON.stringify(opts.partnersDir ?? path.join(ROOT, 'config', 'partners'))}
 mappingsDir: ${JSON.stringify(opts.mappingsDir ?? path.join(ROOT, 'mappings'))}
+itemMaster: ${JSON.stringify(path.join(ROOT, 'config', 'items.yaml'))}
+locations: [ACME-EAST, ACME-WEST]
 inbound: { stabilityMs: ${opts.stabilityMs ?? 80}, incompleteAfterMs: ${opts.incompleteAfterMs ?? 1500}, maxBytes: ${opts.maxBytes ?? 100_000_000} }
 logLevel: ${process.env.TEST_LOG_LEVEL ?? 'silent'}
 ${opts.extra ?? ''}`;
@@ -147,7 +149,7 @@ export async function processText(
 export function snapshot846(isa13: number, lines: [string, string, string][], opts: { purpose?: string } = {}): string {
   const ctrl = String(isa13).padStart(9, '0');
   const body = [`BIA*${opts.purpose ?? '00'}*DD*SNAP-${isa13}*20261120`];
-  for (const [i, [upc, loc, qty]] of lines.entries()) body.push(`LIN*${i + 1}*UP*${upc}`, `QTY*17*${qty}*EA`, `N1*WH*W*92*${loc}`);
+  for (const [i, [upc, loc, qty]] of lines.entries()) body.push(`LIN*${i + 1}*UP*${upc}`, `N1*WH*W*92*${loc}`, `QTY*17*${qty}*EA`);
   return [
     `ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*DISTRIBUTOR1   *261120*0930*U*00401*${ctrl}*0*P*>`,
     `GS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*${isa13}*X*004010`,

@@ -7,11 +7,13 @@ import { ERRORS, GatewayError, type ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/ports.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
-import { availabilityView, showDivergence } from '../pipeline/availability-view.ts';
+import { availabilityView, showDivergence, showOversell } from '../pipeline/availability-view.ts';
 import { dryRun } from '../pipeline/dry-run.ts';
 import type { GatewayPipeline } from '../pipeline/gateway-pipeline.ts';
 import { orderTimeline } from '../pipeline/order-timeline.ts';
 import { divergences } from '../store/availability-repository.ts';
+import { provisionalItems } from '../store/item-repository.ts';
+import { oversells } from '../store/promise-repository.ts';
 import type { Db } from '../store/db.ts';
 import { migrationsCurrent } from '../store/db.ts';
 import { documents, type DocumentQuery } from '../store/document-repository.ts';
@@ -304,6 +306,20 @@ export function createApi(deps: ApiDeps): Koa {
       limit,
     });
     ctx.body = { divergences: rows.map(showDivergence) };
+  });
+
+  // PO lines short of what their partner had been promised (physical stock dropped below a promise).
+  router.get('/oversells', async (ctx) => {
+    const limit = int(ctx.query.limit, 'limit', { min: 1, max: 5000, def: 100 })!;
+    const rows = await oversells.list(deps.readDb, { partnerId: str(ctx.query.partner, 'partner'), po: str(ctx.query.po, 'po'), before: int(ctx.query.before, 'before'), limit });
+    ctx.body = { oversells: rows.map(showOversell), next: rows.length === limit ? Number(rows[rows.length - 1].id) : null };
+  });
+
+  // Items no crosswalk knows: their ids and where they were seen (a crosswalk entry makes one a SKU).
+  router.get('/items/provisional', async (ctx) => {
+    const status = str(ctx.query.status, 'status') ?? 'PROVISIONAL';
+    if (!['PROVISIONAL', 'PROMOTED', 'MERGED'].includes(status)) fail('GW_BAD_REQUEST', 'status must be PROVISIONAL, PROMOTED or MERGED');
+    ctx.body = { items: await provisionalItems.list(deps.readDb, { status, limit: int(ctx.query.limit, 'limit', { min: 1, max: 5000, def: 100 })! }) };
   });
 
   router.get('/orders/:po', async (ctx) => {

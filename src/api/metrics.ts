@@ -1,5 +1,6 @@
 import { Gauge, Registry } from 'prom-client';
 import { ACKED_KINDS, ackState } from '../store/outbox-repository.ts';
+import { oversells } from '../store/promise-repository.ts';
 import type { ApiDeps } from './app.ts';
 
 /**
@@ -20,6 +21,39 @@ export function createMetrics(deps: Pick<ApiDeps, 'db' | 'partners' | 'pipeline'
       this.reset();
       const rows = (await db('documents').select('partner_id', 'direction', 'set_ids', 'status').count({ n: '*' }).groupBy('partner_id', 'direction', 'set_ids', 'status')) as Record<string, unknown>[];
       for (const r of rows) this.set({ partner: String(r.partner_id ?? 'unknown'), direction: String(r.direction), set: String(r.set_ids || 'none'), status: String(r.status) }, Number(r.n));
+    },
+  });
+
+  new Gauge({
+    name: 'gateway_oversells',
+    help: 'PO lines short of what their partner had been promised (oversells), by partner',
+    labelNames: ['partner'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [partner, n] of Object.entries(await oversells.count(db))) this.set({ partner }, n);
+    },
+  });
+
+  new Gauge({
+    name: 'gateway_backorders_open',
+    help: 'Open backordered PO lines, by partner',
+    labelNames: ['partner'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = (await db('order_lines as l').join('orders as o', 'o.id', 'l.order_id').where('l.backordered', '>', 0).whereNull('l.parent_line').whereNot('o.status', 'CANCELLED').select('o.partner_id').count({ n: '*' }).groupBy('o.partner_id')) as Record<string, unknown>[];
+      for (const r of rows) this.set({ partner: String(r.partner_id) }, Number(r.n));
+    },
+  });
+
+  new Gauge({
+    name: 'gateway_provisional_items',
+    help: 'Items known only by partner ids (no crosswalk entry yet)',
+    registers: [registry],
+    async collect() {
+      const [r] = (await db('provisional_items').where({ status: 'PROVISIONAL' }).count({ n: '*' })) as Record<string, unknown>[];
+      this.set(Number(r?.n ?? 0));
     },
   });
 

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GatewayError } from '../core/errors.ts';
-import type { Partner, Us } from '../domain/partner.ts';
+import { partnerDirectory, type Partner, type PartnerDirectory, type Us } from '../domain/partner.ts';
+import { emptyItemMaster, type ItemMaster, type ItemUnits } from '../domain/units.ts';
 import { toUnits } from '../domain/quantity.ts';
 import type { SftpSettings } from '../transport/sftp-channel.ts';
 
@@ -52,7 +53,12 @@ const PartnerSchema = z
       })
       .strict()
       .default({ send997: true, ta1: 'on-request', expect997WithinMinutes: 60 }),
-    defaultLocation: z.string().default('MAIN'),
+    /** Where its inventory lines are when they name none (a warehouse); must be one of our locations. */
+    defaultLocation: z.string().min(1).optional(),
+    /** Its warehouse codes -> our locations; our own codes are accepted too; any other code is rejected. */
+    locations: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** A PO line for an item that no crosswalk knows: backordered with its reason, or rejected. */
+    unknownItems: z.enum(['backorder', 'reject']).default('backorder'),
     /** The partner's feed is stale (GET /partners) when nothing came from it for this long. */
     expectFeedWithinMinutes: z.number().int().min(1).optional(),
     /** Where this partner's PO lines ship from. */
@@ -84,7 +90,12 @@ const PartnerSchema = z
         safetyStock: decimal.default(0),
         percent: z.number().min(0).max(100).default(100),
         cap: decimal.optional(),
-        kits: z.record(z.string(), z.record(z.string(), decimal)).default({}),
+        /** Served first when stock is short (higher first). */
+        rank: z.number().int().default(0),
+        /** Exclusive reservation: a fixed quantity (base units) or a percentage of what can be promised. */
+        share: z.union([z.object({ quantity: decimal }).strict(), z.object({ percent: z.number().gt(0).max(100) }).strict()]).optional(),
+        /** The unit quantities are sent in (e.g. CA: whole cases, rounded down); absent: each item's base unit. */
+        unit: z.string().regex(/^[A-Z0-9]{2}$/).optional(),
         quantities: z.array(z.enum(['33', '17'])).min(1).default(['33']),
         debounceMs: z.number().int().min(0).default(2000),
         minIntervalMs: z.number().int().min(0).default(0),
@@ -185,8 +196,42 @@ const GatewaySchema = z
       .strict()
       .default({ maxAttempts: 10, sweepMs: 5_000 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+    /** Our locations (warehouses). Partners' location maps and default locations add theirs. */
+    locations: z.array(z.string().min(1)).default([]),
+    /** The item master (base units, unit conversions, kits), relative to this file. */
+    itemMaster: z.string().default('items.yaml'),
   })
   .strict();
+
+const unitCode = z.string().regex(/^[A-Z0-9]{2}$/, 'a 2-character X12 unit code (EA, CA, ...)');
+const factor = decimal.refine((v) => v > 0, 'must be more than 0');
+const ItemMasterSchema = z
+  .object({
+    defaultBaseUnit: unitCode.default('EA'),
+    items: z.record(z.string().min(1), z.object({ baseUnit: unitCode.optional(), units: z.record(unitCode, factor).default({}) }).strict()).default({}),
+    kits: z.record(z.string().min(1), z.record(z.string().min(1), factor)).default({}),
+  })
+  .strict();
+
+function loadItemMaster(file: string, problems: ConfigProblem[]): ItemMaster {
+  if (!existsSync(file)) return emptyItemMaster();
+  const r = ItemMasterSchema.safeParse(readYaml(file, problems) ?? {});
+  if (!r.success) {
+    problems.push(...issues(file, r.error));
+    return emptyItemMaster();
+  }
+  const items = new Map<string, ItemUnits>();
+  for (const [sku, d] of Object.entries(r.data.items)) {
+    const baseUnit = d.baseUnit ?? r.data.defaultBaseUnit;
+    if (d.units[baseUnit] !== undefined) problems.push({ file, path: `items.${sku}.units.${baseUnit}`, message: 'the base unit needs no conversion' });
+    items.set(sku, { baseUnit, units: d.units });
+  }
+  for (const [kit, comps] of Object.entries(r.data.kits)) {
+    if (comps[kit] !== undefined) problems.push({ file, path: `kits.${kit}`, message: 'a kit cannot contain itself' });
+    for (const c of Object.keys(comps)) if (r.data.kits[c]) problems.push({ file, path: `kits.${kit}.${c}`, message: 'a kit component cannot be a kit' });
+  }
+  return { defaultBaseUnit: r.data.defaultBaseUnit, items, kits: r.data.kits };
+}
 
 export interface GatewayConfig {
   configFile: string;
@@ -201,6 +246,9 @@ export interface GatewayConfig {
   inbound: { stabilityMs: number; incompleteAfterMs: number; maxBytes: number };
   outbound: { maxAttempts: number; sweepMs: number };
   logLevel: string;
+  /** Our locations: the listed ones, every partner's mapped ones and default locations. */
+  locations: string[];
+  items: ItemMaster;
 }
 
 export interface ConfigProblem {
@@ -272,10 +320,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         x12: d.x12,
         acks: d.acks,
         defaultLocation: d.defaultLocation,
+        locations: d.locations,
+        unknownItems: d.unknownItems,
         expectFeedWithinMinutes: d.expectFeedWithinMinutes,
         allocation: d.allocation,
         asn856: d.asn856,
-        publish846: d.publish846 && { ...d.publish846, kits: d.publish846.kits },
+        publish846: d.publish846 && { ...d.publish846, kits: {} },
       });
       const sf = d.channels.sftp;
       if (sf) {
@@ -303,6 +353,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       } else folders[d.id] = null;
     }
   }
+  const items = loadItemMaster(path.resolve(base, g.success ? g.data.itemMaster : 'items.yaml'), problems);
+  // Kits are the item master's: every partner's publication shows them, every PO for one commits its components.
+  for (const p of partners) if (p.publish846) p.publish846.kits = items.kits;
+  const locations = new Set(g.success ? g.data.locations : []);
+  for (const p of partners) {
+    for (const l of Object.values(p.locations)) locations.add(l);
+    if (p.defaultLocation) locations.add(p.defaultLocation);
+  }
+  for (const p of partners) {
+    for (const l of [...(p.publish846?.locations ?? []), ...(p.allocation?.rule === 'fixed' ? [p.allocation.location] : p.allocation?.rule === 'priority' ? p.allocation.locations : [])]) {
+      if (!locations.has(l)) problems.push({ file: path.resolve(base, partnersDir, `${p.id}.yaml`), path: 'locations', message: `${l} is not one of our locations (${[...locations].sort().join(', ') || 'none'}): list it in gateway.yaml locations or a partner's location map` });
+    }
+  }
   const port = env.PORT !== undefined ? Number(env.PORT) : undefined;
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
     problems.push({ file: 'environment', path: 'PORT', message: `${JSON.stringify(env.PORT)} is not a port number` });
@@ -326,7 +389,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     inbound: c.inbound,
     outbound: c.outbound,
     logLevel: env.LOG_LEVEL ?? c.logLevel,
+    locations: [...locations].sort(),
+    items,
   };
+}
+
+/** The partners with our locations and item master, as the pure layers see them. */
+export function directoryOf(config: GatewayConfig): PartnerDirectory {
+  return partnerDirectory(config.us, config.partners, { locations: config.locations, items: config.items });
 }
 
 /** Mapping files under a folder, with paths relative to it. */

@@ -91,6 +91,16 @@ export const ERRORS = {
   GW_X12_COUNT_MISMATCH: def('A control total (CTT) does not match the content', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
   GW_ITEM_UNKNOWN: def('No item identifier could be mapped to a SKU through the crosswalk', 422, 'warn', 'warning'),
 
+  // Stock and orders (found while applying a set that the 997 accepted: the line is not applied,
+  // the document is PARTIAL and listed in dead letters; a PO line is kept on the order as REJECTED)
+  GW_ITEM_ID_CONFLICT: def('The ids of one line name two different items in the crosswalk', 422, 'warn', 'error'),
+  GW_UOM_UNCONVERTIBLE: def('A quantity is in a unit that cannot be converted to the item base unit (no pack on the line, no conversion in the item master)', 422, 'warn', 'error'),
+  GW_LOCATION_UNKNOWN: def('A warehouse code is neither in the partner location map nor one of our locations', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
+  GW_LOCATION_MISSING: def('A stock line names no location and the partner has no default location', 422, 'warn', 'error'),
+  GW_X12_SEGMENT_OUT_OF_PLACE: def('A segment is not where the transaction set allows it (e.g. N1 after QTY inside a LIN loop)', 422, 'warn', 'error', { ak3: '2', ak5: '5' }),
+  GW_ITEM_PROVISIONAL: def('The item is in no crosswalk: it is kept as a provisional item until a crosswalk entry names it', 200, 'info', 'warning'),
+  GW_BACKORDER_NO_STOCK: def('Not enough stock can be promised to this partner at the location: the rest is backordered', 200, 'info', 'warning'),
+
   // Outbound ASN pre-flight (the ASN is kept out of the outbox)
   GW_ASN_ITEM_NOT_ON_PO: def('A shipped item is not on the purchase order', 422, 'warn', 'error'),
   GW_ASN_OVER_SHIPMENT: def('More is shipped than the purchase order line asks for', 422, 'warn', 'error'),

@@ -13,6 +13,8 @@ export interface Position {
   inTransit: number;
   hold: number;
   damaged: number;
+  /** Held by the warehouse itself: its on hand minus its stated available (and what it itemised as hold or damaged). */
+  whHeld: number;
   safetyStock: number;
   expectedDate?: string | null;
 }
@@ -29,7 +31,8 @@ export type MovementKind =
   | 'uncommit'
   | 'in-transit'
   | 'ship'
-  | 'safety-stock';
+  | 'safety-stock'
+  | 'merge';
 
 export interface Movement {
   item: string;
@@ -40,6 +43,7 @@ export interface Movement {
   dInTransit: number;
   dHold: number;
   dDamaged: number;
+  dWhHeld: number;
   dSafety: number;
   reason?: string;
   ref?: string;
@@ -49,16 +53,19 @@ export interface Movement {
 export const key = (item: string, location: string): string => `${item}\u0000${location}`;
 
 export function emptyPosition(item: string, location: string): Position {
-  return { item, location, onHand: 0, committed: 0, inTransit: 0, hold: 0, damaged: 0, safetyStock: 0 };
+  return { item, location, onHand: 0, committed: 0, inTransit: 0, hold: 0, damaged: 0, whHeld: 0, safetyStock: 0 };
 }
 
-/** available = max(0, onHand - committed - hold - damaged - safetyStock) */
+/**
+ * What can be promised: max(0, onHand - committed - hold - damaged - warehouse-held - safetyStock).
+ * Every partner's share of an item and location comes out of this number (src/domain/promise.ts).
+ */
 export function available(p: Position): number {
-  return Math.max(0, p.onHand - p.committed - p.hold - p.damaged - p.safetyStock);
+  return Math.max(0, p.onHand - p.committed - p.hold - p.damaged - p.whHeld - p.safetyStock);
 }
 
 export function movement(item: string, location: string, kind: MovementKind, d: Partial<Omit<Movement, 'item' | 'location' | 'kind'>>): Movement {
-  return { item, location, kind, dOnHand: 0, dCommitted: 0, dInTransit: 0, dHold: 0, dDamaged: 0, dSafety: 0, ...d };
+  return { item, location, kind, dOnHand: 0, dCommitted: 0, dInTransit: 0, dHold: 0, dDamaged: 0, dWhHeld: 0, dSafety: 0, ...d };
 }
 
 export function applyTo(p: Position, m: Movement): void {
@@ -67,6 +74,7 @@ export function applyTo(p: Position, m: Movement): void {
   p.inTransit += m.dInTransit;
   p.hold += m.dHold;
   p.damaged += m.dDamaged;
+  p.whHeld += m.dWhHeld;
   p.safetyStock += m.dSafety;
   if (m.expectedDate) p.expectedDate = m.expectedDate;
 }
@@ -84,19 +92,12 @@ export function sumByPosition(list: Movement[]): Movement[] {
       a.dInTransit += m.dInTransit;
       a.dHold += m.dHold;
       a.dDamaged += m.dDamaged;
+      a.dWhHeld += m.dWhHeld;
       a.dSafety += m.dSafety;
       if (m.expectedDate) a.expectedDate = m.expectedDate;
     }
   }
   return [...agg.values()];
-}
-
-/** The item key of a canonical item: our SKU, or (unknown to the crosswalk) its first partner id. */
-export function itemKey(item: { sku?: string; ids?: Record<string, string> } | undefined): string | null {
-  if (!item) return null;
-  if (item.sku) return item.sku;
-  const first = Object.entries(item.ids ?? {})[0];
-  return first ? `${first[0]}:${first[1]}` : null;
 }
 
 export interface SnapshotLine {
@@ -105,6 +106,23 @@ export interface SnapshotLine {
   onHand?: number;
   damaged?: number;
   hold?: number;
+  /** Held by the warehouse (its on hand minus its stated available); replaced by every snapshot line. */
+  whHeld?: number;
+}
+
+/**
+ * A warehouse's line in base units -> a snapshot line: on hand (or, when only availability is
+ * given, that); what the warehouse does not call available beyond what it itemised as hold or
+ * damaged is held by it. Negative statements count as zero.
+ */
+export function snapshotLine(item: string, location: string, q: { onHand?: number; available?: number; damaged?: number; hold?: number }): SnapshotLine {
+  const nn = (v: number | undefined) => (v === undefined ? undefined : Math.max(0, v));
+  const onHand = nn(q.onHand) ?? nn(q.available);
+  const damaged = nn(q.damaged);
+  const hold = nn(q.hold);
+  let whHeld = 0;
+  if (q.onHand !== undefined && q.available !== undefined) whHeld = Math.max(0, onHand! - Math.max(0, q.available) - (damaged ?? 0) - (hold ?? 0));
+  return { item, location, onHand, damaged, hold, whHeld };
 }
 
 export interface Divergence {
@@ -132,67 +150,72 @@ export function planSnapshot(lines: SnapshotLine[], current: (item: string, loca
       dOnHand: l.onHand === undefined ? 0 : l.onHand - p.onHand,
       dDamaged: l.damaged === undefined ? 0 : l.damaged - p.damaged,
       dHold: l.hold === undefined ? 0 : l.hold - p.hold,
+      dWhHeld: (l.whHeld ?? 0) - p.whHeld,
     };
     if (l.onHand !== undefined) divergences.push({ item: l.item, location: l.location, before: p.onHand, after: l.onHand, diff: d.dOnHand });
-    if (d.dOnHand || d.dDamaged || d.dHold) movements.push(movement(l.item, l.location, 'reconciliation', { ...d, reason: 'snapshot' }));
+    if (d.dOnHand || d.dDamaged || d.dHold || d.dWhHeld) movements.push(movement(l.item, l.location, 'reconciliation', { ...d, reason: 'snapshot' }));
   }
   return { movements, divergences };
 }
 
 /**
- * Deltas with a reason. Returns go to hold (and on hand) until a disposition releases them (hold
- * back to sellable) or scraps them (out of hold and on hand); damage moves sellable to damaged.
+ * Deltas with a reason, against the current position so that no quantity goes below zero (a
+ * warehouse that removes more than we hold has told us something the next snapshot settles).
+ * Returns go to hold (and on hand) until a disposition releases them (hold back to sellable) or
+ * scraps them (out of hold and on hand); damage moves sellable stock to damaged.
  */
-export function planAdjustment(item: string, location: string, reason: string, q: { onHand?: number; damaged?: number; hold?: number; quantity?: number }): Movement[] {
+export function planAdjustment(p: Position, reason: string, q: { onHand?: number; damaged?: number; hold?: number; quantity?: number }): Movement[] {
+  const { item, location } = p;
   const n = q.quantity ?? q.onHand ?? 0;
+  const pos = Math.max(0, n);
   switch (reason) {
     case 'return':
-      return [movement(item, location, 'return', { dOnHand: n, dHold: n, reason })];
-    case 'release':
-      return [movement(item, location, 'release', { dHold: -n, reason })];
-    case 'scrap':
-      return [movement(item, location, 'scrap', { dHold: -n, dOnHand: -n, reason })];
-    case 'damage':
-      return [movement(item, location, 'damage', { dDamaged: n, reason })];
+      return pos ? [movement(item, location, 'return', { dOnHand: pos, dHold: pos, reason })] : [];
+    case 'release': {
+      const r = Math.min(pos, p.hold);
+      return r ? [movement(item, location, 'release', { dHold: -r, reason })] : [];
+    }
+    case 'scrap': {
+      const r = Math.min(pos, p.hold, p.onHand);
+      return r ? [movement(item, location, 'scrap', { dHold: -r, dOnHand: -r, reason })] : [];
+    }
+    case 'damage': {
+      const r = Math.min(pos, Math.max(0, p.onHand - p.damaged));
+      return r ? [movement(item, location, 'damage', { dDamaged: r, reason })] : [];
+    }
     case 'receipt':
-      return [movement(item, location, 'receipt', { dOnHand: n, reason })];
-    default:
-      return [movement(item, location, 'adjustment', { dOnHand: q.onHand ?? 0, dDamaged: q.damaged ?? 0, dHold: q.hold ?? 0, reason })];
+      return pos ? [movement(item, location, 'receipt', { dOnHand: pos, reason })] : [];
+    default: {
+      const dOnHand = Math.max(-p.onHand, q.onHand ?? 0);
+      const dDamaged = Math.max(-p.damaged, q.damaged ?? 0);
+      const dHold = Math.max(-p.hold, q.hold ?? 0);
+      return dOnHand || dDamaged || dHold ? [movement(item, location, 'adjustment', { dOnHand, dDamaged, dHold, reason })] : [];
+    }
   }
 }
 
 export type AllocationRule = { rule: 'most-available' } | { rule: 'priority'; locations: string[] } | { rule: 'fixed'; location: string };
 
-/** Where a PO line ships from, given the positions of the item at every known location. */
-export function chooseLocation(rule: AllocationRule, positions: Position[], wanted: number): string | null {
+/**
+ * Where a PO line ships from: `room(location)` is what this partner may have there (its promise
+ * plus what is promised to nobody). Most-available takes the largest room (ties by name);
+ * priority takes the first listed location that covers the line, else the listed one with the
+ * most room; fixed is fixed. null: the item is at no location yet.
+ */
+export function chooseLocation(rule: AllocationRule, locations: string[], room: (location: string) => number, wanted: number): string | null {
   if (rule.rule === 'fixed') return rule.location;
-  if (rule.rule === 'priority') {
-    const byLoc = new Map(positions.map((p) => [p.location, p]));
-    for (const loc of rule.locations) {
-      const p = byLoc.get(loc);
-      if (p && available(p) >= wanted) return loc;
+  const list = rule.rule === 'priority' ? rule.locations : [...locations].sort();
+  if (rule.rule === 'priority') for (const loc of list) if (room(loc) >= wanted) return loc;
+  let best: string | null = null;
+  let most = -1;
+  for (const loc of list) {
+    const r = room(loc);
+    if (r > most) {
+      most = r;
+      best = loc;
     }
-    // Nowhere covers it all: the listed location with the most available.
-    let best: string | null = rule.locations[0] ?? null;
-    let most = -1;
-    for (const loc of rule.locations) {
-      const a = byLoc.has(loc) ? available(byLoc.get(loc)!) : 0;
-      if (a > most) {
-        most = a;
-        best = loc;
-      }
-    }
-    return best;
   }
-  let best: Position | null = null;
-  for (const p of positions) if (!best || available(p) > available(best) || (available(p) === available(best) && p.location < best.location)) best = p;
-  return best?.location ?? null;
-}
-
-/** Commit as much of a PO line as the location can cover; the rest is a backorder. */
-export function planCommit(p: Position, qty: number): { commit: number; backorder: number } {
-  const commit = Math.min(qty, available(p));
-  return { commit, backorder: qty - commit };
+  return best;
 }
 
 export function units(text: unknown): number | undefined {

@@ -44,7 +44,8 @@ export interface EventContext {
   documentId: string;
   correlationId: string;
   occurredAt: string;
-  defaultLocation: string;
+  /** Where inventory lines that name no location are (a warehouse partner's default); absent: left open. */
+  defaultLocation?: string;
   /** The idempotency key when the source has no control numbers (XML: its sha256). */
   idempotencyKey?: string;
 }
@@ -87,7 +88,7 @@ function normalise(type: EventType, data: Obj, ctx: EventContext): Obj {
     case 'inventory.snapshot':
     case 'inventory.adjusted': {
       const lines = (data.lines as Obj[] | undefined) ?? [];
-      for (const l of lines) if (l.location === undefined) l.location = ctx.defaultLocation;
+      if (ctx.defaultLocation) for (const l of lines) if (l.location === undefined) l.location = ctx.defaultLocation;
       return data;
     }
     case 'shipment.noticed': {

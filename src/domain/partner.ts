@@ -1,5 +1,6 @@
 import type { AllocationRule } from './availability.ts';
 import type { PublishPolicy } from './publication.ts';
+import { emptyItemMaster, type ItemMaster } from './units.ts';
 /** A trading partner as the pure layers see it (loaded and validated by config). */
 export interface X12Envelope {
   isaVersion: string;
@@ -20,7 +21,12 @@ export interface Partner {
   receives: string[];
   x12: X12Envelope;
   acks: { send997: boolean; ta1: 'on-request' | 'on-error' | 'never'; expect997WithinMinutes: number };
-  defaultLocation: string;
+  /** Where its inventory lines are when they name no location (a warehouse partner). */
+  defaultLocation?: string;
+  /** Its warehouse codes -> our locations (our own location codes are accepted as they are). */
+  locations: Record<string, string>;
+  /** A PO line for an item nobody knows: backordered with its reason, or rejected. */
+  unknownItems: 'backorder' | 'reject';
   /** A feed not heard from for this long is stale. */
   expectFeedWithinMinutes?: number;
   allocation?: AllocationRule;
@@ -36,18 +42,40 @@ export interface Us {
 
 export interface PartnerDirectory {
   us: Us;
+  /** Our locations (warehouses): nothing else ever holds stock. */
+  locations: ReadonlySet<string>;
+  /** Base units, conversions and kits per item. */
+  items: ItemMaster;
   all(): Partner[];
   get(id: string): Partner | undefined;
   byInterchange(qualifier: string, id: string): Partner | undefined;
 }
 
-export function partnerDirectory(us: Us, partners: Partner[]): PartnerDirectory {
+export function partnerDirectory(us: Us, partners: Partner[], setup: { locations?: Iterable<string>; items?: ItemMaster } = {}): PartnerDirectory {
   const byId = new Map(partners.map((p) => [p.id, p]));
   const byIsa = new Map(partners.map((p) => [`${p.interchange.qualifier}/${p.interchange.id}`, p]));
+  const locations = new Set(setup.locations ?? []);
+  for (const p of partners) {
+    for (const l of Object.values(p.locations)) locations.add(l);
+    if (p.defaultLocation) locations.add(p.defaultLocation);
+  }
   return {
     us,
+    locations,
+    items: setup.items ?? emptyItemMaster(),
     all: () => [...partners],
     get: (id) => byId.get(id),
     byInterchange: (q, id) => byIsa.get(`${q.trim()}/${id.trim()}`),
   };
+}
+
+/**
+ * A partner's location code -> our location: its map first, then our own codes as they are.
+ * null: unknown (a coded rejection, never a new location).
+ */
+export function resolveLocation(dir: PartnerDirectory, partner: Partner, code: string): string | null {
+  const c = code.trim();
+  const mapped = partner.locations[c];
+  if (mapped) return mapped;
+  return dir.locations.has(c) ? c : null;
 }

@@ -1,10 +1,12 @@
-import { available, type Position } from './availability.ts';
 import { floorUnits, QTY_SCALE } from './quantity.ts';
+import type { Share } from './promise.ts';
+import { fromBaseFloor } from './units.ts';
 
 /**
- * What a partner is shown (design.md section 5): per item and location, available stock less the
- * partner's safety stock, times a percentage, under a cap, in whole units; kits as the minimum
- * over their components. Never more than on hand - committed - hold - damaged - safety stock.
+ * What a partner is shown (design.md section 5): per item and location, the room the promise
+ * engine gives it (its share, within what other partners' promises leave), less the partner's
+ * safety stock, times a percentage, under a cap, rounded down to whole units of the unit its
+ * 846 is sent in; kits as the minimum over their components.
  */
 export interface PublishPolicy {
   enabled: boolean;
@@ -19,8 +21,14 @@ export interface PublishPolicy {
   safetyStock: number;
   percent: number;
   cap?: number;
-  /** Kit SKU -> component SKU -> units of the component per kit. */
+  /** Kit SKU -> component SKU -> units of the component per kit (the item master's kits). */
   kits: Record<string, Record<string, number>>;
+  /** Served first when stock is short (higher first). */
+  rank: number;
+  /** Exclusive reservation: a fixed quantity (base units) or a percentage of what can be promised. */
+  share?: Share;
+  /** The unit quantities are sent in (whole units, rounded down); absent: each item's base unit. */
+  unit?: string;
   /** QTY01 codes sent: 33 available, 17 on hand. */
   quantities: ('33' | '17')[];
   debounceMs: number;
@@ -28,11 +36,17 @@ export interface PublishPolicy {
   fullEveryMinutes?: number;
 }
 
-export function partnerAvailable(policy: PublishPolicy, p: Position): number {
-  let a = available(p) - policy.safetyStock;
+/**
+ * What the partner is shown of `room` base units: less its safety stock, times its percentage,
+ * under its cap, rounded down to whole base units, or to whole `factor`s (base units per unit of
+ * the 846) when it is sent in another unit. Base units.
+ */
+export function partnerView(policy: PublishPolicy, room: number, factor: number = QTY_SCALE): number {
+  let a = room - policy.safetyStock;
   if (a <= 0) return 0;
   if (policy.percent < 100) a = Math.floor((a * policy.percent) / 100);
   if (policy.cap !== undefined) a = Math.min(a, policy.cap);
+  if (factor !== QTY_SCALE) return (fromBaseFloor(a, factor) / QTY_SCALE) * factor;
   return floorUnits(a);
 }
 
@@ -50,4 +64,11 @@ export function inScope(policy: PublishPolicy, item: string, location: string): 
   if (policy.locations && !policy.locations.includes(location)) return false;
   if (policy.items && !policy.items.includes(item)) return false;
   return true;
+}
+
+/** Does the policy publish this item at this location (itself, or as a component of a kit it shows)? */
+export function covers(policy: PublishPolicy, item: string, location: string): boolean {
+  if (policy.locations && !policy.locations.includes(location)) return false;
+  if (!policy.items || policy.items.includes(item)) return true;
+  return Object.values(policy.kits).some((c) => c[item] !== undefined);
 }

@@ -64,7 +64,7 @@ export interface CompiledMapping {
   fields: Field[];
   /** Tags that start a top-level list: the transaction header ends before the first of them. */
   detailStarts: Set<string>;
-  checks: { count: SegmentMatcher; equals?: ElementPath; max?: number }[];
+  checks: { count: SegmentMatcher; equals?: ElementPath; max?: number; within?: string; notAfter?: Set<string> }[];
   requiredSegments: string[];
   raw: InboundMapping;
 }
@@ -232,7 +232,7 @@ export function compileMapping(doc: unknown, file: string, id: string): { mappin
   (m.checks ?? []).forEach((c, i) => {
     const count = matcher(c.count, ['checks', i, 'count']);
     const equals = c.equals === undefined ? undefined : path1(c.equals, ['checks', i, 'equals']);
-    if (count && (equals || c.equals === undefined)) checks.push({ count, equals, max: c.max });
+    if (count && (equals || c.equals === undefined)) checks.push({ count, equals, max: c.max, within: c.within, notAfter: c.notAfter ? new Set(c.notAfter) : undefined });
   });
   if (problems.length) return { problems };
   return {

@@ -48,3 +48,9 @@ export function buildCrosswalk(...walks: Crosswalk[]): CrosswalkIndex {
     },
   };
 }
+
+/** One partner's crosswalk lookup (shared entries and its own), or null when there is none. */
+export function crosswalkLookup(registry: { crosswalk(partnerId: string | null): CrosswalkIndex | null }, partnerId: string | null): ((ids: Record<string, string>) => string | undefined) | null {
+  const cw = registry.crosswalk(partnerId);
+  return cw ? (ids) => cw.lookup(ids) : null;
+}

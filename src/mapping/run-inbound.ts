@@ -70,6 +70,10 @@ export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping,
   const scope: Scope = { segs, header, hl: roots, first: st };
   const data = runFields(mapping.fields, scope, ctx);
   for (const c of mapping.checks) {
+    if (c.within) {
+      checkWithin(segs, c, ctx);
+      continue;
+    }
     const counted = segs.filter((s) => s.tag === c.count.tag && matches(s.elements, c.count.conditions));
     if (c.max !== undefined && counted.length > c.max) {
       const over = counted[c.max];
@@ -104,6 +108,31 @@ export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping,
     ctx.rejections[MAX_REJECTIONS_PER_SET - 1].message += ` (${more} more problems in this set are not listed)`;
   }
   return { eventType, data, segmentIndex: st.index, rejections: ctx.rejections };
+}
+
+/**
+ * A check inside each instance of a loop: at most `max` of the segments, and none after a
+ * segment of `notAfter` (an N1 after the QTYs of an 846 LIN loop is out of place, not a guess).
+ */
+function checkWithin(segs: Segment[], c: CompiledMapping['checks'][number], ctx: Ctx): void {
+  let inLoop = false;
+  let n = 0;
+  let after: string | null = null;
+  for (const s of segs) {
+    if (s.tag === c.within) {
+      inLoop = true;
+      n = 0;
+      after = null;
+      continue;
+    }
+    if (!inLoop) continue;
+    if (s.tag === 'CTT' || s.tag === 'SE') break;
+    if (c.notAfter?.has(s.tag)) after ??= s.tag;
+    if (s.tag !== c.count.tag || !matches(s.elements, c.count.conditions)) continue;
+    n++;
+    if (after) ctx.rejections.push(reject('GW_X12_SEGMENT_OUT_OF_PLACE', `${s.tag} after ${after} inside a ${c.within} loop`, where(s, ctx)));
+    else if (c.max !== undefined && n > c.max) ctx.rejections.push(reject('GW_X12_SEGMENT_OUT_OF_PLACE', `more than ${c.max} ${c.count.tag} in one ${c.within} loop (which one applies is ambiguous)`, where(s, ctx)));
+  }
 }
 
 function where(seg: Segment, ctx: Ctx) {

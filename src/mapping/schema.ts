@@ -153,9 +153,14 @@ export const InboundMappingSchema = z
             equals: z.string().optional(),
             /** ... and/or must not exceed this (e.g. 10,000 LIN loops per 4010 846). */
             max: z.number().int().positive().optional(),
+            /** Count (and place) them inside each instance of this loop instead of the whole set. */
+            within: z.string().regex(/^[A-Z][A-Z0-9]{1,2}$/).optional(),
+            /** Inside the loop they must come before these segments (e.g. N1 before QTY in an 846 LIN). */
+            notAfter: z.array(z.string().regex(/^[A-Z][A-Z0-9]{1,2}$/)).optional(),
           })
           .strict()
-          .refine((c) => c.equals !== undefined || c.max !== undefined, 'a check needs equals or max'),
+          .refine((c) => c.equals !== undefined || c.max !== undefined || c.notAfter !== undefined, 'a check needs equals, max or notAfter')
+          .refine((c) => !c.notAfter || c.within, 'notAfter needs within (the loop)'),
       )
       .optional(),
     /** Segments that must be present (997 AK3 code 3 when missing). */

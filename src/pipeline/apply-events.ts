@@ -1,33 +1,34 @@
-import {
-  applyTo,
-  chooseLocation,
-  itemKey,
-  movement,
-  planAdjustment,
-  planCommit,
-  units,
-  type AllocationRule,
-  type Movement,
-  type Position,
-  type SnapshotLine,
-} from '../domain/availability.ts';
+import { reject, type Rejection } from '../core/rejection.ts';
+import type { ErrorCode } from '../core/errors.ts';
+import { available, chooseLocation, key, movement, planAdjustment, snapshotLine, units, type AllocationRule, type Movement, type Position, type SnapshotLine } from '../domain/availability.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
-import type { Partner, PartnerDirectory } from '../domain/partner.ts';
-import { queueAsns, type AsnOutcome } from './asn.ts';
-import type { Db } from '../store/db.ts';
+import type { PartnerDirectory } from '../domain/partner.ts';
+import { commitAllowance, isOversell, promiseAfterCommit } from '../domain/promise.ts';
+import { fromUnits, QTY_SCALE } from '../domain/quantity.ts';
+import { mulUnits, toBase, type LinePack } from '../domain/units.ts';
+import type { CrosswalkIndex } from '../mapping/crosswalk.ts';
 import { orders, positions, type OrderLineRow } from '../store/availability-repository.ts';
+import type { Db } from '../store/db.ts';
+import { num } from '../store/db.ts';
+import { resolveItems, type Resolved } from '../store/item-repository.ts';
+import { oversells, promises, type PromiseRow } from '../store/promise-repository.ts';
+import { queueAsns, type AsnOutcome, type ShippedItem } from './asn.ts';
 
 /**
  * Canonical events -> movements on the availability store, in the transaction of the document
  * that carried them (so a document is applied wholly or not at all, and exactly once: only the
- * events this document appended are applied).
+ * events this document appended are applied). Items are resolved to one identity (crosswalk or
+ * provisional), quantities converted to base units, orders committed through the promise engine
+ * (src/domain/promise.ts), and backorders filled as stock arrives.
  */
 export interface ApplyContext {
   db: Db;
   documentId: number;
   at: string;
-  partner: (id: string) => Partner | undefined;
+  partners: PartnerDirectory;
   allocation: (partnerId: string) => AllocationRule;
+  /** The crosswalk a partner's documents are read with. */
+  crosswalk: (partnerId: string) => CrosswalkIndex | null;
   /** For outbound ASNs when a retailer's PO ships (absent: no ASNs, e.g. dry runs). */
   asn?: { partners: PartnerDirectory; now: Date };
 }
@@ -37,13 +38,63 @@ export interface ApplyResult {
   divergences: number;
   backordered: number;
   asns: AsnOutcome[];
+  /** Line problems found while applying (unconvertible units, id conflicts, unknown items). */
+  rejections: Rejection[];
+  oversells: number;
+  filled: number;
 }
+
+export const emptyApplyResult = (): ApplyResult => ({ movements: 0, divergences: 0, backordered: 0, asns: [], rejections: [], oversells: 0, filled: 0 });
 
 type Obj = Record<string, unknown>;
 
 /** Apply events (just appended to the log, with their sequence numbers) in order. */
 export async function applyEvents(ctx: ApplyContext, list: { event: CanonicalEvent; seq: number }[], res: ApplyResult): Promise<void> {
   for (const { event, seq } of list) await applyEvent(ctx, event, seq, res);
+}
+
+function problem(e: CanonicalEvent, code: ErrorCode, detail: string, value?: string): Rejection {
+  return reject(code, detail, { isa13: e.source.isa13, gs06: e.source.gs06, st02: e.source.st02, segmentIndex: e.source.segmentIndex, ...(value ? { value: value.slice(0, 128) } : {}) });
+}
+
+/** Resolve the items of these lines (objects with an `item`), reporting conflicts; null: dropped. */
+async function resolveAll(ctx: ApplyContext, e: CanonicalEvent, lines: Obj[]): Promise<(string | null)[]> {
+  const cw = ctx.crosswalk(e.partner);
+  const resolved: Resolved[] = await resolveItems(
+    ctx.db,
+    e.partner,
+    lines.map((l) => (l.item as { sku?: string; ids?: Record<string, string> } | undefined) ?? {}),
+    cw ? (ids) => cw.lookup(ids) : null,
+    { partnerId: e.partner, documentId: ctx.documentId, set: e.source.setId ?? e.type, at: ctx.at },
+  );
+  return resolved.map((r) => (r && 'item' in r ? r.item : null));
+}
+
+function conflictOf(ctx: ApplyContext, e: CanonicalEvent, l: Obj): Rejection {
+  const ids = ((l.item as Obj | undefined)?.ids as Record<string, string> | undefined) ?? {};
+  const cw = ctx.crosswalk(e.partner);
+  const skus = new Set<string>();
+  for (const [q, v] of Object.entries(ids)) {
+    const s = cw?.lookup({ [q]: v });
+    if (s) skus.add(s);
+  }
+  const text = Object.entries(ids).map(([q, v]) => `${q}=${v}`).join(', ');
+  return skus.size > 1 ? problem(e, 'GW_ITEM_ID_CONFLICT', `${text} name ${[...skus].sort().join(' and ')}`, text) : problem(e, 'GW_ITEM_UNKNOWN', `no item id on the line (${text || 'none'})`, text);
+}
+
+function packOf(l: Obj): LinePack | undefined {
+  const p = l.pack as Obj | undefined;
+  if (!p) return undefined;
+  return { pack: p.pack as string | undefined, size: p.size as string | undefined, sizeUnit: p.sizeUnit as string | undefined };
+}
+
+/** A quantity of a line in base units, or a problem. */
+function baseQty(ctx: ApplyContext, e: CanonicalEvent, item: string, text: unknown, uom: unknown, pack: LinePack | undefined): { base: number; factor: number } | { problem: Rejection } | null {
+  const q = units(text);
+  if (q === undefined) return null;
+  const c = toBase(ctx.partners.items, item, q, typeof uom === 'string' ? uom : undefined, pack);
+  if (!c.ok) return { problem: problem(e, 'GW_UOM_UNCONVERTIBLE', c.reason, `${text} ${uom ?? ''}`) };
+  return { base: c.base, factor: c.factor };
 }
 
 async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, res: ApplyResult): Promise<void> {
@@ -54,69 +105,229 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
     res.movements += list.length;
   };
   const data = e.data as Obj;
-  const defaultLocation = ctx.partner(e.partner)?.defaultLocation ?? 'DEFAULT';
+  const partner = ctx.partners.get(e.partner);
+  const defaultLocation = partner?.defaultLocation ?? null;
   switch (e.type) {
     case 'inventory.snapshot': {
+      const raw = (data.lines as Obj[] | undefined) ?? [];
+      const items = await resolveAll(ctx, e, raw);
       const lines: SnapshotLine[] = [];
-      for (const l of (data.lines as Obj[] | undefined) ?? []) {
-        const item = itemKey(l.item as Obj);
-        if (!item) continue;
+      for (let i = 0; i < raw.length; i++) {
+        const l = raw[i];
+        const item = items[i];
+        if (!item) {
+          res.rejections.push(conflictOf(ctx, e, l));
+          continue;
+        }
+        const location = (l.location as string | undefined) ?? defaultLocation;
+        if (!location) {
+          res.rejections.push(problem(e, 'GW_LOCATION_MISSING', `${item}: the line names no location and ${e.partner} has no default location`));
+          continue;
+        }
         const q = (l.quantities as Obj | undefined) ?? {};
-        lines.push({ item, location: String(l.location ?? defaultLocation), onHand: units(q.onHand) ?? units(q.available), damaged: units(q.damaged), hold: units(q.hold) });
+        const pack = packOf(l);
+        const conv: Record<string, number | undefined> = {};
+        let bad: Rejection | null = null;
+        for (const name of ['onHand', 'available', 'damaged', 'hold']) {
+          const r = baseQty(ctx, e, item, q[name], l.uom, pack);
+          if (r && 'problem' in r) bad ??= r.problem;
+          else if (r) conv[name] = r.base;
+        }
+        if (bad) {
+          res.rejections.push(bad);
+          continue;
+        }
+        lines.push(snapshotLine(item, location, conv));
       }
       const r = await positions.applySnapshot(db, lines, meta as { eventSeq: number; documentId: number; partnerId: string; at: string });
       res.movements += r.movements;
       res.divergences += r.divergences;
+      await fillBackorders(ctx, new Set(lines.map((l) => l.item)), res);
       return;
     }
     case 'inventory.adjusted': {
+      const raw = (data.lines as Obj[] | undefined) ?? [];
+      const items = await resolveAll(ctx, e, raw);
+      const wanted: { item: string; location: string; l: Obj }[] = [];
+      for (let i = 0; i < raw.length; i++) {
+        const item = items[i];
+        const location = (raw[i].location as string | undefined) ?? defaultLocation;
+        if (!item) res.rejections.push(conflictOf(ctx, e, raw[i]));
+        else if (!location) res.rejections.push(problem(e, 'GW_LOCATION_MISSING', `${item}: the line names no location and ${e.partner} has no default location`));
+        else wanted.push({ item, location, l: raw[i] });
+      }
+      const current = await positions.getMany(db, wanted);
       const list: Movement[] = [];
-      for (const l of (data.lines as Obj[] | undefined) ?? []) {
-        const item = itemKey(l.item as Obj);
-        if (!item) continue;
+      for (const { item, location, l } of wanted) {
         const q = (l.quantities as Obj | undefined) ?? {};
-        const reason = String(l.reason ?? data.reason ?? 'adjustment');
-        list.push(
-          ...planAdjustment(item, String(l.location ?? defaultLocation), reason, {
-            onHand: units(q.onHand) ?? units(q.available),
-            damaged: units(q.damaged),
-            hold: units(q.hold),
-            quantity: units(l.quantity),
-          }),
-        );
+        const pack = packOf(l);
+        const conv: Record<string, number | undefined> = {};
+        let bad: Rejection | null = null;
+        for (const [name, text] of [['onHand', q.onHand ?? q.available], ['damaged', q.damaged], ['hold', q.hold], ['quantity', l.quantity]] as const) {
+          const r = baseQty(ctx, e, item, text, l.uom, pack);
+          if (r && 'problem' in r) bad ??= r.problem;
+          else if (r) conv[name] = r.base;
+        }
+        if (bad) {
+          res.rejections.push(bad);
+          continue;
+        }
+        const p = current.get(key(item, location))!;
+        const ms = planAdjustment(p, String(l.reason ?? data.reason ?? 'adjustment'), conv);
+        for (const m of ms) {
+          p.onHand += m.dOnHand;
+          p.hold += m.dHold;
+          p.damaged += m.dDamaged;
+        }
+        list.push(...ms);
       }
       await apply(list);
+      await fillBackorders(ctx, new Set(wanted.map((w) => w.item)), res);
       return;
     }
     case 'order.received':
-      return applyOrder(ctx, e, eventSeq, apply, res, defaultLocation);
+      return applyOrder(ctx, e, eventSeq, apply, res);
     case 'shipment.noticed': {
       // A supplier's ASN: stock on its way to us.
       const list: Movement[] = [];
-      const to = (data.to as Obj | undefined)?.id;
-      const location = String(to ?? defaultLocation);
-      for (const o of (data.orders as Obj[] | undefined) ?? []) {
-        for (const p of (o.packs as Obj[] | undefined) ?? []) {
-          for (const it of (p.items as Obj[] | undefined) ?? []) {
-            const item = itemKey(it.item as Obj);
-            const q = units(it.quantity);
-            if (item && q) list.push(movement(item, location, 'in-transit', { dInTransit: q, ref: String(o.poNumber ?? ''), expectedDate: (data.deliveryDate as string | undefined) ?? undefined }));
-          }
-        }
+      const location = ((data.to as Obj | undefined)?.location as string | undefined) ?? defaultLocation;
+      const all: { o: Obj; it: Obj }[] = [];
+      for (const o of (data.orders as Obj[] | undefined) ?? []) for (const p of (o.packs as Obj[] | undefined) ?? []) for (const it of (p.items as Obj[] | undefined) ?? []) all.push({ o, it });
+      if (all.length && !location) {
+        res.rejections.push(problem(e, 'GW_LOCATION_MISSING', 'the ship notice names none of our locations as ship-to'));
+        return;
       }
+      const items = await resolveAll(ctx, e, all.map((x) => x.it));
+      all.forEach(({ o, it }, i) => {
+        const item = items[i];
+        if (!item) return void res.rejections.push(conflictOf(ctx, e, it));
+        const q = baseQty(ctx, e, item, it.quantity, it.uom, packOf(it));
+        if (q && 'problem' in q) return void res.rejections.push(q.problem);
+        if (q && q.base > 0) list.push(movement(item, location!, 'in-transit', { dInTransit: q.base, ref: String(o.poNumber ?? ''), expectedDate: (data.deliveryDate as string | undefined) ?? undefined }));
+      });
       await apply(list);
       return;
     }
     case 'ack.received':
       return applyAck(ctx, e);
     case 'shipment.confirmed':
-      return applyShipped(ctx, e, eventSeq, apply, defaultLocation, res);
+      return applyShipped(ctx, e, eventSeq, apply, res);
     default:
       return;
   }
 }
 
-async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, apply: (l: Movement[]) => Promise<void>, res: ApplyResult, defaultLocation: string): Promise<void> {
+/** Positions and every partner's promises of one item, loaded once per document step and kept current in memory. */
+class ItemState {
+  private pos = new Map<string, Map<string, Position>>();
+  private prom = new Map<string, Map<string, Map<string, PromiseRow>>>();
+  constructor(private readonly db: Db) {}
+
+  async load(item: string): Promise<void> {
+    if (this.pos.has(item)) return;
+    const ps = new Map<string, Position>();
+    for (const p of await positions.forItem(this.db, item)) ps.set(p.location, p);
+    this.pos.set(item, ps);
+    const byLoc = new Map<string, Map<string, PromiseRow>>();
+    for (const [k, m] of await promises.forItems(this.db, [item])) byLoc.set(k.split('\u0000')[1], m);
+    this.prom.set(item, byLoc);
+  }
+
+  locations(item: string): string[] {
+    return [...(this.pos.get(item)?.keys() ?? [])];
+  }
+
+  position(item: string, location: string): Position {
+    const ps = this.pos.get(item)!;
+    let p = ps.get(location);
+    if (!p) ps.set(location, (p = { item, location, onHand: 0, committed: 0, inTransit: 0, hold: 0, damaged: 0, whHeld: 0, safetyStock: 0 }));
+    return p;
+  }
+
+  own(item: string, location: string, partnerId: string): PromiseRow | undefined {
+    return this.prom.get(item)?.get(location)?.get(partnerId);
+  }
+
+  others(item: string, location: string, partnerId: string): number {
+    let n = 0;
+    for (const [p, r] of this.prom.get(item)?.get(location) ?? []) if (p !== partnerId) n += r.promised;
+    return n;
+  }
+
+  /** What `partnerId` may commit at the location now. */
+  room(item: string, location: string, partnerId: string): number {
+    return commitAllowance(available(this.position(item, location)), this.own(item, location, partnerId)?.promised ?? 0, this.others(item, location, partnerId));
+  }
+
+  /** Commit: the position and the partner's promise move; returns the promise before. */
+  async commit(item: string, location: string, partnerId: string, qty: number, at: string): Promise<number> {
+    const p = this.position(item, location);
+    p.committed += qty;
+    const own = this.own(item, location, partnerId);
+    const before = own?.promised ?? 0;
+    if (own && qty > 0) {
+      own.promised = promiseAfterCommit(own.promised, qty);
+      await promises.consume(this.db, partnerId, item, location, own.promised, at);
+    }
+    return before;
+  }
+
+  shownTo(item: string, location: string, partnerId: string): number {
+    return this.own(item, location, partnerId)?.shown ?? 0;
+  }
+}
+
+const whole = (n: number) => Math.max(0, Math.floor(n / QTY_SCALE) * QTY_SCALE);
+
+interface LinePlan {
+  row: OrderLineRow;
+  moves: Movement[];
+  oversell?: { promised: number; shown: number };
+}
+
+/** Commit one ordinary line (base units) at the location the partner's rule picks. */
+async function commitLine(ctx: ApplyContext, st: ItemState, partnerId: string, rule: AllocationRule, row: OrderLineRow, po: string, reason?: string): Promise<LinePlan> {
+  await st.load(row.item);
+  const base = row.ordered;
+  const location = row.location ?? chooseLocation(rule, st.locations(row.item), (l) => st.room(row.item, l, partnerId), base);
+  if (!location) return { row: { ...row, backordered: base, reason_code: row.reason_code ?? 'GW_BACKORDER_NO_STOCK', reason: row.reason ?? 'the item is at none of our locations' }, moves: [] };
+  const room = st.room(row.item, location, partnerId);
+  const c = Math.min(base, room);
+  const promised = await st.commit(row.item, location, partnerId, c, ctx.at);
+  const moves = c > 0 ? [movement(row.item, location, 'commit', { dCommitted: c, ref: po, ...(reason ? { reason } : {}) })] : [];
+  const out: LinePlan = { row: { ...row, location, committed: c, backordered: base - c }, moves };
+  if (base - c > 0 && !out.row.reason_code) Object.assign(out.row, { reason_code: 'GW_BACKORDER_NO_STOCK', reason: `${fromUnits(base - c)} short at ${location}` });
+  if (isOversell(base, c, promised)) out.oversell = { promised, shown: st.shownTo(row.item, location, partnerId) };
+  return out;
+}
+
+/** A kit line: whole kits at one location, each component committed as its own row under the kit line. */
+async function commitKit(ctx: ApplyContext, st: ItemState, partnerId: string, rule: AllocationRule, row: OrderLineRow, comps: Record<string, number>, po: string): Promise<LinePlan[]> {
+  const entries = Object.entries(comps);
+  for (const [c] of entries) await st.load(c);
+  const kitRoom = (l: string) => Math.min(...entries.map(([c, per]) => Math.floor(st.room(c, l, partnerId) / per) * QTY_SCALE));
+  const locations = [...new Set(entries.flatMap(([c]) => st.locations(c)))];
+  const location = chooseLocation(rule, locations, kitRoom, row.ordered);
+  const kits = location ? Math.min(row.ordered, whole(kitRoom(location))) : 0;
+  const plans: LinePlan[] = [];
+  let promisedKits = Infinity;
+  for (const [c, per] of entries) {
+    const need = mulUnits(row.ordered, per) ?? 0;
+    const commit = mulUnits(kits, per) ?? 0;
+    const promised = location ? await st.commit(c, location, partnerId, commit, ctx.at) : 0;
+    promisedKits = Math.min(promisedKits, Math.floor(promised / per) * QTY_SCALE);
+    plans.push({
+      row: { ...row, line_number: `${row.line_number}>${c}`, parent_line: row.line_number, item: c, uom: null, uom_factor: QTY_SCALE, location, ordered: need, committed: commit, backordered: need - commit, status: 'OPEN', reason_code: need > commit ? 'GW_BACKORDER_NO_STOCK' : null, reason: need > commit ? `${fromUnits(need - commit)} short${location ? ` at ${location}` : ''}` : null },
+      moves: commit > 0 ? [movement(c, location!, 'commit', { dCommitted: commit, ref: po, reason: `kit ${row.item}` })] : [],
+    });
+  }
+  const kitPlan: LinePlan = { row: { ...row, location, committed: kits, backordered: row.ordered - kits }, moves: [] };
+  if (row.ordered > kits) Object.assign(kitPlan.row, { reason_code: 'GW_BACKORDER_NO_STOCK', reason: `${fromUnits(row.ordered - kits)} kits short` });
+  if (location && isOversell(row.ordered, kits, promisedKits === Infinity ? 0 : promisedKits)) kitPlan.oversell = { promised: promisedKits, shown: promisedKits };
+  return [kitPlan, ...plans];
+}
+
+async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, apply: (l: Movement[]) => Promise<void>, res: ApplyResult): Promise<void> {
   const { db } = ctx;
   const data = e.data as Obj;
   const po = String(data.poNumber);
@@ -127,85 +338,232 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
     const lines = await orders.lines(db, existing.id);
     for (const l of lines) {
       const open = l.committed;
-      if (open > 0 && l.location) list.push(movement(l.item, l.location, 'uncommit', { dCommitted: -open, reason: 'cancelled', ref: po }));
+      if (open > 0 && l.location && !isKitRow(ctx, l)) list.push(movement(l.item, l.location, 'uncommit', { dCommitted: -open, reason: 'cancelled', ref: po }));
     }
     await orders.upsertLines(db, lines.map((l) => ({ ...l, committed: 0, backordered: 0 })));
     await apply(list);
     await orders.setStatus(db, existing.id, 'CANCELLED');
+    await fillBackorders(ctx, new Set(lines.map((l) => l.item)), res);
     return;
   }
   if (existing) return; // the same PO again (changes are not applied to stock yet)
+  const partner = ctx.partners.get(e.partner);
   const rule = ctx.allocation(e.partner);
-  const orderId = await orders.create(db, { partnerId: e.partner, poNumber: po, status: 'OPEN', eventSeq, at: ctx.at });
-  const list: Movement[] = [];
-  const rows: OrderLineRow[] = [];
-  const cache = new Map<string, Position[]>();
-  let backordered = false;
-  for (const l of (data.lines as Obj[] | undefined) ?? []) {
-    const item = itemKey(l.item as Obj);
+  const rank = partner?.publish846?.rank ?? 0;
+  const orderId = await orders.create(db, { partnerId: e.partner, poNumber: po, status: 'OPEN', eventSeq, at: ctx.at, rank });
+  const raw = (data.lines as Obj[] | undefined) ?? [];
+  const items = await resolveAll(ctx, e, raw);
+  const st = new ItemState(db);
+  const plans: LinePlan[] = [];
+  let seq = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const l = raw[i];
+    const item = items[i];
     const qty = units(l.quantity);
-    if (!item || qty === undefined || qty <= 0) continue;
-    let ps = cache.get(item);
-    if (!ps) cache.set(item, (ps = await positions.forItem(db, item)));
-    const location = chooseLocation(rule, ps, qty) ?? defaultLocation;
-    let p = ps.find((x) => x.location === location);
-    if (!p) ps.push((p = { item, location, onHand: 0, committed: 0, inTransit: 0, hold: 0, damaged: 0, safetyStock: 0 }));
-    const { commit, backorder } = planCommit(p, qty);
-    if (commit > 0) {
-      const m = movement(item, location, 'commit', { dCommitted: commit, ref: po });
-      applyTo(p, m);
-      list.push(m);
+    const row: OrderLineRow = { order_id: orderId, line_number: String(l.lineNumber), item: item ?? '?', uom: (l.uom as string) ?? null, location: null, ordered: 0, committed: 0, backordered: 0, shipped: 0, status: 'OPEN', reason_code: null, reason: null, uom_factor: null, parent_line: null, seq: ++seq };
+    const rejectLine = (r: Rejection) => {
+      res.rejections.push(r);
+      plans.push({ row: { ...row, ordered: qty ?? 0, status: 'REJECTED', reason_code: r.code, reason: r.message }, moves: [] });
+    };
+    if (!item) {
+      rejectLine(conflictOf(ctx, e, l));
+      continue;
     }
-    if (backorder > 0) {
-      backordered = true;
-      res.backordered++;
+    if (qty === undefined || qty <= 0) continue;
+    if (item.startsWith('PRV:') && partner?.unknownItems === 'reject') {
+      rejectLine(problem(e, 'GW_ITEM_UNKNOWN', `line ${row.line_number}: ${item.slice(4)} is in no crosswalk (this partner's unknown items are rejected)`, item.slice(4)));
+      continue;
     }
-    rows.push({ order_id: orderId, line_number: String(l.lineNumber), item, uom: (l.uom as string) ?? null, location, ordered: qty, committed: commit, backordered: backorder, shipped: 0 });
+    const conv = toBase(ctx.partners.items, item, qty, row.uom ?? undefined, packOf(l));
+    if (!conv.ok) {
+      rejectLine(problem(e, 'GW_UOM_UNCONVERTIBLE', `line ${row.line_number}: ${conv.reason}`, `${l.quantity} ${row.uom ?? ''}`));
+      continue;
+    }
+    const base = { ...row, ordered: conv.base, uom_factor: conv.factor };
+    if (item.startsWith('PRV:')) Object.assign(base, { reason_code: 'GW_ITEM_PROVISIONAL', reason: `${item.slice(4)} is in no crosswalk: a provisional item` });
+    const comps = ctx.partners.items.kits[item];
+    if (comps) plans.push(...(await commitKit(ctx, st, e.partner, rule, base, comps, po)));
+    else plans.push(await commitLine(ctx, st, e.partner, rule, base, po));
   }
-  await orders.upsertLines(db, rows);
-  await apply(list);
-  if (backordered) await orders.setStatus(db, orderId, 'BACKORDERED');
+  // Rows where nothing is short keep no backorder reason.
+  for (const p of plans) if (p.row.backordered === 0 && p.row.reason_code === 'GW_BACKORDER_NO_STOCK') Object.assign(p.row, { reason_code: null, reason: null });
+  await orders.upsertLines(db, plans.map((p) => p.row));
+  await apply(plans.flatMap((p) => p.moves));
+  for (const p of plans) {
+    if (!p.oversell) continue;
+    res.oversells++;
+    await oversells.record(db, { partnerId: e.partner, orderId, poNumber: po, lineNumber: p.row.line_number, item: p.row.item, location: p.row.location, ordered: p.row.ordered, committed: p.row.committed, promised: p.oversell.promised, shown: p.oversell.shown, documentId: ctx.documentId, at: ctx.at });
+  }
+  const short = plans.some((p) => p.row.backordered > 0 && !p.row.parent_line);
+  if (short) res.backordered += plans.filter((p) => p.row.backordered > 0 && !p.row.parent_line).length;
+  const rejected = plans.some((p) => p.row.status === 'REJECTED');
+  if (short) await orders.setStatus(db, orderId, 'BACKORDERED');
+  else if (rejected && plans.every((p) => p.row.status === 'REJECTED')) await orders.setStatus(db, orderId, 'REJECTED');
 }
 
-async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, apply: (l: Movement[]) => Promise<void>, defaultLocation: string, res: ApplyResult): Promise<void> {
+function isKitRow(ctx: ApplyContext, l: OrderLineRow): boolean {
+  return !l.parent_line && !!ctx.partners.items.kits[l.item];
+}
+
+/** A kit row's quantities follow its component rows (whole kits). */
+function rollUpKit(kit: OrderLineRow, comps: OrderLineRow[]): void {
+  if (!comps.length || kit.ordered <= 0) return;
+  let committed = Infinity;
+  let shipped = Infinity;
+  let back = 0;
+  for (const c of comps) {
+    const per = c.ordered / kit.ordered; // component units per kit unit
+    if (per <= 0) continue;
+    committed = Math.min(committed, whole(c.committed / per));
+    shipped = Math.min(shipped, whole(c.shipped / per));
+    back = Math.max(back, Math.ceil(c.backordered / per / QTY_SCALE) * QTY_SCALE);
+  }
+  kit.committed = committed === Infinity ? 0 : committed;
+  kit.shipped = shipped === Infinity ? 0 : shipped;
+  kit.backordered = Math.min(back, kit.ordered);
+  if (kit.backordered === 0) Object.assign(kit, { reason_code: kit.reason_code === 'GW_BACKORDER_NO_STOCK' ? null : kit.reason_code, reason: kit.reason_code === 'GW_BACKORDER_NO_STOCK' ? null : kit.reason });
+  const loc = comps.find((c) => c.location)?.location;
+  if (loc && !kit.location) kit.location = loc;
+}
+
+/**
+ * Stock arrived (or was freed) for these items: open backorders are filled in priority order
+ * (the ordering partner's rank, higher first), then oldest order first, each through the promise
+ * engine (a fill never takes what was promised to another partner), each fill a commit movement
+ * on the order's timeline.
+ */
+export async function fillBackorders(ctx: ApplyContext, items: Set<string>, res: ApplyResult): Promise<void> {
+  if (!items.size) return;
+  const { db } = ctx;
+  const list = [...items].filter((i) => !ctx.partners.items.kits[i]);
+  const waiting: Record<string, unknown>[] = [];
+  for (let i = 0; i < list.length; i += 400) {
+    const rows = await db('order_lines as l')
+      .join('orders as o', 'o.id', 'l.order_id')
+      .where('l.backordered', '>', 0)
+      .whereIn('l.item', list.slice(i, i + 400))
+      .whereNot('o.status', 'CANCELLED')
+      .select('l.*', 'o.partner_id', 'o.po_number', 'o.rank as order_rank');
+    waiting.push(...rows);
+  }
+  if (!waiting.length) return;
+  waiting.sort((a, b) => num(b.order_rank) - num(a.order_rank) || num(a.order_id) - num(b.order_id) || num(a.seq) - num(b.seq) || String(a.line_number).localeCompare(String(b.line_number)));
+  const st = new ItemState(db);
+  const moves: Movement[] = [];
+  const changedOrders = new Set<number>();
+  for (const w of waiting) {
+    const item = String(w.item);
+    const partnerId = String(w.partner_id);
+    await st.load(item);
+    const back = num(w.backordered);
+    const rule = w.location ? ({ rule: 'fixed', location: String(w.location) } as AllocationRule) : ctx.allocation(partnerId);
+    const location = chooseLocation(rule, st.locations(item), (l) => st.room(item, l, partnerId), back);
+    if (!location) continue;
+    const f = Math.min(back, st.room(item, location, partnerId));
+    if (f <= 0) continue;
+    await st.commit(item, location, partnerId, f, ctx.at);
+    moves.push(movement(item, location, 'commit', { dCommitted: f, ref: String(w.po_number), reason: 'backorder-filled' }));
+    const left = back - f;
+    await db('order_lines')
+      .where({ order_id: w.order_id, line_number: w.line_number })
+      .update({ committed: num(w.committed) + f, backordered: left, location, ...(left === 0 && w.reason_code === 'GW_BACKORDER_NO_STOCK' ? { reason_code: null, reason: null } : {}) });
+    res.filled++;
+    changedOrders.add(num(w.order_id));
+  }
+  await positions.apply(db, moves, { eventSeq: null, documentId: ctx.documentId, partnerId: null, at: ctx.at });
+  res.movements += moves.length;
+  for (const orderId of changedOrders) {
+    const lines = await orders.lines(db, orderId);
+    const kits = lines.filter((l) => !l.parent_line && lines.some((c) => c.parent_line === l.line_number));
+    for (const k of kits) rollUpKit(k, lines.filter((c) => c.parent_line === k.line_number));
+    if (kits.length) await orders.upsertLines(db, kits);
+    const order = await db('orders').where({ id: orderId }).first();
+    if (order.status === 'BACKORDERED' && !lines.some((l) => !l.parent_line && l.backordered > 0)) await orders.setStatus(db, orderId, 'OPEN');
+  }
+}
+
+async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, apply: (l: Movement[]) => Promise<void>, res: ApplyResult): Promise<void> {
   const shippedNow = new Map<string, number>();
   const { db } = ctx;
   const data = e.data as Obj;
-  const from = (data.from as Obj | undefined)?.id as string | undefined;
+  const partner = ctx.partners.get(e.partner);
+  const from = ((data.from as Obj | undefined)?.location as string | undefined) ?? undefined;
   const list: Movement[] = [];
+  const resolved = new WeakMap<Obj, ShippedItem>();
   for (const o of (data.orders as Obj[] | undefined) ?? []) {
     const po = String(o.poNumber ?? '');
     const order = po ? await orders.findByPo(db, po) : undefined;
     const lines = order ? await orders.lines(db, order.id) : [];
-    const shippedItems: { item: string; qty: number; lineNumber?: string }[] = [];
+    const its: Obj[] = [];
+    for (const p of (o.packs as Obj[] | undefined) ?? []) for (const it of (p.items as Obj[] | undefined) ?? []) its.push(it);
+    const items = await resolveAll(ctx, e, its);
     const changed = new Set<OrderLineRow>();
-    for (const p of (o.packs as Obj[] | undefined) ?? []) {
-      for (const it of (p.items as Obj[] | undefined) ?? []) {
-        const item = itemKey(it.item as Obj);
-        const qty = units(it.quantity);
-        if (item && qty) shippedItems.push({ item, qty, lineNumber: it.lineNumber as string | undefined });
+    const current = await positions.getMany(db, [...new Set(items.filter((x): x is string => !!x))].flatMap((item) => [...new Set([from, ...lines.filter((l) => l.item === item).map((l) => l.location)].filter((x): x is string => !!x))].map((location) => ({ item, location }))));
+    const ship = (item: string, location: string | null, qty: number, line: OrderLineRow | undefined) => {
+      if (!location) {
+        res.rejections.push(problem(e, 'GW_LOCATION_MISSING', `${item}: the shipment names no location and PO ${po} has no line for it at one of ours`));
+        return;
       }
-    }
-    for (const s of shippedItems) {
-      const line = lines.find((l) => l.item === s.item && (s.lineNumber === undefined || l.line_number === s.lineNumber)) ?? lines.find((l) => l.item === s.item);
-      const location = from ?? line?.location ?? defaultLocation;
-      const release = line ? Math.min(s.qty, line.committed) : 0;
-      list.push(movement(s.item, location, 'ship', { dOnHand: -s.qty, ref: po }));
-      if (release > 0) list.push(movement(s.item, line!.location ?? location, 'uncommit', { dCommitted: -release, reason: 'shipped', ref: po }));
-      if (line) {
+      const p = current.get(key(item, location)) ?? { item, location, onHand: 0, committed: 0, inTransit: 0, hold: 0, damaged: 0, whHeld: 0, safetyStock: 0 };
+      current.set(key(item, location), p);
+      const out = Math.min(qty, Math.max(0, p.onHand));
+      // Never below zero: what was shipped beyond our on hand is noted on the movement (the next snapshot settles it).
+      if (qty > 0) list.push(movement(item, location, 'ship', { dOnHand: -out, ref: po, ...(out < qty ? { reason: `shipped ${fromUnits(qty)}, on hand was ${fromUnits(Math.max(0, p.onHand))}` } : {}) }));
+      p.onHand -= out;
+      const release = line && line.location === location ? Math.min(qty, line.committed) : line ? Math.min(qty, line.committed) : 0;
+      if (release > 0 && line) {
+        list.push(movement(item, line.location ?? location, 'uncommit', { dCommitted: -release, reason: 'shipped', ref: po }));
         line.committed -= release;
-        line.shipped += s.qty;
-        shippedNow.set(`${line.order_id}:${line.line_number}`, (shippedNow.get(`${line.order_id}:${line.line_number}`) ?? 0) + s.qty);
+      }
+      if (line) {
+        line.shipped += qty;
         changed.add(line);
+      }
+    };
+    for (let i = 0; i < its.length; i++) {
+      const it = its[i];
+      const item = items[i];
+      if (!item) {
+        res.rejections.push(conflictOf(ctx, e, it));
+        continue;
+      }
+      const lineNumber = it.lineNumber as string | undefined;
+      const line = lines.find((l) => !l.parent_line && l.item === item && (lineNumber === undefined || l.line_number === lineNumber)) ?? lines.find((l) => l.item === item && !l.parent_line) ?? lines.find((l) => l.item === item);
+      const q = baseQty(ctx, e, item, it.quantity, it.uom, packOf(it));
+      if (!q) continue;
+      if ('problem' in q) {
+        res.rejections.push(q.problem);
+        continue;
+      }
+      resolved.set(it, { item, base: q.base, lineNumber: line?.parent_line ?? line?.line_number });
+      const comps = line && !line.parent_line ? lines.filter((c) => c.parent_line === line.line_number) : [];
+      if (line && comps.length) {
+        // A kit shipped whole: its components leave stock and their commitments are released.
+        for (const c of comps) ship(c.item, from ?? c.location ?? line.location ?? partner?.defaultLocation ?? null, Math.round((c.ordered / line.ordered) * q.base), c);
+        rollUpKit(line, comps);
+        changed.add(line);
+      } else {
+        ship(item, from ?? line?.location ?? partner?.defaultLocation ?? null, q.base, line);
+        if (line?.parent_line) {
+          const kit = lines.find((l) => l.line_number === line.parent_line);
+          if (kit) {
+            rollUpKit(kit, lines.filter((c) => c.parent_line === kit.line_number));
+            changed.add(kit);
+          }
+        }
+      }
+      if (line) {
+        const top = line.parent_line ?? line.line_number;
+        shippedNow.set(`${line.order_id}:${top}`, (shippedNow.get(`${line.order_id}:${top}`) ?? 0) + q.base);
       }
     }
     await orders.upsertLines(db, [...changed]);
-    if (order && lines.length && lines.every((l) => l.shipped >= l.ordered)) await orders.setStatus(db, order.id, 'SHIPPED');
+    const top = lines.filter((l) => !l.parent_line && l.status !== 'REJECTED');
+    if (order && top.length && top.every((l) => l.shipped >= l.ordered)) await orders.setStatus(db, order.id, 'SHIPPED');
   }
   await apply(list);
-  if (ctx.asn) res.asns.push(...(await queueAsns({ db, partners: ctx.asn.partners, now: ctx.asn.now }, e, eventSeq, shippedNow)));
+  if (ctx.asn) res.asns.push(...(await queueAsns({ db, partners: ctx.asn.partners, now: ctx.asn.now }, e, eventSeq, shippedNow, (it) => resolved.get(it))));
 }
-
 
 /** What a partner's 997 group (GS01) acknowledges of ours. */
 const KIND_BY_FUNCTIONAL_ID: Record<string, string[]> = { IB: ['846'], SH: ['856'] };

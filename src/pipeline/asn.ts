@@ -1,8 +1,8 @@
-import { itemKey } from '../domain/availability.ts';
 import { checkAsn, makeSscc, type Asn, type AsnPack, type PoLine } from '../domain/asn.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
 import type { Partner, PartnerDirectory } from '../domain/partner.ts';
-import { fromUnits } from '../domain/quantity.ts';
+import { fromUnits, QTY_SCALE } from '../domain/quantity.ts';
+import { fromBaseExact } from '../domain/units.ts';
 import { orders } from '../store/availability-repository.ts';
 import { counters } from '../store/counter-repository.ts';
 import type { Db } from '../store/db.ts';
@@ -33,7 +33,14 @@ export interface AsnOutcome {
   isa13?: string;
 }
 
-export async function queueAsns(ctx: AsnContext, e: CanonicalEvent, eventSeq: number, shippedNow: Map<string, number>): Promise<AsnOutcome[]> {
+/** A shipped item as the store resolved it: our item, base units, the PO line it ships. */
+export interface ShippedItem {
+  item: string;
+  base: number;
+  lineNumber?: string;
+}
+
+export async function queueAsns(ctx: AsnContext, e: CanonicalEvent, eventSeq: number, shippedNow: Map<string, number>, resolvedOf: (it: Obj) => ShippedItem | undefined): Promise<AsnOutcome[]> {
   const out: AsnOutcome[] = [];
   const data = e.data as Obj;
   for (const o of (data.orders as Obj[] | undefined) ?? []) {
@@ -42,12 +49,12 @@ export async function queueAsns(ctx: AsnContext, e: CanonicalEvent, eventSeq: nu
     if (!order) continue;
     const partner = ctx.partners.get(order.partnerId);
     if (!partner?.asn856 || !partner.receives.includes('856')) continue;
-    out.push(await queueOne(ctx, partner, e, eventSeq, o, order.id, shippedNow));
+    out.push(await queueOne(ctx, partner, e, eventSeq, o, order.id, shippedNow, resolvedOf));
   }
   return out;
 }
 
-async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, eventSeq: number, o: Obj, orderId: number, shippedNow: Map<string, number>): Promise<AsnOutcome> {
+async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, eventSeq: number, o: Obj, orderId: number, shippedNow: Map<string, number>, resolvedOf: (it: Obj) => ShippedItem | undefined): Promise<AsnOutcome> {
   const { db } = ctx;
   const cfg = partner.asn856!;
   const data = e.data as Obj;
@@ -55,13 +62,15 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
   const orderRow = await db('orders').where({ id: orderId }).first();
   const poEvent = JSON.parse((await db('events').where({ seq: orderRow.event_seq }).first()).payload) as CanonicalEvent;
   const po = poEvent.data as Obj;
-  const lineRows = await orders.lines(db, orderId);
+  const lineRows = (await orders.lines(db, orderId)).filter((r) => !r.parent_line);
+  // Quantities go back in the PO line's unit (SN1 as the retailer ordered), exactly.
+  const inLineUnit = (base: number, factor: number | null | undefined) => fromBaseExact(base, factor ?? QTY_SCALE);
   const poLines: PoLine[] = ((po.lines as Obj[] | undefined) ?? []).map((l) => {
     const row = lineRows.find((r) => r.line_number === String(l.lineNumber));
     const before = (row?.shipped ?? 0) - (shippedNow.get(`${orderId}:${row?.line_number}`) ?? 0);
-    return { lineNumber: String(l.lineNumber), ids: ((l.item as Obj)?.ids as Record<string, string>) ?? {}, ordered: String(l.quantity), shippedBefore: fromUnits(before), uom: String(l.uom ?? 'EA') };
+    return { lineNumber: String(l.lineNumber), ids: ((l.item as Obj)?.ids as Record<string, string>) ?? {}, ordered: String(l.quantity), shippedBefore: fromUnits(inLineUnit(before, row?.uom_factor) ?? before), uom: String(l.uom ?? 'EA') };
   });
-  const skuOfLine = new Map(((po.lines as Obj[] | undefined) ?? []).map((l) => [itemKey(l.item as Obj), String(l.lineNumber)]));
+  const lineOfItem = new Map(lineRows.map((r) => [r.item, r]));
 
   const packs: AsnPack[] = [];
   const packList = (o.packs as Obj[] | undefined) ?? [];
@@ -73,11 +82,15 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
     let sscc = typeof p.sscc === 'string' ? (normaliseSscc(p.sscc) ?? p.sscc) : '';
     if (!sscc) sscc = makeSscc(cfg.gs1CompanyPrefix, serial++);
     const items = ((p.items as Obj[] | undefined) ?? []).map((it) => {
-      const key = itemKey(it.item as Obj);
-      const lineNumber = (key && skuOfLine.get(key)) ?? String(it.lineNumber ?? '?');
+      const r = resolvedOf(it);
+      const row = (r?.lineNumber ? lineRows.find((x) => x.line_number === r.lineNumber) : undefined) ?? (r ? lineOfItem.get(r.item) : undefined);
+      const lineNumber = row?.line_number ?? String(it.lineNumber ?? '?');
       const ids = poLines.find((l) => l.lineNumber === lineNumber)?.ids ?? ((it.item as Obj)?.ids as Record<string, string>) ?? {};
       const q = cfg.idQualifiers.find((x) => ids[x]) ?? Object.keys(ids)[0] ?? 'SK';
-      return { lineNumber, qualifier: q, id: ids[q] ?? String(key), quantity: String(it.quantity), uom: String(it.uom ?? 'EA') };
+      const exact = r && row ? inLineUnit(r.base, row.uom_factor) : null;
+      const quantity = exact !== null ? fromUnits(exact) : String(it.quantity);
+      const uom = exact !== null ? String(row?.uom ?? 'EA') : String(it.uom ?? 'EA');
+      return { lineNumber, qualifier: q, id: ids[q] ?? String(r?.item ?? '?'), quantity, uom };
     });
     packs.push({ sscc, items });
   }
@@ -90,7 +103,7 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
     tracking: data.tracking as string | undefined,
     billOfLading: data.billOfLading as string | undefined,
     weight: data.weight as string | undefined,
-    shipFrom: { id: String(from.id ?? partner.defaultLocation), name: from.name as string | undefined },
+    shipFrom: { id: String(from.location ?? from.id ?? lineRows.find((r) => r.location)?.location ?? ''), name: from.name as string | undefined },
     shipTo: { id: String(shipTo.id ?? ''), qualifier: String(shipTo.qualifier ?? '92'), name: shipTo.name as string | undefined },
     poNumber,
     poDate: po.poDate as string | undefined,

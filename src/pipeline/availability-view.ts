@@ -1,8 +1,8 @@
 import { available, type Position } from '../domain/availability.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
-import { kitAvailable, partnerAvailable } from '../domain/publication.ts';
 import { fromUnits } from '../domain/quantity.ts';
 import { positions } from '../store/availability-repository.ts';
+import { promises } from '../store/promise-repository.ts';
 import type { Db } from '../store/db.ts';
 
 /** An item's positions (decimal text), and what a partner is shown of it: the CLI and the API. */
@@ -15,36 +15,38 @@ export function showPosition(p: Position) {
     inTransit: fromUnits(p.inTransit),
     hold: fromUnits(p.hold),
     damaged: fromUnits(p.damaged),
+    warehouseHeld: fromUnits(p.whHeld),
     safetyStock: fromUnits(p.safetyStock),
     available: fromUnits(available(p)),
     ...(p.expectedDate ? { expectedDate: p.expectedDate } : {}),
   };
 }
 
+/**
+ * An item's positions and, per partner, what it was last shown and may still order (its promise)
+ * with its share and rank: the promise engine's state, as the CLI and the API show it.
+ */
 export async function availabilityView(db: Db, partners: PartnerDirectory, q: { item: string; location?: string; partner?: string }): Promise<Record<string, unknown>> {
-  const partner = q.partner ? partners.get(q.partner) : undefined;
-  const policy = partner?.publish846;
-  const kit = policy?.kits[q.item];
+  const kit = partners.items.kits[q.item];
   let ps = await positions.forItem(db, q.item);
   if (q.location) ps = ps.filter((p) => p.location === q.location);
   const result: Record<string, unknown> = { item: q.item, positions: ps.map(showPosition) };
-  if (!partner) return result;
-  if (!policy) {
-    result.partnerView = { partner: partner.id, published: false, reason: 'no publish846 policy' };
-    return result;
+  const rows = (await promises.list(db, { item: q.item })).filter((r) => (!q.location || r.location === q.location) && (!q.partner || r.partnerId === q.partner));
+  const promised: Record<string, unknown>[] = [];
+  for (const r of rows) {
+    const pol = partners.get(r.partnerId)?.publish846;
+    promised.push({ partner: r.partnerId, location: r.location, shown: fromUnits(r.shown), promised: fromUnits(r.promised), rank: pol?.rank ?? 0, ...(pol?.share ? { share: 'percent' in pol.share ? `${pol.share.percent}%` : fromUnits(pol.share.quantity) } : {}) });
   }
-  const view: Record<string, string> = {};
-  if (kit) {
-    const locations = q.location ? [q.location] : await positions.locations(db);
-    for (const loc of locations.filter((l) => !policy.locations || policy.locations.includes(l))) {
-      const comps = await positions.getMany(db, Object.keys(kit).map((item) => ({ item, location: loc })));
-      view[loc] = fromUnits(kitAvailable(kit, (sku) => partnerAvailable(policy, comps.get(`${sku}\u0000${loc}`)!)));
-    }
-    result.partnerView = { partner: partner.id, kit: Object.fromEntries(Object.entries(kit).map(([k, v]) => [k, fromUnits(v)])), available: view };
-    return result;
+  result.promises = promised;
+  if (kit) result.kit = Object.fromEntries(Object.entries(kit).map(([k, v]) => [k, fromUnits(v)]));
+  const unpromised: Record<string, string> = {};
+  for (const p of ps) unpromised[p.location] = fromUnits(Math.max(0, available(p) - rows.filter((r) => r.location === p.location && !q.partner).reduce((n, r) => n + r.promised, 0)));
+  if (!q.partner) result.unpromised = unpromised;
+  if (q.partner) {
+    const partner = partners.get(q.partner);
+    if (!partner?.publish846) result.partnerView = { partner: q.partner, published: false, reason: 'no publish846 policy' };
+    else result.partnerView = { partner: q.partner, shown: Object.fromEntries(rows.map((r) => [r.location, fromUnits(r.shown)])), promised: Object.fromEntries(rows.map((r) => [r.location, fromUnits(r.promised)])), rank: partner.publish846.rank, safetyStock: fromUnits(partner.publish846.safetyStock), percent: partner.publish846.percent };
   }
-  for (const p of ps) if (!policy.locations || policy.locations.includes(p.location)) view[p.location] = fromUnits(partnerAvailable(policy, p));
-  result.partnerView = { partner: partner.id, available: view, safetyStock: fromUnits(policy.safetyStock), percent: policy.percent, ...(policy.cap !== undefined ? { cap: fromUnits(policy.cap) } : {}) };
   return result;
 }
 
@@ -58,6 +60,24 @@ export function showDivergence(r: Record<string, unknown>) {
     before: fromUnits(Number(r.before)),
     snapshot: fromUnits(Number(r.after)),
     difference: fromUnits(Number(r.diff)),
+    at: r.created_at,
+  };
+}
+
+/** An oversell record with decimal text: a PO line short although its partner was promised it. */
+export function showOversell(r: Record<string, unknown>) {
+  return {
+    id: Number(r.id),
+    partner: r.partner_id,
+    poNumber: r.po_number,
+    lineNumber: r.line_number,
+    item: r.item,
+    location: r.location ?? null,
+    ordered: fromUnits(Number(r.ordered)),
+    committed: fromUnits(Number(r.committed)),
+    promised: fromUnits(Number(r.promised)),
+    shown: fromUnits(Number(r.shown)),
+    documentId: r.document_id == null ? null : Number(r.document_id),
     at: r.created_at,
   };
 }

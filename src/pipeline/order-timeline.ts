@@ -28,7 +28,7 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
   const byDoc = new Map<string, { at: string; documentId: number | null; kind: string; items: Record<string, number> }>();
   for (const m of moves) {
     const k = `${m.document_id}:${m.kind}:${m.reason ?? ''}`;
-    const e = byDoc.get(k) ?? { at: String(m.created_at), documentId: m.document_id == null ? null : num(m.document_id), kind: m.reason === 'cancelled' ? 'cancelled' : String(m.kind), items: {} as Record<string, number> };
+    const e = byDoc.get(k) ?? { at: String(m.created_at), documentId: m.document_id == null ? null : num(m.document_id), kind: m.reason === 'cancelled' ? 'cancelled' : m.reason === 'backorder-filled' ? 'backorder-filled' : String(m.kind), items: {} as Record<string, number> };
     const d = m.kind === 'ship' ? -num(m.d_on_hand) : num(m.d_committed);
     const item = String(m.item);
     e.items[item] = (e.items[item] ?? 0) + d;
@@ -38,8 +38,16 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
   for (const e of byDoc.values()) {
     steps.push({ at: e.at, step: name[e.kind] ?? e.kind, documentId: e.documentId, details: Object.fromEntries(Object.entries(e.items).map(([k, v]) => [k, fromUnits(Math.abs(v))])) });
   }
-  const backordered = lines.filter((l) => num(l.backordered) > 0);
-  if (backordered.length) steps.push({ at: order.received_at, step: 'backordered', documentId: num(poEvent?.document_id), details: Object.fromEntries(backordered.map((l) => [l.item, fromUnits(num(l.backordered))])) });
+  // What was short when the PO came: ordered - committed at receipt (fills come later as their own steps).
+  const atReceipt = new Map<string, number>();
+  for (const m of moves) if (m.kind === 'commit' && m.reason !== 'backorder-filled' && num(m.document_id) === num(poEvent?.document_id)) atReceipt.set(String(m.item), (atReceipt.get(String(m.item)) ?? 0) + num(m.d_committed));
+  const shortAtReceipt = lines.filter((l) => l.status !== 'REJECTED' && !lines.some((c) => c.parent_line === l.line_number)).map((l) => [l.item, num(l.ordered) - (atReceipt.get(String(l.item)) ?? 0)] as const).filter(([, n]) => n > 0);
+  if (shortAtReceipt.length) steps.push({ at: order.received_at, step: 'backordered', documentId: num(poEvent?.document_id), details: Object.fromEntries(shortAtReceipt.map(([i, n]) => [i, fromUnits(n)])) });
+  const rejected = lines.filter((l) => l.status === 'REJECTED');
+  if (rejected.length) steps.push({ at: order.received_at, step: 'lines-rejected', documentId: num(poEvent?.document_id), details: Object.fromEntries(rejected.map((l) => [l.line_number, { code: l.reason_code, reason: l.reason }])) });
+  for (const o of await db('oversells').where({ order_id: order.id }).orderBy('id')) {
+    steps.push({ at: o.created_at, step: 'oversell', documentId: o.document_id == null ? null : num(o.document_id), details: { line: o.line_number, item: o.item, location: o.location, ordered: fromUnits(num(o.ordered)), committed: fromUnits(num(o.committed)), promised: fromUnits(num(o.promised)), shown: fromUnits(num(o.shown)) } });
+  }
   const window = partners.get(order.partner_id)?.acks.expect997WithinMinutes ?? 60;
   for (const a of await db('asns').where({ po_number: po, partner_id: order.partner_id }).orderBy('id')) {
     if (a.status === 'REFUSED') {
@@ -57,7 +65,19 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
     poNumber: po,
     partner: order.partner_id,
     status: order.status,
-    lines: lines.map((l) => ({ lineNumber: l.line_number, item: l.item, location: l.location, ordered: fromUnits(num(l.ordered)), committed: fromUnits(num(l.committed)), backordered: fromUnits(num(l.backordered)), shipped: fromUnits(num(l.shipped)) })),
+    lines: lines.map((l) => ({
+      lineNumber: l.line_number,
+      item: l.item,
+      location: l.location,
+      ordered: fromUnits(num(l.ordered)),
+      committed: fromUnits(num(l.committed)),
+      backordered: fromUnits(num(l.backordered)),
+      shipped: fromUnits(num(l.shipped)),
+      status: l.status ?? 'OPEN',
+      ...(l.uom ? { uom: l.uom } : {}),
+      ...(l.parent_line ? { kitLine: l.parent_line } : {}),
+      ...(l.reason_code ? { reason: { code: l.reason_code, message: l.reason } } : {}),
+    })),
     timeline: steps,
   };
 }

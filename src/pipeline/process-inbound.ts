@@ -15,7 +15,7 @@ import { rejections as rejectionRepo } from '../store/rejection-repository.ts';
 import { buildAck } from '../x12/ack-builder.ts';
 import type { InterchangeResult } from '../x12/envelope-types.ts';
 import { planFileAcks } from './acks-for.ts';
-import { applyEvents, type ApplyContext, type ApplyResult } from './apply-events.ts';
+import { applyEvents, emptyApplyResult, type ApplyContext, type ApplyResult } from './apply-events.ts';
 import type { AsnOutcome } from './asn.ts';
 import type { AllocationRule } from '../domain/availability.ts';
 import { detectFormatOf } from './detect-format.ts';
@@ -149,11 +149,12 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       db: trx,
       documentId: doc.id,
       at: nowIso,
-      partner: (id) => partners.get(id),
-      allocation: deps.allocation ?? (() => ({ rule: 'most-available' })),
+      partners,
+      allocation: deps.allocation ?? ((id) => partners.get(id)?.allocation ?? { rule: 'most-available' }),
+      crosswalk: (id) => mappings.crosswalk(id),
       asn: { partners, now },
     };
-    const applied: ApplyResult = { movements: 0, divergences: 0, backordered: 0, asns: [] };
+    const applied: ApplyResult = emptyApplyResult();
 
     if (format === 'xml') {
       const x = translateXml(await readFile(raw.path(doc.raw_path)), {
@@ -170,8 +171,11 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       refsOf(x.events, pos, new Set());
       await documents.addRefs(trx, doc.id, [...pos].map((value) => ({ kind: 'po' as const, value })));
       await applyEvents(applyCtx, x.events.filter((e) => inserted.has(e.id)).map((e) => ({ event: e, seq: inserted.get(e.id)! })), applied);
+      x.rejections.push(...applied.rejections);
       const errors = x.rejections.filter(isError);
-      const status: InboundStatus = errors.length ? (errors.some((r) => r.code === 'GW_XML_NO_MAPPING') ? 'PARKED' : 'REJECTED') : x.events.length && !inserted.size ? 'DUPLICATE' : 'PROCESSED';
+      let status: InboundStatus = errors.length ? (errors.some((r) => r.code === 'GW_XML_NO_MAPPING') ? 'PARKED' : 'REJECTED') : x.events.length && !inserted.size ? 'DUPLICATE' : 'PROCESSED';
+      // Lines refused while applying (the rest was applied): partly processed, shown in dead letters.
+      if (errors.length && errors.every((r) => applied.rejections.includes(r))) status = 'PARTIAL';
       await rejectionRepo.insert(trx, doc.id, x.rejections);
       const first = errors[0];
       await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, setIds: x.mappingId ? `xml:${x.mappingId}` : 'xml', isa13s: '', eventCount: inserted.size, processedAt: nowIso });
@@ -214,7 +218,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       },
     });
 
-    const all: Rejection[] = [...result.fileRejections];
+    const all: Rejection[] = [...result.fileRejections, ...applied.rejections];
     for (const ic of result.interchanges) {
       all.push(...ic.rejections);
       for (const g of ic.groups) {
@@ -271,6 +275,8 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
     const movementCount = await trx('movements').where({ document_id: doc.id }).count({ n: '*' }).first();
     applied.movements = Number(movementCount?.n ?? 0);
     let status = documentStatus(result.interchanges, result.fileRejections);
+    // Lines refused while applying (unconvertible units, id conflicts): the rest was applied.
+    if (status === 'PROCESSED' && applied.rejections.some(isError)) status = 'PARTIAL';
     // A replay whose events were all applied before: nothing new, a duplicate.
     if (opts.replay && status === 'PROCESSED' && produced > 0 && eventCount === 0) status = 'DUPLICATE';
     const firstError = all.find(isError);

@@ -2,9 +2,15 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { Clock, Logger } from '../core/ports.ts';
-import { key, type Position } from '../domain/availability.ts';
+import { available, key, type Position } from '../domain/availability.ts';
+import { isProvisional } from '../domain/identity.ts';
+import { publicationRoom, targets, type Party } from '../domain/promise.ts';
+import { QTY_SCALE } from '../domain/quantity.ts';
+import { fromBaseFloor } from '../domain/units.ts';
+import { provisionalItems } from '../store/item-repository.ts';
+import { promises, type PromiseRow } from '../store/promise-repository.ts';
 import type { Partner, PartnerDirectory } from '../domain/partner.ts';
-import { inScope, kitAvailable, partnerAvailable, type PublishPolicy } from '../domain/publication.ts';
+import { covers, inScope, kitAvailable, partnerView, type PublishPolicy } from '../domain/publication.ts';
 import type { CrosswalkIndex } from '../mapping/crosswalk.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { positions, publications } from '../store/availability-repository.ts';
@@ -44,6 +50,19 @@ export interface EmitResult {
 }
 
 const PAGE = 1000;
+
+interface PublicationRun {
+  partner: Partner;
+  policy: PublishPolicy;
+  crosswalk: CrosswalkIndex | null;
+  kitsByComponent: Map<string, string[]>;
+  /** Every partner published to: their ranks, shares and scopes decide the targets. */
+  parties: (Party & { policy: PublishPolicy })[];
+  full: boolean;
+  /** A promise of this partner went down: others may have room now. */
+  freed: boolean;
+  at: string;
+}
 
 export class Publisher {
   private timers = new Map<string, NodeJS.Timeout>();
@@ -116,17 +135,29 @@ export class Publisher {
     const now = clock.now();
     const pub = await publications.get(db, partner.id);
     const upTo = await positions.lastMovementSeq(db);
-    const crosswalk = this.deps.mappings.crosswalk(partner.id);
-    const kitsByComponent = new Map<string, string[]>();
-    for (const [kit, comps] of Object.entries(policy.kits)) for (const c of Object.keys(comps)) kitsByComponent.set(c, [...(kitsByComponent.get(c) ?? []), kit]);
+    const promiseSeqBefore = await promises.lastSeq(db);
+    const run: PublicationRun = {
+      partner,
+      policy,
+      crosswalk: this.deps.mappings.crosswalk(partner.id),
+      kitsByComponent: new Map(),
+      parties: this.subscribers().map((p) => ({ partner: p.id, rank: p.publish846!.rank, share: p.publish846!.share, policy: p.publish846! })),
+      full,
+      freed: false,
+      at: now.toISOString(),
+    };
+    for (const [kit, comps] of Object.entries(policy.kits)) for (const c of Object.keys(comps)) run.kitsByComponent.set(c, [...(run.kitsByComponent.get(c) ?? []), kit]);
 
-    const source = full ? this.fullPages(db, policy) : this.deltaPages(db, policy, pub.lastMovementSeq, upTo);
-    const lines = this.partnerLines(db, source, policy, crosswalk, kitsByComponent);
-    // Peek: no line, no file.
+    const source = full ? this.fullPages(db, policy) : this.deltaPages(db, policy, partner.id, pub.lastMovementSeq, upTo, pub.lastPromiseSeq);
+    const lines = this.partnerLines(db, source, run);
+    // Peek: no line, no file (the promises are brought up to date all the same).
     const it = lines[Symbol.asyncIterator]();
     const first = await it.next();
+    // Our own promise updates are not changes the next delta of this partner needs to look at.
+    const seen = async () => Math.max(promiseSeqBefore, await promises.lastSeq(db));
     if (first.done) {
-      await publications.set(db, partner.id, { lastMovementSeq: upTo, lastSentAt: pub.lastSentAt ?? now.toISOString(), ...(full ? { lastFullAt: now.toISOString() } : {}) });
+      await publications.set(db, partner.id, { lastMovementSeq: upTo, lastPromiseSeq: await seen(), lastSentAt: pub.lastSentAt ?? now.toISOString(), ...(full ? { lastFullAt: now.toISOString() } : {}) });
+      if (run.freed) this.notifyOthers(partner.id);
       return { partnerId: partner.id, full, sets: 0, lines: 0 };
     }
     const isa = await counters.next(db, partner.id, 'isa');
@@ -173,9 +204,16 @@ export class Publisher {
       createdAt: now.toISOString(),
     });
     const row = await db('outbox').where({ source_ref: `846:${partner.id}:${isa13}` }).first('id');
-    await publications.set(db, partner.id, { lastMovementSeq: upTo, lastSentAt: now.toISOString(), ...(full ? { lastFullAt: now.toISOString() } : {}) });
+    await publications.set(db, partner.id, { lastMovementSeq: upTo, lastPromiseSeq: await seen(), lastSentAt: now.toISOString(), ...(full ? { lastFullAt: now.toISOString() } : {}) });
     logger.info({ partner: partner.id, full, isa13, sets: built.sets, lines: built.lines }, '846 built');
+    if (run.freed) this.notifyOthers(partner.id);
     return { partnerId: partner.id, full, outboxId: Number(row?.id), filename, isa13, sets: built.sets, lines: built.lines };
+  }
+
+  /** A publication lowered a promise: room freed for partners whose share was held back by it. */
+  private notifyOthers(partnerId: string): void {
+    if (this.stopped) return;
+    for (const p of this.subscribers()) if (p.id !== partnerId && p.publish846!.mode === 'delta') void this.schedule(p);
   }
 
   /** All positions in scope, in (location, item) pages. */
@@ -189,55 +227,131 @@ export class Publisher {
     }
   }
 
-  /** Positions moved since the last publication (and the positions of kits whose components moved). */
-  private async *deltaPages(db: Db, policy: PublishPolicy, since: number, upTo: number): AsyncGenerator<Position[]> {
+  /**
+   * Positions moved since the last publication, and those where another partner's promise changed
+   * (room freed or taken), in (location, item) order.
+   */
+  private async *deltaPages(db: Db, policy: PublishPolicy, partnerId: string, since: number, upTo: number, promiseSince: number): AsyncGenerator<Position[]> {
     const changed = await positions.changedSince(db, since, upTo);
+    const seen = new Set(changed.map((p) => key(p.item, p.location)));
+    const extra = (await promises.changedByOthers(db, partnerId, promiseSince)).filter((k) => !seen.has(key(k.item, k.location)));
+    if (extra.length) {
+      const ps = await positions.getMany(db, extra);
+      for (const k of extra) changed.push(ps.get(key(k.item, k.location))!);
+      changed.sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
+    }
     for (let i = 0; i < changed.length; i += PAGE) yield changed.slice(i, i + PAGE).filter((p) => !policy.locations || policy.locations.includes(p.location));
   }
 
-  /** Positions -> the partner's lines: scope, partner item ids, policy quantities, kits per location. */
-  private async *partnerLines(db: Db, pages: AsyncIterable<Position[]>, policy: PublishPolicy, crosswalk: CrosswalkIndex | null, kitsByComponent: Map<string, string[]>): AsyncGenerator<Line846[]> {
+  /**
+   * Positions -> the partner's lines through the promise engine: for each item and location its
+   * share (src/domain/promise.ts) within what other partners' promises leave, its policy's view of
+   * that, its own item ids and unit; kits per location from their components' views. The promise
+   * rows are updated as the lines are made (same transaction as the file's outbox entry). A delta
+   * carries only lines whose shown quantity changed.
+   */
+  private async *partnerLines(db: Db, pages: AsyncIterable<Position[]>, run: PublicationRun): AsyncGenerator<Line846[]> {
+    const { policy, partner } = run;
     const pendingKits = new Map<string, Set<string>>(); // location -> kits touched
+    // Components of kits at the current location: their promise is settled with the kits.
+    const heldBack = new Map<string, { single: number; shown: number; own?: PromiseRow }>();
+    const master = this.deps.partners.items;
     let currentLocation: string | null = null;
+    const roomOf = (p: Position, proms: Map<string, PromiseRow> | undefined) => {
+      const a = available(p);
+      const parties = run.parties.filter((x) => covers(x.policy, p.item, p.location));
+      const t = targets(a, parties).get(partner.id) ?? 0;
+      let others = 0;
+      for (const [pid, r] of proms ?? []) if (pid !== partner.id) others += r.promised;
+      return publicationRoom(a, t, others);
+    };
+    const unitOf = (item: string): { uom: string; factor: number } => {
+      const entry = master.items.get(item);
+      const base = entry?.baseUnit ?? master.defaultBaseUnit;
+      if (policy.unit && policy.unit !== base) {
+        const f = entry?.units[policy.unit];
+        if (f) return { uom: policy.unit, factor: f };
+      }
+      return { uom: base, factor: QTY_SCALE };
+    };
+    const updates: PromiseRow[] = [];
+    const promise = (item: string, location: string, promised: number, shown: number, own: PromiseRow | undefined) => {
+      if (own && promised < own.promised) run.freed = true;
+      if (!own || own.promised !== promised || own.shown !== shown) updates.push({ partnerId: partner.id, item, location, promised, shown });
+    };
+    const flushUpdates = async () => {
+      if (updates.length) await promises.set(db, updates.splice(0), run.at);
+    };
     const flushKits = async (location: string): Promise<Line846[]> => {
       const kits = pendingKits.get(location);
       pendingKits.delete(location);
-      if (!kits?.size) return [];
       const out: Line846[] = [];
-      for (const kit of [...kits].sort()) {
+      const kitNeed = new Map<string, number>();
+      for (const kit of [...(kits ?? [])].sort()) {
         const comps = policy.kits[kit];
         const ps = await positions.getMany(db, Object.keys(comps).map((item) => ({ item, location })));
-        const view = (sku: string) => partnerAvailable(policy, ps.get(key(sku, location))!);
-        const id = this.partnerId(kit, policy, crosswalk);
-        if (id) out.push({ location, ...id, available: kitAvailable(comps, view), onHand: 0 });
+        const proms = await promises.forItems(db, [...Object.keys(comps), kit]);
+        const view = (sku: string) => partnerView(policy, roomOf(ps.get(key(sku, location))!, proms.get(key(sku, location))));
+        const n = kitAvailable(comps, view);
+        for (const [c, per] of Object.entries(comps)) kitNeed.set(c, Math.max(kitNeed.get(c) ?? 0, (n / QTY_SCALE) * per));
+        for (const c of Object.keys(comps)) {
+          if (heldBack.has(c)) continue;
+          const own = proms.get(key(c, location))?.get(partner.id);
+          heldBack.set(c, { single: own?.promised ?? 0, shown: own?.shown ?? 0, own });
+        }
+        const own = proms.get(key(kit, location))?.get(partner.id);
+        promise(kit, location, 0, n, own);
+        const id = this.partnerId(kit, policy, run.crosswalk, undefined);
+        if (id && (run.full || own?.shown !== n)) out.push({ location, ...id, available: n, onHand: 0, uom: master.items.get(kit)?.baseUnit ?? master.defaultBaseUnit });
       }
+      for (const [c, h] of heldBack) promise(c, location, Math.max(h.single, kitNeed.get(c) ?? 0), h.shown, h.own);
+      heldBack.clear();
+      await flushUpdates();
       return out;
     };
     for await (const page of pages) {
       const lines: Line846[] = [];
+      const proms = await promises.forItems(db, page.map((p) => p.item));
+      const provisional = await provisionalItems.idsOf(db, page.map((p) => p.item));
       for (const p of page) {
         if (currentLocation !== null && p.location !== currentLocation) lines.push(...(await flushKits(currentLocation)));
         currentLocation = p.location;
-        for (const kit of kitsByComponent.get(p.item) ?? []) {
+        const isComponent = run.kitsByComponent.has(p.item);
+        for (const kit of run.kitsByComponent.get(p.item) ?? []) {
           if (!pendingKits.has(p.location)) pendingKits.set(p.location, new Set());
           pendingKits.get(p.location)!.add(kit);
         }
-        if (policy.kits[p.item] || !inScope(policy, p.item, p.location)) continue;
-        const id = this.partnerId(p.item, policy, crosswalk);
-        if (!id) continue;
-        lines.push({ location: p.location, ...id, available: partnerAvailable(policy, p), onHand: Math.max(0, p.onHand) });
+        if (policy.kits[p.item]) continue;
+        const own = proms.get(key(p.item, p.location))?.get(partner.id);
+        const direct = inScope(policy, p.item, p.location);
+        if (!direct && !isComponent) continue;
+        const id = direct ? this.partnerId(p.item, policy, run.crosswalk, provisional.get(p.item)) : null;
+        const { uom, factor } = unitOf(p.item);
+        const shown = id ? partnerView(policy, roomOf(p, proms.get(key(p.item, p.location))), factor) : 0;
+        if (isComponent) heldBack.set(p.item, { single: shown, shown, own });
+        else promise(p.item, p.location, shown, shown, own);
+        if (id && (run.full || own?.shown !== shown)) {
+          const inUnit = (base: number) => (factor === QTY_SCALE ? base : fromBaseFloor(base, factor));
+          lines.push({ location: p.location, ...id, available: inUnit(shown), onHand: inUnit(Math.max(0, p.onHand)), uom });
+        }
       }
+      await flushUpdates();
       if (lines.length) yield lines;
     }
     const rest: Line846[] = [];
-    for (const loc of [...pendingKits.keys()].sort()) rest.push(...(await flushKits(loc)));
+    const locs = new Set([...pendingKits.keys(), ...(currentLocation !== null ? [currentLocation] : [])]);
+    for (const loc of [...locs].sort()) rest.push(...(await flushKits(loc)));
+    await flushUpdates();
     if (rest.length) yield rest;
   }
 
   /** The partner's id for our SKU: the first configured qualifier the crosswalk knows; else ours. */
-  private partnerId(item: string, policy: PublishPolicy, crosswalk: CrosswalkIndex | null): { qualifier: string; id: string } | null {
-    const colon = item.indexOf(':');
-    if (colon === 2) return { qualifier: item.slice(0, 2), id: item.slice(3) }; // an item known only by a partner id
+  private partnerId(item: string, policy: PublishPolicy, crosswalk: CrosswalkIndex | null, provisionalIds: Record<string, string> | undefined): { qualifier: string; id: string } | null {
+    if (isProvisional(item)) {
+      // An item no crosswalk knows: published by the partner's qualifiers among the global ids seen for it.
+      for (const q of policy.idQualifiers) if (provisionalIds?.[q]) return { qualifier: q, id: provisionalIds[q] };
+      return null;
+    }
     for (const q of policy.idQualifiers) {
       const v = crosswalk?.partnerId(item, q);
       if (v) return { qualifier: q, id: v };

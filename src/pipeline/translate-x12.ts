@@ -1,5 +1,6 @@
 import { isError, reject, type Rejection } from '../core/rejection.ts';
 import { buildEvent, type CanonicalEvent, type EventType } from '../domain/events.ts';
+import { resolveEventLocations } from '../domain/locations.ts';
 import type { Partner, PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { runInboundMapping } from '../mapping/run-inbound.ts';
@@ -89,9 +90,18 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
         documentId: opts.documentId,
         correlationId: opts.correlationId,
         occurredAt: opts.receivedAt,
-        defaultLocation: partner?.defaultLocation ?? 'DEFAULT',
+        defaultLocation: partner?.defaultLocation,
       },
     );
+    if (partner) {
+      // The partner's warehouse codes become ours; an unknown one rejects the set (never a new location).
+      for (const u of resolveEventLocations(event.type, event.data, partner, opts.partners)) {
+        const seg = set.segments.find((s) => s.tag === 'N1' && s.elements[4]?.trim() === u.code);
+        const at = seg ? { segmentIndex: seg.index, setPosition: seg.index - set.segments[0].index + 1, segmentTag: 'N1', element: 4 } : { segmentIndex: set.segments[0]?.index, setPosition: 1, segmentTag: 'ST' };
+        rejections.push(reject('GW_LOCATION_UNKNOWN', `${JSON.stringify(u.code)} (${u.field}) is not in ${partner.id}'s location map nor one of our locations`, { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, ...at, value: u.code }));
+      }
+      if (rejections.some(isError)) return { events: [], rejections };
+    }
     return { events: [event], rejections };
   };
 
@@ -111,7 +121,7 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
       'ack.received',
       { kind: 'TA1', interchangeControl: e[1], interchangeDate: e[2], interchangeTime: e[3], status: { A: 'accepted', E: 'accepted-with-errors', R: 'rejected' }[e[4]], noteCode: e[5] },
       { documentId: opts.documentId, isa13: ic.control, gs06: 'TA1', st02: String(n), segmentIndex: seg.index },
-      { partner: partnerKey, documentId: opts.documentId, correlationId: opts.correlationId, occurredAt: opts.receivedAt, defaultLocation: 'DEFAULT' },
+      { partner: partnerKey, documentId: opts.documentId, correlationId: opts.correlationId, occurredAt: opts.receivedAt },
     );
     return { events: [event], rejections };
   };

@@ -1,5 +1,6 @@
 import { isError, reject, type Rejection } from '../core/rejection.ts';
 import { buildEvent, type CanonicalEvent, type EventType } from '../domain/events.ts';
+import { resolveEventLocations } from '../domain/locations.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { runXmlMapping } from '../mapping/xml-mapping.ts';
@@ -50,10 +51,17 @@ export function translateXml(data: Buffer, o: XmlTranslateOptions): XmlTranslate
       documentId: o.documentId,
       correlationId: o.correlationId,
       occurredAt: o.receivedAt,
-      defaultLocation: partner?.defaultLocation ?? 'DEFAULT',
+      defaultLocation: partner?.defaultLocation,
       // XML has no control numbers: the document's content is its identity.
       idempotencyKey: `${partnerKey}:xml:${o.sha256}`,
     },
   );
+  if (partner) {
+    const unknown = resolveEventLocations(event.type, event.data, partner, o.partners);
+    if (unknown.length) {
+      const r = unknown.map((u) => reject('GW_LOCATION_UNKNOWN', `${JSON.stringify(u.code)} (${u.field}) is not in ${partner.id}'s location map nor one of our locations`, { value: u.code }));
+      return { events: [], rejections: [...mapped.rejections, ...r], mappingId: mapping.id };
+    }
+  }
   return { events: [event], rejections: mapped.rejections, mappingId: mapping.id };
 }

@@ -2,7 +2,7 @@ import { emptyPosition, key, sumByPosition, type Movement, type Position, type S
 import type { Db } from './db.ts';
 import { num } from './db.ts';
 
-const COLS = ['on_hand', 'committed', 'in_transit', 'hold', 'damaged', 'safety_stock'] as const;
+const COLS = ['on_hand', 'committed', 'in_transit', 'hold', 'damaged', 'wh_held', 'safety_stock'] as const;
 
 /**
  * Insert many rows with multi-row statements whose values are written as SQL literals: bulk
@@ -10,7 +10,7 @@ const COLS = ['on_hand', 'committed', 'in_transit', 'hold', 'damaged', 'safety_s
  * spends storing them. Only integers, null and strings go in; strings are quoted by doubling their
  * quotes (standard SQL, the same on SQLite and PostgreSQL) and may not contain NUL.
  */
-function literal(v: unknown): string {
+export function literal(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) throw new Error(`not an integer quantity: ${v}`);
@@ -21,7 +21,7 @@ function literal(v: unknown): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-async function insertRows(db: Db, table: string, cols: string[], rows: unknown[][], suffix = ''): Promise<void> {
+export async function insertRows(db: Db, table: string, cols: string[], rows: unknown[][], suffix = ''): Promise<void> {
   const head = `insert into ${table} (${cols.map((c) => `"${c}"`).join(',')}) values `;
   for (let i = 0; i < rows.length; i += 5000) {
     const chunk = rows.slice(i, i + 5000);
@@ -39,6 +39,7 @@ function toPosition(r: Record<string, unknown>): Position {
     inTransit: num(r.in_transit),
     hold: num(r.hold),
     damaged: num(r.damaged),
+    whHeld: num(r.wh_held),
     safetyStock: num(r.safety_stock),
     expectedDate: (r.expected_date as string | null) ?? null,
   };
@@ -90,8 +91,8 @@ export const positions = {
     await insertRows(
       db,
       'movements',
-      ['event_seq', 'document_id', 'partner_id', 'item', 'location', 'kind', 'd_on_hand', 'd_committed', 'd_in_transit', 'd_hold', 'd_damaged', 'd_safety', 'reason', 'ref', 'expected_date', 'created_at'],
-      list.map((m) => [ctx.eventSeq, ctx.documentId, ctx.partnerId, m.item, m.location, m.kind, m.dOnHand, m.dCommitted, m.dInTransit, m.dHold, m.dDamaged, m.dSafety, m.reason ?? null, m.ref?.slice(0, 128) ?? null, m.expectedDate ?? null, ctx.at]),
+      ['event_seq', 'document_id', 'partner_id', 'item', 'location', 'kind', 'd_on_hand', 'd_committed', 'd_in_transit', 'd_hold', 'd_damaged', 'd_wh_held', 'd_safety', 'reason', 'ref', 'expected_date', 'created_at'],
+      list.map((m) => [ctx.eventSeq, ctx.documentId, ctx.partnerId, m.item, m.location, m.kind, m.dOnHand, m.dCommitted, m.dInTransit, m.dHold, m.dDamaged, m.dWhHeld, m.dSafety, m.reason ?? null, m.ref?.slice(0, 128) ?? null, m.expectedDate ?? null, ctx.at]),
     );
     const [{ seq }] = (await db('movements').max({ seq: 'seq' })) as { seq: unknown }[];
     const lastSeq = num(seq);
@@ -100,7 +101,7 @@ export const positions = {
       db,
       'positions',
       ['item', 'location', ...COLS, 'expected_date', 'last_movement_seq'],
-      sumByPosition(list).map((m) => [m.item, m.location, m.dOnHand, m.dCommitted, m.dInTransit, m.dHold, m.dDamaged, m.dSafety, m.expectedDate ?? null, lastSeq]),
+      sumByPosition(list).map((m) => [m.item, m.location, m.dOnHand, m.dCommitted, m.dInTransit, m.dHold, m.dDamaged, m.dWhHeld, m.dSafety, m.expectedDate ?? null, lastSeq]),
       `on conflict (item, location) do update set ${COLS.map((c) => `${c} = positions.${c} + excluded.${c}`).join(', ')}, expected_date = coalesce(excluded.expected_date, positions.expected_date), last_movement_seq = excluded.last_movement_seq`,
     );
   },
@@ -114,13 +115,13 @@ export const positions = {
     const last = new Map<string, SnapshotLine>();
     for (const l of lines) last.set(key(l.item, l.location), l);
     // No key on the staging table: lines are unique already (deduplicated above) and joined through positions' key.
-    await db.raw('create temp table if not exists snap_lines (item varchar(128) not null, location varchar(64) not null, on_hand bigint, damaged bigint, hold bigint)');
+    await db.raw('create temp table if not exists snap_lines (item varchar(128) not null, location varchar(64) not null, on_hand bigint, damaged bigint, hold bigint, wh_held bigint)');
     await db.raw('delete from snap_lines');
-    await insertRows(db, 'snap_lines', ['item', 'location', 'on_hand', 'damaged', 'hold'], [...last.values()].map((l) => [l.item, l.location, l.onHand ?? null, l.damaged ?? null, l.hold ?? null]));
+    await insertRows(db, 'snap_lines', ['item', 'location', 'on_hand', 'damaged', 'hold', 'wh_held'], [...last.values()].map((l) => [l.item, l.location, l.onHand ?? null, l.damaged ?? null, l.hold ?? null, l.whHeld ?? 0]));
     const lit = (v: unknown) => literal(v);
     const joined = `from snap_lines s left join positions p on p.item = s.item and p.location = s.location`;
     const d = (col: string) => `case when s.${col} is null then 0 else s.${col} - coalesce(p.${col}, 0) end`;
-    const differs = `${d('on_hand')} <> 0 or ${d('hold')} <> 0 or ${d('damaged')} <> 0`;
+    const differs = `${d('on_hand')} <> 0 or ${d('hold')} <> 0 or ${d('damaged')} <> 0 or ${d('wh_held')} <> 0`;
     await db.raw(
       `insert into divergences (event_seq, document_id, partner_id, item, location, before, after, diff, created_at)
        select ${lit(ctx.eventSeq)}, ${lit(ctx.documentId)}, ${lit(ctx.partnerId)}, s.item, s.location, coalesce(p.on_hand, 0), s.on_hand, s.on_hand - coalesce(p.on_hand, 0), ${lit(ctx.at)}
@@ -128,17 +129,17 @@ export const positions = {
     );
     const before = await positions.lastMovementSeq(db);
     await db.raw(
-      `insert into movements (event_seq, document_id, partner_id, item, location, kind, d_on_hand, d_committed, d_in_transit, d_hold, d_damaged, d_safety, reason, created_at)
-       select ${lit(ctx.eventSeq)}, ${lit(ctx.documentId)}, ${lit(ctx.partnerId)}, s.item, s.location, 'reconciliation', ${d('on_hand')}, 0, 0, ${d('hold')}, ${d('damaged')}, 0, 'snapshot', ${lit(ctx.at)}
+      `insert into movements (event_seq, document_id, partner_id, item, location, kind, d_on_hand, d_committed, d_in_transit, d_hold, d_damaged, d_wh_held, d_safety, reason, created_at)
+       select ${lit(ctx.eventSeq)}, ${lit(ctx.documentId)}, ${lit(ctx.partnerId)}, s.item, s.location, 'reconciliation', ${d('on_hand')}, 0, 0, ${d('hold')}, ${d('damaged')}, ${d('wh_held')}, 0, 'snapshot', ${lit(ctx.at)}
        ${joined} where ${differs}`,
     );
     const lastSeq = await positions.lastMovementSeq(db);
     // Absolute values: what the snapshot states, else what the position had.
     await db.raw(
-      `insert into positions (item, location, on_hand, committed, in_transit, hold, damaged, safety_stock, last_movement_seq)
-       select s.item, s.location, coalesce(s.on_hand, p.on_hand, 0), 0, 0, coalesce(s.hold, p.hold, 0), coalesce(s.damaged, p.damaged, 0), 0, ${lit(lastSeq)}
+      `insert into positions (item, location, on_hand, committed, in_transit, hold, damaged, wh_held, safety_stock, last_movement_seq)
+       select s.item, s.location, coalesce(s.on_hand, p.on_hand, 0), 0, 0, coalesce(s.hold, p.hold, 0), coalesce(s.damaged, p.damaged, 0), coalesce(s.wh_held, p.wh_held, 0), 0, ${lit(lastSeq)}
        ${joined} where ${differs}
-       on conflict (item, location) do update set on_hand = excluded.on_hand, hold = excluded.hold, damaged = excluded.damaged, last_movement_seq = excluded.last_movement_seq`,
+       on conflict (item, location) do update set on_hand = excluded.on_hand, hold = excluded.hold, damaged = excluded.damaged, wh_held = excluded.wh_held, last_movement_seq = excluded.last_movement_seq`,
     );
     const divergenceCount = [...last.values()].filter((l) => l.onHand !== undefined).length;
     return { movements: lastSeq - before, divergences: divergenceCount };
@@ -148,8 +149,8 @@ export const positions = {
   async rebuild(db: Db): Promise<number> {
     await db('positions').delete();
     await db.raw(
-      `insert into positions (item, location, on_hand, committed, in_transit, hold, damaged, safety_stock, expected_date, last_movement_seq)
-       select item, location, sum(d_on_hand), sum(d_committed), sum(d_in_transit), sum(d_hold), sum(d_damaged), sum(d_safety), max(expected_date), max(seq)
+      `insert into positions (item, location, on_hand, committed, in_transit, hold, damaged, wh_held, safety_stock, expected_date, last_movement_seq)
+       select item, location, sum(d_on_hand), sum(d_committed), sum(d_in_transit), sum(d_hold), sum(d_damaged), sum(d_wh_held), sum(d_safety), max(expected_date), max(seq)
        from movements group by item, location`,
     );
     return positions.count(db);
@@ -201,6 +202,14 @@ export interface OrderLineRow {
   committed: number;
   backordered: number;
   shipped: number;
+  status: string;
+  reason_code: string | null;
+  reason: string | null;
+  /** Base units per line unit (1/10,000); null when the line could not be converted. */
+  uom_factor: number | null;
+  /** A kit's component rows name the kit line. */
+  parent_line: string | null;
+  seq: number;
 }
 
 export const orders = {
@@ -215,8 +224,8 @@ export const orders = {
     return r ? { id: num(r.id), partnerId: String(r.partner_id), status: String(r.status) } : undefined;
   },
 
-  async create(db: Db, o: { partnerId: string; poNumber: string; status: string; eventSeq: number; at: string }): Promise<number> {
-    const [r] = await db('orders').insert({ partner_id: o.partnerId, po_number: o.poNumber, status: o.status, event_seq: o.eventSeq, received_at: o.at }).returning('id');
+  async create(db: Db, o: { partnerId: string; poNumber: string; status: string; eventSeq: number; at: string; rank: number }): Promise<number> {
+    const [r] = await db('orders').insert({ partner_id: o.partnerId, po_number: o.poNumber, status: o.status, event_seq: o.eventSeq, received_at: o.at, rank: o.rank }).returning('id');
     return num(typeof r === 'object' ? (r as { id: unknown }).id : r);
   },
 
@@ -225,13 +234,15 @@ export const orders = {
   },
 
   async lines(db: Db, orderId: number): Promise<OrderLineRow[]> {
-    return (await db('order_lines').where({ order_id: orderId }).orderBy('line_number')).map((r) => ({
+    return (await db('order_lines').where({ order_id: orderId }).orderBy([{ column: 'seq' }, { column: 'line_number' }])).map((r) => ({
       ...(r as OrderLineRow),
       order_id: num(r.order_id),
       ordered: num(r.ordered),
       committed: num(r.committed),
       backordered: num(r.backordered),
       shipped: num(r.shipped),
+      uom_factor: r.uom_factor == null ? null : num(r.uom_factor),
+      seq: num(r.seq),
     }));
   },
 
@@ -241,13 +252,13 @@ export const orders = {
 };
 
 export const publications = {
-  async get(db: Db, partnerId: string): Promise<{ lastMovementSeq: number; lastFullAt: string | null; lastSentAt: string | null }> {
+  async get(db: Db, partnerId: string): Promise<{ lastMovementSeq: number; lastPromiseSeq: number; lastFullAt: string | null; lastSentAt: string | null }> {
     const r = await db('publications').where({ partner_id: partnerId }).first();
-    return { lastMovementSeq: num(r?.last_movement_seq), lastFullAt: r?.last_full_at ?? null, lastSentAt: r?.last_sent_at ?? null };
+    return { lastMovementSeq: num(r?.last_movement_seq), lastPromiseSeq: num(r?.last_promise_seq), lastFullAt: r?.last_full_at ?? null, lastSentAt: r?.last_sent_at ?? null };
   },
 
-  async set(db: Db, partnerId: string, v: { lastMovementSeq: number; lastFullAt?: string; lastSentAt: string }): Promise<void> {
-    const row: Record<string, unknown> = { partner_id: partnerId, last_movement_seq: v.lastMovementSeq, last_sent_at: v.lastSentAt };
+  async set(db: Db, partnerId: string, v: { lastMovementSeq: number; lastPromiseSeq: number; lastFullAt?: string; lastSentAt: string }): Promise<void> {
+    const row: Record<string, unknown> = { partner_id: partnerId, last_movement_seq: v.lastMovementSeq, last_promise_seq: v.lastPromiseSeq, last_sent_at: v.lastSentAt };
     if (v.lastFullAt) row.last_full_at = v.lastFullAt;
     await db('publications').insert(row).onConflict('partner_id').merge();
   },

@@ -260,7 +260,92 @@ const m004: Migration = {
   },
 };
 
-export const MIGRATIONS: Migration[] = [m001, m002, m003, m004];
+const m005: Migration = {
+  name: '005_promises',
+  async up(k) {
+    const qty = (t: Knex.CreateTableBuilder, name: string) => t.bigInteger(name).notNullable().defaultTo(0);
+    // What a warehouse holds back itself (its on hand minus its stated available): never promised.
+    await k.schema.alterTable('positions', (t) => qty(t, 'wh_held'));
+    await k.schema.alterTable('movements', (t) => qty(t, 'd_wh_held'));
+    // What each partner was last shown and may still order of it (base units), per item and location.
+    await k.schema.createTable('promises', (t) => {
+      t.string('partner_id', 64).notNullable();
+      t.string('item', 128).notNullable();
+      t.string('location', 64).notNullable();
+      qty(t, 'promised');
+      qty(t, 'shown');
+      t.bigInteger('seq').notNullable().defaultTo(0);
+      t.string('updated_at', 32).notNullable();
+      t.primary(['item', 'location', 'partner_id']);
+      t.index(['seq']);
+    });
+    // Every partner id seen for an item (scope '' for global qualifiers, the partner for its own).
+    await k.schema.createTable('item_ids', (t) => {
+      t.string('scope', 64).notNullable();
+      t.string('qualifier', 4).notNullable();
+      t.string('value', 80).notNullable();
+      t.string('item', 128).notNullable();
+      t.primary(['scope', 'qualifier', 'value']);
+      t.index(['item']);
+    });
+    await k.schema.createTable('provisional_items', (t) => {
+      t.string('item', 128).primary();
+      t.string('first_partner_id', 64).notNullable();
+      t.integer('first_document_id').nullable();
+      t.string('first_seen_at', 32).notNullable();
+      t.string('last_seen_at', 32).notNullable();
+      t.integer('seen').notNullable().defaultTo(1);
+      t.string('status', 16).notNullable(); // PROVISIONAL | PROMOTED | MERGED
+      t.string('became', 128).nullable();
+      t.text('seen_in').nullable(); // JSON: [{partner, documentId, set}] (last 20)
+    });
+    await k.schema.alterTable('order_lines', (t) => {
+      t.string('status', 16).notNullable().defaultTo('OPEN'); // OPEN | REJECTED
+      t.string('reason_code', 64).nullable();
+      t.text('reason').nullable();
+      t.bigInteger('uom_factor').nullable(); // base units per line unit (1/10,000)
+      t.string('parent_line', 32).nullable(); // a kit's component rows name the kit line
+      t.bigInteger('seq').notNullable().defaultTo(0); // fill order within an order
+    });
+    await k.schema.alterTable('orders', (t) => {
+      t.integer('rank').notNullable().defaultTo(0);
+    });
+    // The promise change a partner's last 846 saw (its next delta looks at what changed after it).
+    await k.schema.alterTable('publications', (t) => {
+      t.bigInteger('last_promise_seq').notNullable().defaultTo(0);
+    });
+    await k.raw('create index order_lines_open_backorders on order_lines (item) where backordered > 0');
+    await k.schema.createTable('oversells', (t) => {
+      t.increments('id').primary();
+      t.string('partner_id', 64).notNullable();
+      t.integer('order_id').notNullable();
+      t.string('po_number', 64).notNullable();
+      t.string('line_number', 32).notNullable();
+      t.string('item', 128).notNullable();
+      t.string('location', 64).nullable();
+      qty(t, 'ordered');
+      qty(t, 'committed');
+      qty(t, 'promised');
+      qty(t, 'shown');
+      t.integer('document_id').nullable();
+      t.string('created_at', 32).notNullable();
+      t.index(['partner_id', 'id']);
+      t.index(['po_number']);
+    });
+  },
+  async down(k) {
+    await k.schema.dropTableIfExists('oversells');
+    await k.raw('drop index if exists order_lines_open_backorders');
+    for (const [table, cols] of [['publications', ['last_promise_seq']], ['orders', ['rank']], ['order_lines', ['status', 'reason_code', 'reason', 'uom_factor', 'parent_line', 'seq']], ['movements', ['d_wh_held']], ['positions', ['wh_held']]] as const) {
+      await k.schema.alterTable(table, (t) => {
+        for (const c of cols) t.dropColumn(c);
+      });
+    }
+    for (const t of ['provisional_items', 'item_ids', 'promises']) await k.schema.dropTableIfExists(t);
+  },
+};
+
+export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

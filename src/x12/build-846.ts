@@ -10,9 +10,11 @@ export interface Line846 {
   location: string;
   qualifier: string;
   id: string;
-  /** Integer units (1/10,000). */
+  /** Integer units (1/10,000), in `uom`. */
   available: number;
   onHand: number;
+  /** QTY03: the unit the quantities are in (default EA). */
+  uom?: string;
 }
 
 export interface Build846Options extends OutboundEnvelope {
@@ -48,7 +50,7 @@ export async function build846(lines: AsyncIterable<Line846[]>, o: Build846Optio
       inSet++;
       total++;
       w.segment('LIN', String(inSet), l.qualifier, l.id);
-      for (const q of o.quantities) w.segment('QTY', q, fromUnits(q === '33' ? l.available : l.onHand), 'EA');
+      for (const q of o.quantities) w.segment('QTY', q, fromUnits(q === '33' ? l.available : l.onHand), l.uom ?? 'EA');
     }
     await write(w.drain());
   }

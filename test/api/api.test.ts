@@ -56,7 +56,13 @@ test('availability and divergences over the API', async () => {
   await waitFor(() => ls(tpl.archive).find((f) => f.endsWith('api-snap.x12')), 10_000, 'snapshot');
   const a = await (await fetch(`${base}/availability/WIDGET-S?partner=demo-retail`)).json();
   assert.deepEqual(a.positions.map((p: { location: string; onHand: string; available: string }) => [p.location, p.onHand, p.available]), [['ACME-EAST', '12', '12']]);
-  assert.deepEqual(a.partnerView.available, { 'ACME-EAST': '10' });
+  // The retailer's delta 846 follows within its debounce: 12 can be promised, bigbox reserves 60%
+  // (7), demo-retail gets the other 5 less its safety stock of 2.
+  const view = await waitFor(async () => {
+    const v = await (await fetch(`${base}/availability/WIDGET-S?partner=demo-retail`)).json();
+    return v.partnerView.shown['ACME-EAST'] !== undefined && v.partnerView;
+  }, 10_000, 'the 846 to demo-retail');
+  assert.deepEqual([view.shown, view.promised, view.rank], [{ 'ACME-EAST': '3' }, { 'ACME-EAST': '3' }, 1]);
   assert.equal((await fetch(`${base}/availability/NOPE`)).status, 404);
   assert.equal((await fetch(`${base}/availability/WIDGET-S?partner=nobody`)).status, 400);
   const d = await (await fetch(`${base}/divergences?partner=demo-3pl`)).json();

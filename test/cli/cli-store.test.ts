@@ -38,10 +38,10 @@ test('availability: the position and the partner view', () => {
   const r = gw('availability', '--item', 'WIDGET-S', '--partner', 'demo-retail');
   assert.equal(r.code, 0, r.err);
   const [a] = r.lines;
-  assert.deepEqual(a.positions[0], { item: 'WIDGET-S', location: 'ACME-EAST', onHand: '37', committed: '15', inTransit: '0', hold: '0', damaged: '0', safetyStock: '0', available: '22' });
-  assert.deepEqual(a.partnerView.available, { 'ACME-EAST': '20' });
-  const kit = gw('availability', '--item', 'WIDGET-PACK', '--partner', 'demo-retail').lines[0];
-  assert.equal(kit.partnerView.available['ACME-EAST'], '8', 'min(20/2, 8/1)');
+  assert.deepEqual(a.positions[0], { item: 'WIDGET-S', location: 'ACME-EAST', onHand: '37', committed: '15', inTransit: '0', hold: '0', damaged: '0', warehouseHeld: '0', safetyStock: '0', available: '22' });
+  assert.equal(a.partnerView.rank, 1);
+  const kit = gw('availability', '--item', 'WIDGET-PACK').lines[0];
+  assert.deepEqual(kit.kit, { 'WIDGET-S': '2', 'WIDGET-M': '1' });
 });
 
 test('divergence: what each snapshot changed', () => {
@@ -63,7 +63,14 @@ test('emit 846 --full: a file in the partner\'s out folder', () => {
   const r = gw('emit', '846', '--partner', 'demo-retail', '--full');
   assert.equal(r.code, 0, r.err);
   const text = readFileSync(r.lines[0].delivered, 'utf8');
-  assert.match(text, /LIN\*\d+\*IN\*RC-100045~\nQTY\*33\*20\*EA~/);
+  // What it was shown is now its promise, and with bigbox's the promises stay within the 22 that can be promised.
+  const shown = /LIN\*\d+\*IN\*RC-100045~\nQTY\*33\*(\d+)\*EA~/.exec(text)![1];
+  const a = gw('availability', '--item', 'WIDGET-S').lines[0];
+  const mine = a.promises.find((p: { partner: string; location: string }) => p.partner === 'demo-retail' && p.location === 'ACME-EAST');
+  assert.deepEqual([mine.shown, mine.promised], [shown, shown]);
+  const total = a.promises.filter((p: { location: string }) => p.location === 'ACME-EAST').reduce((n: number, p: { promised: string }) => n + Number(p.promised), 0);
+  assert.ok(total <= 22, `promised ${total} of 22`);
+  assert.ok(Number(shown) <= 22 - 2 - 13, 'bigbox reserves 60% of 22; the rest less 2 of safety stock');
   assert.equal(gw('emit', '856', '--partner', 'demo-retail').code, 2);
   assert.equal(gw('emit', '846', '--partner', 'nobody').code, 2);
 });
@@ -73,7 +80,7 @@ test('order: the PO and its timeline; an unknown PO exits 1', () => {
   assert.equal(r.code, 0, r.err);
   const [o] = r.lines;
   assert.equal(o.status, 'OPEN');
-  assert.deepEqual(o.lines[0], { lineNumber: '1', item: 'WIDGET-S', location: 'ACME-EAST', ordered: '15', committed: '15', backordered: '0', shipped: '0' });
+  assert.deepEqual(o.lines[0], { lineNumber: '1', item: 'WIDGET-S', location: 'ACME-EAST', ordered: '15', committed: '15', backordered: '0', shipped: '0', status: 'OPEN', uom: 'EA' });
   assert.deepEqual(o.timeline.map((s: { step: string }) => s.step), ['received', 'committed']);
   assert.equal(gw('order', 'NOPE').code, 1);
 });

@@ -42,11 +42,37 @@ test('gateway start with a bad config exits 2 before opening anything, printing 
 
 test('the demo default loads', () => {
   const c = loadConfig({ GATEWAY_DATA_DIR: tempDir() }, ROOT);
-  assert.deepEqual(c.partners.map((p) => p.id).sort(), ['demo-3pl', 'demo-retail']);
+  assert.deepEqual(c.partners.map((p) => p.id).sort(), ['demo-3pl', 'demo-bigbox', 'demo-retail']);
+  // Our locations, the 3PL's codes for them, the item master's units and kits.
+  assert.deepEqual(c.locations, ['ACME-EAST', 'ACME-WEST']);
+  assert.deepEqual(c.partners.find((p) => p.id === 'demo-3pl')!.locations, { CMH1: 'ACME-EAST', RNO1: 'ACME-WEST' });
+  assert.deepEqual(c.items.items.get('GADGET-1'), { baseUnit: 'EA', units: { CA: 120_000 } });
+  assert.deepEqual(c.items.kits['WIDGET-PACK'], { 'WIDGET-S': 20_000, 'WIDGET-M': 10_000 });
+  const bigbox = c.partners.find((p) => p.id === 'demo-bigbox')!.publish846!;
+  assert.deepEqual([bigbox.rank, bigbox.share, c.partners.find((p) => p.id === 'demo-retail')!.publish846!.rank], [10, { percent: 60 }, 1]);
   assert.equal(c.api.port, 8080);
   assert.equal(c.api.host, '127.0.0.1');
   assert.deepEqual(c.us, { qualifier: 'ZZ', id: 'DISTRIBUTOR1', gsId: 'DISTRIBUTOR1' });
   assert.ok(c.folders['demo-retail']!.in.endsWith(path.join('drop', 'demo-retail', 'in')));
+});
+
+test('item master and locations: every problem reported (unit of the base, kit of kits, an unknown location in a policy)', () => {
+  const dir = tempDir('gw-items-');
+  mkdirSync(path.join(dir, 'partners'));
+  writeFileSync(path.join(dir, 'gateway.yaml'), 'us: { qualifier: ZZ, id: US }\nlocations: [EAST]\n');
+  writeFileSync(path.join(dir, 'items.yaml'), 'items:\n  A: { baseUnit: EA, units: { CA: 0 } }\n  B: { baseUnit: eaches }\n');
+  writeFileSync(path.join(dir, 'partners', 'acme.yaml'), 'id: acme\ninterchange: { qualifier: ZZ, id: ACME }\npublish846: { locations: [EAST, NOWHERE] }\nlocations: { W1: EAST }\n');
+  try {
+    loadConfig({ GATEWAY_CONFIG: path.join(dir, 'gateway.yaml'), GATEWAY_DATA_DIR: tempDir() }, dir);
+    assert.fail('expected a config error');
+  } catch (e) {
+    const msg = (e as Error).message;
+    for (const want of ['items.A.units.CA', 'items.B.baseUnit', 'NOWHERE is not one of our locations']) assert.match(msg, new RegExp(want.replace(/\./g, '\\.')), want);
+  }
+  // Well-formed but wrong: a conversion of the base unit, a kit in itself, a kit of kits.
+  writeFileSync(path.join(dir, 'items.yaml'), 'items:\n  A: { baseUnit: EA, units: { EA: 1 } }\nkits:\n  K: { K: 1 }\n  K2: { K: 2 }\n');
+  writeFileSync(path.join(dir, 'partners', 'acme.yaml'), 'id: acme\ninterchange: { qualifier: ZZ, id: ACME }\n');
+  assert.throws(() => loadConfig({ GATEWAY_CONFIG: path.join(dir, 'gateway.yaml'), GATEWAY_DATA_DIR: tempDir() }, dir), (e: Error) => ['items.A.units.EA', 'kits.K:', 'kits.K2.K'].every((w) => e.message.includes(w)));
 });
 
 /** A config folder with one partner whose SFTP channel block is `sftp` (YAML flow mapping). */

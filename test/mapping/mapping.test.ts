@@ -83,3 +83,14 @@ test('a set with thousands of bad lines keeps a bounded list of rejections, and 
   assert.equal(rej.length, 500);
   assert.match(rej[499].message, /1500 more problems in this set are not listed/);
 });
+
+test("a partner's own QTY codes: its 846 mapping extends the shared one and overrides only the codes", async () => {
+  const ctx = demo();
+  const override = 'version: 1\nset: "846"\nextends: _shared/846.in\nfields:\n  lines:\n    fields:\n      quantities:\n        codes: { "02": onHand, "18": available }\n';
+  assert.deepEqual(ctx.mappings.update({ rel: 'demo-3pl/846.in.yaml', text: override }), []);
+  const { inv } = await import('../store/promise-harness.ts');
+  const { events } = await translateBuffer(inv(9100, [['LIN*1*UP*012345678905', 'N1*WH*W*92*CMH1', 'QTY*02*9*EA', 'QTY*18*4*EA', 'QTY*20*1*EA']]), ctx, { partner: 'demo-3pl' });
+  const line = (events[0].data as { lines: { quantities: Record<string, string>; location: string }[] }).lines[0];
+  assert.deepEqual(line.quantities, { onHand: '9', available: '4', damaged: '1' }, 'the shared codes it does not override still apply');
+  assert.equal(line.location, 'ACME-EAST');
+});

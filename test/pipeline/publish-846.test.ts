@@ -31,7 +31,7 @@ async function setup(policyOver: Partial<PublishPolicy>, moves: Movement[]) {
   const db = await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') });
   await db.transaction((trx) => positions.apply(trx, moves, { eventSeq: null, documentId: null, partnerId: null, at: FIXED_TIME }));
   const partner: Partner = { ...retail, publish846: policy(policyOver) };
-  const partners = partnerDirectory(base.partners.us, [partner]);
+  const partners = partnerDirectory(base.partners.us, [partner], base.partners);
   const publisher = new Publisher({
     db,
     partners,
@@ -156,7 +156,7 @@ test('deltas wait for the debounce window and respect the minimum interval; a fu
   const partner: Partner = { ...retail, publish846: policy({ kits: {}, debounceMs: 100, minIntervalMs: 900, fullEveryMinutes: 60 }) };
   const publisher = new Publisher({
     db,
-    partners: partnerDirectory(base.partners.us, [partner]),
+    partners: partnerDirectory(base.partners.us, [partner], base.partners),
     mappings: base.mappings,
     clock: { now: () => new Date() },
     logger: silentLogger,

@@ -60,7 +60,10 @@ test('snapshot, order (commit + backorder), shipment confirmation, returns; rebu
   // The sample ships 24 WIDGET-S (2 packs of 12) and 12 WIDGET-M from ACME-EAST.
   assert.equal(afterShip.onHand, u('6'));
   assert.equal(afterShip.committed, u('6'));
-  assert.equal((await p('WIDGET-M', 'ACME-EAST')).onHand, u('-12'), 'shipping stock we never saw shows as negative on hand, not lost');
+  // Shipping stock we never saw: on hand stays at zero (no negative position), and the movement says so.
+  assert.equal((await p('WIDGET-M', 'ACME-EAST')).onHand, 0);
+  const noted = await db('movements').where({ item: 'WIDGET-M', kind: 'ship', document_id: shipped.documentId }).first();
+  assert.equal(noted.reason, 'shipped 12, on hand was 0');
 
   // A new snapshot replaces on hand and reports the divergence.
   await processText(h, 'snap2.x12', snapshot846(204, [['012345678905', 'ACME-EAST', '5']]), 'demo-3pl');
@@ -68,10 +71,10 @@ test('snapshot, order (commit + backorder), shipment confirmation, returns; rebu
   assert.deepEqual([Number(div.before), Number(div.after), Number(div.diff)], [u('6'), u('5'), u('-1')]);
 
   // Rebuild from the log: the same numbers, column for column.
-  const before = await db('positions').orderBy(['item', 'location']).select('item', 'location', 'on_hand', 'committed', 'in_transit', 'hold', 'damaged', 'safety_stock');
+  const before = await db('positions').orderBy(['item', 'location']).select('item', 'location', 'on_hand', 'committed', 'in_transit', 'hold', 'damaged', 'wh_held', 'safety_stock');
   assert.ok(before.length >= 3);
   await db.transaction((trx) => positions.rebuild(trx));
-  const afterRebuild = await db('positions').orderBy(['item', 'location']).select('item', 'location', 'on_hand', 'committed', 'in_transit', 'hold', 'damaged', 'safety_stock');
+  const afterRebuild = await db('positions').orderBy(['item', 'location']).select('item', 'location', 'on_hand', 'committed', 'in_transit', 'hold', 'damaged', 'wh_held', 'safety_stock');
   assert.deepEqual(afterRebuild, before);
 });
 
@@ -111,7 +114,7 @@ test('a trailer error withdraws exactly its interchange or group: events and sto
   // Two groups in one interchange, the second broken at its GE.
   const two = snapshot846(503, [['012345678929', 'ACME-EAST', '71']]).replace(
     'GE*1*503~\n',
-    'GE*1*503~\nGS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*504*X*004010~\nST*846*0001~\nBIA*00*DD*X*20261120~\nLIN*1*UP*012345678929~\nQTY*17*90*EA~\nN1*WH*W*92*ACME-WEST~\nSE*6*0001~\nGE*1*999~\n',
+    'GE*1*503~\nGS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*504*X*004010~\nST*846*0001~\nBIA*00*DD*X*20261120~\nLIN*1*UP*012345678929~\nN1*WH*W*92*ACME-WEST~\nQTY*17*90*EA~\nSE*6*0001~\nGE*1*999~\n',
   ).replace('IEA*1*', 'IEA*2*');
   const r2 = await processText(h, 'two.x12', two, 'demo-3pl');
   assert.equal(r2.status, 'PARTIAL', JSON.stringify(r2.rejections.map((x) => x.code)));
@@ -145,7 +148,7 @@ test('the bulk SQL snapshot agrees with the domain rule (planSnapshot) on random
   const locs = ['A', 'B', 'C'];
   // Start from random positions.
   const start: import('../../src/domain/availability.ts').Movement[] = [];
-  for (const i of items) for (const l of locs) if (rnd(3)) start.push({ item: i, location: l, kind: 'adjustment' as const, dOnHand: rnd(100) * 10_000, dCommitted: rnd(10) * 10_000, dInTransit: 0, dHold: rnd(5) * 10_000, dDamaged: rnd(5) * 10_000, dSafety: 0 });
+  for (const i of items) for (const l of locs) if (rnd(3)) start.push({ item: i, location: l, kind: 'adjustment' as const, dOnHand: rnd(100) * 10_000, dCommitted: rnd(10) * 10_000, dInTransit: 0, dHold: rnd(5) * 10_000, dDamaged: rnd(5) * 10_000, dWhHeld: rnd(4) * 10_000, dSafety: 0 });
   await db.transaction((trx) => positions.apply(trx, start, { eventSeq: null, documentId: null, partnerId: null, at: 'x' }));
   const model = new Map<string, ReturnType<typeof emptyPosition>>();
   for (const m of start) {
@@ -160,6 +163,7 @@ test('the bulk SQL snapshot agrees with the domain rule (planSnapshot) on random
     if (rnd(4)) line.onHand = rnd(100) * 10_000;
     if (!rnd(3)) line.damaged = rnd(5) * 10_000;
     if (!rnd(4)) line.hold = rnd(5) * 10_000;
+    if (!rnd(3)) line.whHeld = rnd(6) * 10_000;
     lines.push(line);
   }
   const plan = planSnapshot(lines, (i, l) => model.get(`${i}\u0000${l}`) ?? emptyPosition(i, l));
@@ -174,13 +178,13 @@ test('the bulk SQL snapshot agrees with the domain rule (planSnapshot) on random
   const rows = await db('positions');
   for (const row of rows) {
     const m = model.get(`${row.item}\u0000${row.location}`)!;
-    assert.deepEqual([Number(row.on_hand), Number(row.hold), Number(row.damaged), Number(row.committed)], [m.onHand, m.hold, m.damaged, m.committed], `${row.item}@${row.location}`);
+    assert.deepEqual([Number(row.on_hand), Number(row.hold), Number(row.damaged), Number(row.committed), Number(row.wh_held)], [m.onHand, m.hold, m.damaged, m.committed, m.whHeld], `${row.item}@${row.location}`);
   }
   const divs = (await db('divergences')).map((d) => `${d.item}@${d.location}:${Number(d.before)}>${Number(d.after)}`).sort();
   assert.deepEqual(divs, plan.divergences.map((d) => `${d.item}@${d.location}:${d.before}>${d.after}`).sort());
   // And the log still rebuilds to the same positions.
-  const before = await db('positions').orderBy(['item', 'location']).select('item', 'location', 'on_hand', 'committed', 'hold', 'damaged');
+  const before = await db('positions').orderBy(['item', 'location']).select('item', 'location', 'on_hand', 'committed', 'hold', 'damaged', 'wh_held');
   await db.transaction((trx) => positions.rebuild(trx));
-  assert.deepEqual(await db('positions').orderBy(['item', 'location']).select('item', 'location', 'on_hand', 'committed', 'hold', 'damaged'), before);
+  assert.deepEqual(await db('positions').orderBy(['item', 'location']).select('item', 'location', 'on_hand', 'committed', 'hold', 'damaged', 'wh_held'), before);
   await db.destroy();
 });
