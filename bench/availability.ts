@@ -28,7 +28,7 @@ async function snapshotFile(file: string, lines: number, locations = 5): Promise
   for (let done = 0; done < lines; ) {
     st++;
     const n = Math.min(10_000, lines - done);
-    const loc = `LOC-${st % locations}`;
+    const loc = ["ACME-EAST", "ACME-WEST", "CMH1", "RNO1"][st % Math.min(4, locations)];
     let buf = `ST*846*${String(st).padStart(4, '0')}~\nBIA*00*DD*B${st}*20261120~\nN1*WH*W*92*${loc}~\n`;
     for (let i = 0; i < n; i++) {
       const item = done + i;

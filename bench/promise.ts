@@ -2,7 +2,8 @@
  * Promise engine benchmarks (issue 10), each in its own process:
  *   node --import tsx bench/promise.ts commit [lines]      PO lines committed per second (1,000 items, 2 locations, 3 partners)
  *   node --import tsx bench/promise.ts snapshot [lines]    a snapshot of N lines dropped into the running gateway -> every partner's 846 written
- *   node --import tsx bench/promise.ts                     both, as JSON lines
+ *   node --import tsx bench/promise.ts snapshot-unknown [lines]  the same with items no crosswalk knows (provisional)
+ *   node --import tsx bench/promise.ts                     all three, as JSON lines
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,9 +18,9 @@ const rss = () => Math.round(process.resourceUsage().maxRSS / 1024);
 const upc = (i: number) => String(500000000000 + i);
 const sku = (i: number) => `BENCH-${String(i).padStart(6, '0')}`;
 
-/** A crosswalk of `n` generated items (SKU <-> UPC), as YAML. */
+/** The shared crosswalk with `n` generated items (SKU <-> UPC) added, as YAML. */
 function crosswalk(n: number): string {
-  let s = 'version: 1\nitems:\n';
+  let s = readFileSync(path.join(root, 'mappings', '_shared', 'crosswalk.yaml'), 'utf8').trimEnd() + '\n';
   for (let i = 0; i < n; i++) s += `  - { sku: ${sku(i)}, ids: { UP: "${upc(i)}" } }\n`;
   return s;
 }
@@ -53,7 +54,8 @@ async function commit(lines: number) {
   const { silentLogger } = await import('../src/core/ports.ts');
   const ctx = demo();
   const items = 1000;
-  ctx.mappings.update({ rel: '_shared/crosswalk-bench.yaml', text: crosswalk(items) });
+  const problems = ctx.mappings.update({ rel: '_shared/crosswalk.yaml', text: crosswalk(items) });
+  if (problems.length) throw new Error(JSON.stringify(problems));
   const retail = ctx.partners.get('demo-retail')!;
   // A third retailer: rank 5, a fixed reservation of 3 units of every item at every location.
   const third = { ...retail, id: 'demo-third', interchange: { qualifier: 'ZZ', id: 'THIRD' }, gsId: 'THIRD', publish846: { ...retail.publish846!, rank: 5, share: { quantity: 30_000 }, idQualifiers: ['UP'] } };
@@ -91,14 +93,15 @@ async function commit(lines: number) {
 }
 
 /** A snapshot of `lines` lines dropped into the running gateway -> an 846 delta in every retailer's out folder. */
-async function snapshotTo846(lines: number) {
+async function snapshotTo846(lines: number, known: boolean) {
   const { testConfig, drop, tempDir } = await import('../test/helpers.ts');
   const { startGateway } = await import('../src/main.ts');
   const mappings = path.join(tempDir('gw-bench-maps-'), 'mappings');
   cpSync(path.join(root, 'mappings'), mappings, { recursive: true });
-  writeFileSync(path.join(mappings, '_shared', 'crosswalk-bench.yaml'), crosswalk(lines));
+  // Known items: all in the crosswalk; unknown: each becomes a provisional item (the worst case).
+  if (known) writeFileSync(path.join(mappings, '_shared', 'crosswalk.yaml'), crosswalk(lines));
   const t = testConfig({ stabilityMs: 50, mappingsDir: mappings, maxBytes: 1_000_000_000 });
-  const g = await startGateway({ ...t.env, LOG_LEVEL: 'silent' });
+  const g = await startGateway({ ...t.env, LOG_LEVEL: process.env.BENCH_LOG ?? 'silent' });
   const tpl = drop(t.dataDir, 'demo-3pl');
   const retailers = ['demo-retail', 'demo-bigbox'];
   const outs = retailers.map((p) => drop(t.dataDir, p).out);
@@ -118,14 +121,15 @@ async function snapshotTo846(lines: number) {
   const linesOut = outs.map((o) => readFileSync(path.join(o, readdirSync(o).find((f) => f.startsWith('846_'))!), 'latin1').split('LIN*').length - 1);
   const debounce = g.config.partners.find((p) => p.id === 'demo-retail')!.publish846!.debounceMs;
   await g.stop();
-  return { bench: 'snapshot -> every partner\'s 846', lines, mib: +(file.length / 1048576).toFixed(1), partners: retailers.length, msToAll846: ms, msToProcessed: processedAt ? processedAt - t0 : null, debounceMs: debounce, linesPer846: linesOut, peakRssMb: rss() };
+  return { bench: `snapshot -> every partner's 846 (${known ? 'items in the crosswalk' : 'items unknown: provisional'})`, lines, mib: +(file.length / 1048576).toFixed(1), partners: retailers.length, msToAll846: ms, msToProcessed: processedAt ? processedAt - t0 : null, debounceMs: debounce, linesPer846: linesOut, peakRssMb: rss() };
 }
 
 if (mode === 'commit') console.log(JSON.stringify(await commit(Number(arg ?? 10_000))));
-else if (mode === 'snapshot') console.log(JSON.stringify(await snapshotTo846(Number(arg ?? 100_000))));
+else if (mode === 'snapshot') console.log(JSON.stringify(await snapshotTo846(Number(arg ?? 100_000), true)));
+else if (mode === 'snapshot-unknown') console.log(JSON.stringify(await snapshotTo846(Number(arg ?? 100_000), false)));
 else {
   mkdirSync(path.join(here, 'out'), { recursive: true });
-  for (const m of ['commit', 'snapshot']) {
+  for (const m of ['commit', 'snapshot', 'snapshot-unknown']) {
     const r = spawnSync(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', path.join(here, 'promise.ts'), m], { cwd: root, encoding: 'utf8' });
     console.log(r.status === 0 ? r.stdout.trim() : `${m} failed: ${r.stderr.split('\n').slice(-8).join(' ')}`);
   }

@@ -217,20 +217,29 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
   }
 }
 
-/** Positions and every partner's promises of one item, loaded once per document step and kept current in memory. */
+/**
+ * Positions and every partner's promises of the items a document step touches, loaded in one go
+ * and kept current in memory; the promises an order used are written back at the end (`flush`).
+ */
 class ItemState {
   private pos = new Map<string, Map<string, Position>>();
   private prom = new Map<string, Map<string, Map<string, PromiseRow>>>();
+  private dirty = new Set<PromiseRow>();
   constructor(private readonly db: Db) {}
 
-  async load(item: string): Promise<void> {
-    if (this.pos.has(item)) return;
-    const ps = new Map<string, Position>();
-    for (const p of await positions.forItem(this.db, item)) ps.set(p.location, p);
-    this.pos.set(item, ps);
-    const byLoc = new Map<string, Map<string, PromiseRow>>();
-    for (const [k, m] of await promises.forItems(this.db, [item])) byLoc.set(k.split('\u0000')[1], m);
-    this.prom.set(item, byLoc);
+  async load(...items: string[]): Promise<void> {
+    const missing = [...new Set(items)].filter((i) => !this.pos.has(i));
+    if (!missing.length) return;
+    for (const i of missing) {
+      this.pos.set(i, new Map());
+      this.prom.set(i, new Map());
+    }
+    const keys = missing.map((item) => ({ item, location: '' }));
+    for (const p of (await positions.getMany(this.db, keys)).values()) if (p.location) this.pos.get(p.item)!.set(p.location, p);
+    for (const [k, m] of await promises.forItems(this.db, missing)) {
+      const [item, location] = k.split('\u0000');
+      this.prom.get(item)!.set(location, m);
+    }
   }
 
   locations(item: string): string[] {
@@ -260,20 +269,26 @@ class ItemState {
   }
 
   /** Commit: the position and the partner's promise move; returns the promise before. */
-  async commit(item: string, location: string, partnerId: string, qty: number, at: string): Promise<number> {
+  commit(item: string, location: string, partnerId: string, qty: number): number {
     const p = this.position(item, location);
     p.committed += qty;
     const own = this.own(item, location, partnerId);
     const before = own?.promised ?? 0;
     if (own && qty > 0) {
       own.promised = promiseAfterCommit(own.promised, qty);
-      await promises.consume(this.db, partnerId, item, location, own.promised, at);
+      this.dirty.add(own);
     }
     return before;
   }
 
   shownTo(item: string, location: string, partnerId: string): number {
     return this.own(item, location, partnerId)?.shown ?? 0;
+  }
+
+  /** Write back the promises orders used (shown stays what the 846 said). */
+  async flush(at: string): Promise<void> {
+    await promises.consume(this.db, [...this.dirty], at);
+    this.dirty.clear();
   }
 }
 
@@ -293,7 +308,7 @@ async function commitLine(ctx: ApplyContext, st: ItemState, partnerId: string, r
   if (!location) return { row: { ...row, backordered: base, reason_code: row.reason_code ?? 'GW_BACKORDER_NO_STOCK', reason: row.reason ?? 'the item is at none of our locations' }, moves: [] };
   const room = st.room(row.item, location, partnerId);
   const c = Math.min(base, room);
-  const promised = await st.commit(row.item, location, partnerId, c, ctx.at);
+  const promised = st.commit(row.item, location, partnerId, c);
   const moves = c > 0 ? [movement(row.item, location, 'commit', { dCommitted: c, ref: po, ...(reason ? { reason } : {}) })] : [];
   const out: LinePlan = { row: { ...row, location, committed: c, backordered: base - c }, moves };
   if (base - c > 0 && !out.row.reason_code) Object.assign(out.row, { reason_code: 'GW_BACKORDER_NO_STOCK', reason: `${fromUnits(base - c)} short at ${location}` });
@@ -304,7 +319,7 @@ async function commitLine(ctx: ApplyContext, st: ItemState, partnerId: string, r
 /** A kit line: whole kits at one location, each component committed as its own row under the kit line. */
 async function commitKit(ctx: ApplyContext, st: ItemState, partnerId: string, rule: AllocationRule, row: OrderLineRow, comps: Record<string, number>, po: string): Promise<LinePlan[]> {
   const entries = Object.entries(comps);
-  for (const [c] of entries) await st.load(c);
+  await st.load(...entries.map(([c]) => c));
   const kitRoom = (l: string) => Math.min(...entries.map(([c, per]) => Math.floor(st.room(c, l, partnerId) / per) * QTY_SCALE));
   const locations = [...new Set(entries.flatMap(([c]) => st.locations(c)))];
   const location = chooseLocation(rule, locations, kitRoom, row.ordered);
@@ -314,7 +329,7 @@ async function commitKit(ctx: ApplyContext, st: ItemState, partnerId: string, ru
   for (const [c, per] of entries) {
     const need = mulUnits(row.ordered, per) ?? 0;
     const commit = mulUnits(kits, per) ?? 0;
-    const promised = location ? await st.commit(c, location, partnerId, commit, ctx.at) : 0;
+    const promised = location ? st.commit(c, location, partnerId, commit) : 0;
     promisedKits = Math.min(promisedKits, Math.floor(promised / per) * QTY_SCALE);
     plans.push({
       row: { ...row, line_number: `${row.line_number}>${c}`, parent_line: row.line_number, item: c, uom: null, uom_factor: QTY_SCALE, location, ordered: need, committed: commit, backordered: need - commit, status: 'OPEN', reason_code: need > commit ? 'GW_BACKORDER_NO_STOCK' : null, reason: need > commit ? `${fromUnits(need - commit)} short${location ? ` at ${location}` : ''}` : null },
@@ -354,6 +369,7 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
   const raw = (data.lines as Obj[] | undefined) ?? [];
   const items = await resolveAll(ctx, e, raw);
   const st = new ItemState(db);
+  await st.load(...items.filter((x): x is string => !!x).flatMap((i) => [i, ...Object.keys(ctx.partners.items.kits[i] ?? {})]));
   const plans: LinePlan[] = [];
   let seq = 0;
   for (let i = 0; i < raw.length; i++) {
@@ -387,6 +403,7 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
   }
   // Rows where nothing is short keep no backorder reason.
   for (const p of plans) if (p.row.backordered === 0 && p.row.reason_code === 'GW_BACKORDER_NO_STOCK') Object.assign(p.row, { reason_code: null, reason: null });
+  await st.flush(ctx.at);
   await orders.upsertLines(db, plans.map((p) => p.row));
   await apply(plans.flatMap((p) => p.moves));
   for (const p of plans) {
@@ -449,6 +466,7 @@ export async function fillBackorders(ctx: ApplyContext, items: Set<string>, res:
   if (!waiting.length) return;
   waiting.sort((a, b) => num(b.order_rank) - num(a.order_rank) || num(a.order_id) - num(b.order_id) || num(a.seq) - num(b.seq) || String(a.line_number).localeCompare(String(b.line_number)));
   const st = new ItemState(db);
+  await st.load(...waiting.map((w) => String(w.item)));
   const moves: Movement[] = [];
   const changedOrders = new Set<number>();
   for (const w of waiting) {
@@ -461,7 +479,7 @@ export async function fillBackorders(ctx: ApplyContext, items: Set<string>, res:
     if (!location) continue;
     const f = Math.min(back, st.room(item, location, partnerId));
     if (f <= 0) continue;
-    await st.commit(item, location, partnerId, f, ctx.at);
+    st.commit(item, location, partnerId, f);
     moves.push(movement(item, location, 'commit', { dCommitted: f, ref: String(w.po_number), reason: 'backorder-filled' }));
     const left = back - f;
     await db('order_lines')
@@ -470,6 +488,7 @@ export async function fillBackorders(ctx: ApplyContext, items: Set<string>, res:
     res.filled++;
     changedOrders.add(num(w.order_id));
   }
+  await st.flush(ctx.at);
   await positions.apply(db, moves, { eventSeq: null, documentId: ctx.documentId, partnerId: null, at: ctx.at });
   res.movements += moves.length;
   for (const orderId of changedOrders) {

@@ -1,5 +1,6 @@
 import type { PartnerDirectory } from '../domain/partner.ts';
-import { fromUnits } from '../domain/quantity.ts';
+import { fromUnits, QTY_SCALE } from '../domain/quantity.ts';
+import { fromBaseExact } from '../domain/units.ts';
 import type { Db } from '../store/db.ts';
 import { num } from '../store/db.ts';
 
@@ -74,7 +75,9 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
       backordered: fromUnits(num(l.backordered)),
       shipped: fromUnits(num(l.shipped)),
       status: l.status ?? 'OPEN',
-      ...(l.uom ? { uom: l.uom } : {}),
+      // Quantities are in the item's base unit; the line as the partner ordered it beside them.
+      unit: partners.items.items.get(String(l.item))?.baseUnit ?? partners.items.defaultBaseUnit,
+      ...(l.uom ? { asOrdered: { quantity: fromUnits(fromBaseExact(num(l.ordered), l.uom_factor == null ? QTY_SCALE : num(l.uom_factor)) ?? num(l.ordered)), uom: l.uom } } : {}),
       ...(l.parent_line ? { kitLine: l.parent_line } : {}),
       ...(l.reason_code ? { reason: { code: l.reason_code, message: l.reason } } : {}),
     })),

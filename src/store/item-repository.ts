@@ -202,7 +202,9 @@ export const provisionalItems = {
     const out = new Map<string, Record<string, string>>();
     const list = items.filter(isProvisional);
     for (let i = 0; i < list.length; i += 400) {
-      for (const r of await db('item_ids').whereIn('item', list.slice(i, i + 400)).andWhere({ scope: '' })) {
+      // Scope filtered here: with it in SQL, SQLite would scan the primary key (scope first) instead of the item index.
+      for (const r of await db('item_ids').whereIn('item', list.slice(i, i + 400))) {
+        if (r.scope) continue;
         const m = out.get(String(r.item)) ?? {};
         m[String(r.qualifier)] ??= String(r.value);
         out.set(String(r.item), m);

@@ -49,9 +49,16 @@ export const promises = {
     return seq;
   },
 
-  /** After an order took from a partner's promise (shown stays what the 846 said). */
-  async consume(db: Db, partnerId: string, item: string, location: string, promised: number, at: string): Promise<void> {
-    await db('promises').where({ partner_id: partnerId, item, location }).update({ promised, updated_at: at });
+  /** After orders took from partners' promises (shown stays what the 846 said): one statement. */
+  async consume(db: Db, rows: PromiseRow[], at: string): Promise<void> {
+    if (!rows.length) return;
+    await insertRows(
+      db,
+      'promises',
+      ['partner_id', 'item', 'location', 'promised', 'shown', 'seq', 'updated_at'],
+      rows.map((r) => [r.partnerId, r.item, r.location, r.promised, r.shown, 0, at]),
+      'on conflict (item, location, partner_id) do update set promised = excluded.promised, updated_at = excluded.updated_at',
+    );
   },
 
   /** Item/locations whose promises of other partners changed after `seq` (room freed or taken). */
