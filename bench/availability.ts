@@ -43,7 +43,7 @@ async function snapshotFile(file: string, lines: number, locations = 5): Promise
   await once(w, 'finish');
 }
 
-async function ingest(lines: number) {
+async function ingest(lines: number, known = true) {
   const { demo, processText, tempDir } = await import('../test/helpers.ts');
   const { openDb } = await import('../src/store/db.ts');
   const { RawStore } = await import('../src/store/raw-store.ts');
@@ -52,15 +52,23 @@ async function ingest(lines: number) {
   const dir = tempDir('gw-bench-');
   const db = await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') });
   const ctx = demo();
+  if (known) {
+    // The usual case: the 3PL's items are in our crosswalk (each unknown item becomes a provisional one: ingest-unknown).
+    // JSON: a YAML crosswalk of 500,000 items takes gigabytes to parse (the yaml package's document model).
+    const items = Array.from({ length: lines }, (_, i) => ({ sku: `SKU-${i}`, ids: { UP: String(100000000000 + i) } }));
+    const problems = ctx.mappings.update({ rel: '_shared/crosswalk.json', text: JSON.stringify({ version: 1, items }) });
+    if (problems.length) throw new Error(JSON.stringify(problems));
+  }
   const h = { db, raw: new RawStore(path.join(dir, 'raw')), dir, partners: ctx.partners, mappings: ctx.mappings, now: () => new Date() };
   const { readFileSync } = await import('node:fs');
   const t0 = performance.now();
   const r = await processText(h, 'snap.x12', readFileSync(file), 'demo-3pl');
   const s = (performance.now() - t0) / 1000;
   const n = Number((await db('positions').count({ n: '*' }))[0].n);
+  const provisional = Number((await db('provisional_items').count({ n: '*' }))[0].n);
   await db.destroy();
   rmSync(dir, { recursive: true, force: true });
-  return { bench: 'snapshot ingest', lines, status: r.status, positions: n, movements: r.movements, seconds: +s.toFixed(2), linesPerSecond: Math.round(lines / s), peakRssMb: rss() };
+  return { bench: `snapshot ingest (${known ? 'items in the crosswalk' : 'items unknown: provisional'})`, provisional, lines, status: r.status, positions: n, movements: r.movements, seconds: +s.toFixed(2), linesPerSecond: Math.round(lines / s), peakRssMb: rss() };
 }
 
 /** Seed a database with `count` positions (its own process), then build the full 846 in a fresh one. */
@@ -120,8 +128,13 @@ async function latency(changes: number) {
   for (let i = 0; i < changes; i++) {
     const n = count846();
     const t0 = Date.now();
-    writeFileSync(path.join(retail.in, `po-${i}.x12`), po850(1000 + i, `PO-L${i}`, { qty: '1' }));
-    while (count846() <= n) await new Promise((r) => setTimeout(r, 2));
+    writeFileSync(path.join(retail.in, `po-${i}.x12`), po850(1000 + i, `PO-L${i}`, { qty: '10' }));
+    // 10 units: enough to change what the retailer is shown (a delta carries only what changed for it).
+    const deadline = Date.now() + 30_000;
+    while (count846() <= n) {
+      if (Date.now() > deadline) throw new Error(`no 846 after PO ${i}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
     ms.push(Date.now() - t0);
   }
   await g.stop();
@@ -131,11 +144,12 @@ async function latency(changes: number) {
 }
 
 if (mode === 'ingest') console.log(JSON.stringify(await ingest(Number(arg ?? 500_000))));
+else if (mode === 'ingest-unknown') console.log(JSON.stringify(await ingest(Number(arg ?? 500_000), false)));
 else if (mode === 'full846') console.log(JSON.stringify(await full846(Number(arg ?? 1_000_000))));
 else if (mode === 'full846-run') console.log(JSON.stringify(await full846Run(arg)));
 else if (mode === 'latency') console.log(JSON.stringify(await latency(Number(arg ?? 200))));
 else {
-  for (const m of ['ingest', 'full846', 'latency']) {
+  for (const m of ['ingest', 'ingest-unknown', 'full846', 'latency']) {
     // The gateway's own V8 setting (package.json start, bin/gateway.js).
     const r = spawnSync(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', path.join(here, 'availability.ts'), m], { cwd: root, encoding: 'utf8' });
     console.log(r.status === 0 ? r.stdout.trim() : `${m} failed: ${r.stderr.split('\n').slice(-5).join(' ')}`);

@@ -41,13 +41,3 @@ export function provisionalKey(keys: IdKey[]): string {
   const k = keys.find((x) => x.scope === '') ?? keys[0];
   return `${PROVISIONAL_PREFIX}${k.scope ? `${k.scope}/` : ''}${k.qualifier}:${k.value}`.slice(0, 128);
 }
-
-/** The SKUs the crosswalk gives the line's ids, each looked up alone. */
-export function crosswalkSkus(lookup: (ids: Record<string, string>) => string | undefined, ids: Record<string, string>): string[] {
-  const skus = new Set<string>();
-  for (const [q, v] of Object.entries(ids)) {
-    const s = lookup({ [q]: v });
-    if (s) skus.add(s);
-  }
-  return [...skus].sort();
-}

@@ -3,6 +3,8 @@ import type { Crosswalk } from './schema.ts';
 /** Item identity: (qualifier, value) pairs from partner documents to our SKU. */
 export interface CrosswalkIndex {
   lookup(ids: Record<string, string>): string | undefined;
+  /** The SKUs each of the ids names on its own (more than one: the ids conflict). */
+  skusOf(ids: Record<string, string>): string[];
   /** The partner's id of our SKU for a qualifier (outbound). */
   partnerId(sku: string, qualifier: string): string | undefined;
   size: number;
@@ -43,14 +45,25 @@ export function buildCrosswalk(...walks: Crosswalk[]): CrosswalkIndex {
       }
       return undefined;
     },
+    skusOf(ids) {
+      let first: string | undefined;
+      let more: Set<string> | undefined;
+      for (const q in ids) {
+        const sku = byId.get(q)?.get(ids[q]);
+        if (!sku || sku === first) continue;
+        if (first === undefined) first = sku;
+        else (more ??= new Set([first])).add(sku);
+      }
+      return more ? [...more].sort() : first === undefined ? [] : [first];
+    },
     partnerId(sku, qualifier) {
       return bySku.get(sku)?.[qualifier];
     },
   };
 }
 
-/** One partner's crosswalk lookup (shared entries and its own), or null when there is none. */
-export function crosswalkLookup(registry: { crosswalk(partnerId: string | null): CrosswalkIndex | null }, partnerId: string | null): ((ids: Record<string, string>) => string | undefined) | null {
+/** One partner's crosswalk (shared entries and its own): the SKUs a line's ids name, or null when there is none. */
+export function crosswalkLookup(registry: { crosswalk(partnerId: string | null): CrosswalkIndex | null }, partnerId: string | null): ((ids: Record<string, string>) => string[]) | null {
   const cw = registry.crosswalk(partnerId);
-  return cw ? (ids) => cw.lookup(ids) : null;
+  return cw ? (ids) => cw.skusOf(ids) : null;
 }

@@ -64,7 +64,7 @@ async function resolveAll(ctx: ApplyContext, e: CanonicalEvent, lines: Obj[]): P
     ctx.db,
     e.partner,
     lines.map((l) => (l.item as { sku?: string; ids?: Record<string, string> } | undefined) ?? {}),
-    cw ? (ids) => cw.lookup(ids) : null,
+    cw ? (ids) => cw.skusOf(ids) : null,
     { partnerId: e.partner, documentId: ctx.documentId, set: e.source.setId ?? e.type, at: ctx.at },
   );
   return resolved.map((r) => (r && 'item' in r ? r.item : null));
@@ -452,6 +452,8 @@ function rollUpKit(kit: OrderLineRow, comps: OrderLineRow[]): void {
 export async function fillBackorders(ctx: ApplyContext, items: Set<string>, res: ApplyResult): Promise<void> {
   if (!items.size) return;
   const { db } = ctx;
+  // Most stock arrives with nothing waiting for it: one look at the open backorders first.
+  if (!(await db('order_lines').where('backordered', '>', 0).first('order_id'))) return;
   const list = [...items].filter((i) => !ctx.partners.items.kits[i]);
   const waiting: Record<string, unknown>[] = [];
   for (let i = 0; i < list.length; i += 400) {

@@ -62,6 +62,8 @@ interface PublicationRun {
   /** A promise of this partner went down: others may have room now. */
   freed: boolean;
   at: string;
+  /** The change number the promises of this publication carry. */
+  seq: number;
 }
 
 export class Publisher {
@@ -145,6 +147,7 @@ export class Publisher {
       full,
       freed: false,
       at: now.toISOString(),
+      seq: await promises.nextSeq(db),
     };
     for (const [kit, comps] of Object.entries(policy.kits)) for (const c of Object.keys(comps)) run.kitsByComponent.set(c, [...(run.kitsByComponent.get(c) ?? []), kit]);
 
@@ -280,7 +283,7 @@ export class Publisher {
       if (!own || own.promised !== promised || own.shown !== shown) updates.push({ partnerId: partner.id, item, location, promised, shown });
     };
     const flushUpdates = async () => {
-      if (updates.length) await promises.set(db, updates.splice(0), run.at);
+      if (updates.length) await promises.set(db, updates.splice(0), run.at, run.seq);
     };
     const flushKits = async (location: string): Promise<Line846[]> => {
       const kits = pendingKits.get(location);
@@ -311,7 +314,7 @@ export class Publisher {
     };
     for await (const page of pages) {
       const lines: Line846[] = [];
-      const proms = await promises.forItems(db, page.map((p) => p.item));
+      const proms = await promises.forPage(db, page);
       const provisional = await provisionalItems.idsOf(db, page.map((p) => p.item));
       for (const p of page) {
         if (currentLocation !== null && p.location !== currentLocation) lines.push(...(await flushKits(currentLocation)));

@@ -1,4 +1,4 @@
-import { crosswalkSkus, idKeys, idKeyString, isProvisional, provisionalKey, type IdKey } from '../domain/identity.ts';
+import { idKeys, idKeyString, isProvisional, provisionalKey, type IdKey } from '../domain/identity.ts';
 import { movement, type Movement } from '../domain/availability.ts';
 import { insertRows, literal, positions } from './availability-repository.ts';
 import type { Db } from './db.ts';
@@ -24,7 +24,8 @@ export interface SeenIn {
   at: string;
 }
 
-type Lookup = (ids: Record<string, string>) => string | undefined;
+/** The SKUs a line's ids name in a crosswalk (each id on its own). */
+type Lookup = (ids: Record<string, string>) => string[];
 
 async function idsToItems(db: Db, keys: IdKey[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -56,7 +57,7 @@ export async function resolveItems(db: Db, partnerId: string, lines: ResolveLine
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
     const ids = l.ids ?? {};
-    const skus = lookup ? crosswalkSkus(lookup, ids) : [];
+    const skus = lookup ? lookup(ids) : [];
     if (l.sku && !skus.includes(l.sku)) skus.push(l.sku);
     if (skus.length > 1) out[i] = { conflict: skus.sort() };
     else if (skus.length === 1) out[i] = { item: skus[0], provisional: false };
@@ -165,8 +166,7 @@ export async function promoteProvisional(db: Db, lookupFor: (partnerId: string |
     for (const r of ids) {
       const scopes = r.scope ? [String(r.scope)] : [null, ...partnerIds];
       for (const s of scopes) {
-        const sku = lookupFor(s)?.({ [String(r.qualifier)]: String(r.value) });
-        if (sku) skus.add(sku);
+        for (const sku of lookupFor(s)?.({ [String(r.qualifier)]: String(r.value) }) ?? []) skus.add(sku);
       }
     }
     if (skus.size === 1) {

@@ -278,6 +278,7 @@ const m005: Migration = {
       t.string('updated_at', 32).notNullable();
       t.primary(['item', 'location', 'partner_id']);
       t.index(['seq']);
+      t.index(['location', 'item']); // an 846 reads them page by page in (location, item) order
     });
     // Every partner id seen for an item (scope '' for global qualifiers, the partner for its own).
     await k.schema.createTable('item_ids', (t) => {

@@ -35,10 +35,38 @@ export const promises = {
     return out;
   },
 
-  /** Set promises (upsert); `seq` is the change number that other partners' deltas look for. */
-  async set(db: Db, rows: PromiseRow[], at: string): Promise<number> {
+  /** Every partner's promise for a page of positions in (location, item) order: one range read per location. */
+  async forPage(db: Db, page: { item: string; location: string }[]): Promise<Map<string, Map<string, PromiseRow>>> {
+    const out = new Map<string, Map<string, PromiseRow>>();
+    const ranges = new Map<string, { from: string; to: string }>();
+    for (const p of page) {
+      const r = ranges.get(p.location);
+      if (!r) ranges.set(p.location, { from: p.item, to: p.item });
+      else {
+        if (p.item < r.from) r.from = p.item;
+        if (p.item > r.to) r.to = p.item;
+      }
+    }
+    for (const [location, r] of ranges) {
+      for (const x of await db('promises').where({ location }).andWhere('item', '>=', r.from).andWhere('item', '<=', r.to)) {
+        const row: PromiseRow = { partnerId: String(x.partner_id), item: String(x.item), location: String(x.location), promised: num(x.promised), shown: num(x.shown) };
+        const key = k(row.item, row.location);
+        let m = out.get(key);
+        if (!m) out.set(key, (m = new Map()));
+        m.set(row.partnerId, row);
+      }
+    }
+    return out;
+  },
+
+  /** The change number of a publication (one per 846 built; other partners' deltas look for it). */
+  async nextSeq(db: Db): Promise<number> {
+    return counters.next(db, '*', 'promise', Number.MAX_SAFE_INTEGER);
+  },
+
+  /** Set promises (upsert) under the publication's change number. */
+  async set(db: Db, rows: PromiseRow[], at: string, seq: number): Promise<number> {
     if (!rows.length) return 0;
-    const seq = await counters.next(db, '*', 'promise', Number.MAX_SAFE_INTEGER);
     await insertRows(
       db,
       'promises',
