@@ -18,20 +18,25 @@ export interface PromiseRow {
 
 const k = (item: string, location: string) => `${item}\u0000${location}`;
 
+const toRow = (x: Record<string, unknown>): PromiseRow => ({ partnerId: String(x.partner_id), item: String(x.item), location: String(x.location), promised: num(x.promised), shown: num(x.shown) });
+
+/** Rows grouped as item\0location -> partner -> row. */
+function group(out: Map<string, Map<string, PromiseRow>>, rows: Record<string, unknown>[]): void {
+  for (const x of rows) {
+    const row = toRow(x);
+    const key = k(row.item, row.location);
+    let m = out.get(key);
+    if (!m) out.set(key, (m = new Map()));
+    m.set(row.partnerId, row);
+  }
+}
+
 export const promises = {
   /** Every partner's promise for these items (all locations), keyed item\0location -> partner -> row. */
   async forItems(db: Db, items: string[]): Promise<Map<string, Map<string, PromiseRow>>> {
     const out = new Map<string, Map<string, PromiseRow>>();
     const uniq = [...new Set(items)];
-    for (let i = 0; i < uniq.length; i += 400) {
-      for (const r of await db('promises').whereIn('item', uniq.slice(i, i + 400))) {
-        const row: PromiseRow = { partnerId: String(r.partner_id), item: String(r.item), location: String(r.location), promised: num(r.promised), shown: num(r.shown) };
-        const key = k(row.item, row.location);
-        let m = out.get(key);
-        if (!m) out.set(key, (m = new Map()));
-        m.set(row.partnerId, row);
-      }
-    }
+    for (let i = 0; i < uniq.length; i += 400) group(out, await db('promises').whereIn('item', uniq.slice(i, i + 400)));
     return out;
   },
 
@@ -47,15 +52,7 @@ export const promises = {
         if (p.item > r.to) r.to = p.item;
       }
     }
-    for (const [location, r] of ranges) {
-      for (const x of await db('promises').where({ location }).andWhere('item', '>=', r.from).andWhere('item', '<=', r.to)) {
-        const row: PromiseRow = { partnerId: String(x.partner_id), item: String(x.item), location: String(x.location), promised: num(x.promised), shown: num(x.shown) };
-        const key = k(row.item, row.location);
-        let m = out.get(key);
-        if (!m) out.set(key, (m = new Map()));
-        m.set(row.partnerId, row);
-      }
-    }
+    for (const [location, r] of ranges) group(out, await db('promises').where({ location }).andWhere('item', '>=', r.from).andWhere('item', '<=', r.to));
     return out;
   },
 
@@ -103,7 +100,7 @@ export const promises = {
     let s = db('promises').orderBy([{ column: 'item' }, { column: 'location' }, { column: 'partner_id' }]);
     if (q.item) s = s.where({ item: q.item });
     if (q.partnerId) s = s.where({ partner_id: q.partnerId });
-    return (await s).map((r) => ({ partnerId: String(r.partner_id), item: String(r.item), location: String(r.location), promised: num(r.promised), shown: num(r.shown) }));
+    return (await s).map(toRow);
   },
 
   /** Move a provisional item's promises to the item it became. */

@@ -113,6 +113,16 @@ function backend(name: Backend) {
       assert.deepEqual(shown.get(UPC.S), { qty: '45', uom: 'EA' });
       const promised = await h.db('promises').where({ partner_id: 'demo-bigbox', item: 'GADGET-1' }).first();
       assert.equal(Number(promised.promised), u('240'), 'the promise is the 20 cases shown, in eaches; the rest stays unpromised');
+      // The 3PL ships 24 EA of line 1: bigbox's 856 says 2 CA, the unit it ordered in.
+      const xml = readFileSync(path.join(ROOT, 'samples/demo-3pl/shipment-confirmation.xml'), 'utf8')
+        .replace('PO-1001', 'BB-U')
+        .replace(/<Carton sscc="000614141000000021"[\s\S]*?<\/Carton>/, '')
+        .replace('<Upc>012345678905</Upc><Qty uom="EA">20</Qty>', '<Upc>098765432109</Upc><Qty uom="EA">24</Qty>')
+        .replace('code="ACME-EAST"', 'code="CMH1"');
+      const shipped = await h.send('ship.xml', xml, 'demo-3pl');
+      assert.deepEqual(shipped.asns?.map((a) => [a.partnerId, a.status]), [['demo-bigbox', 'QUEUED']], JSON.stringify(shipped.asns));
+      const asn = (await h.db('outbox').where({ partner_id: 'demo-bigbox', kind: '856' }).first()).content as string;
+      assert.match(asn, /LIN\*\d+\*UP\*098765432109~\nSN1\*\*2\*CA~/);
       await accounted(h);
       await h.close();
     });

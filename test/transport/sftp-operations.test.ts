@@ -32,15 +32,20 @@ after(async () => {
 const files = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.')).sort();
 
 /** Established TCP connections whose local port is `port` (the server's side), from /proc/net/tcp. */
+/**
+ * Sessions the server holds open: its ESTABLISHED sockets whose client side is ESTABLISHED too (a
+ * session our client has already closed, FIN sent, is not counted while sshd is slow to tear its
+ * side down under load).
+ */
 function serverConnections(port: number): number {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  return readFileSync('/proc/net/tcp', 'utf8')
+  const rows = readFileSync('/proc/net/tcp', 'utf8')
     .split('\n')
     .slice(1)
-    .filter((l) => {
-      const f = l.trim().split(/\s+/);
-      return f[1]?.endsWith(`:${hex}`) && f[3] === '01';
-    }).length;
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length > 3);
+  const established = new Set(rows.filter((f) => f[3] === '01').map((f) => `${f[1]}>${f[2]}`));
+  return rows.filter((f) => f[1].endsWith(`:${hex}`) && f[3] === '01' && established.has(`${f[2]}>${f[1]}`)).length;
 }
 
 test('two partners on one host with maxSessionsPerHost 1: never two sessions at once, every file through', async (t) => {
