@@ -40,3 +40,8 @@ export function resolveEventLocations(type: string, data: Obj, partner: Partner,
   }
   return unknown;
 }
+
+/** The detail of a GW_LOCATION_UNKNOWN rejection. */
+export function unknownLocationDetail(u: UnknownLocation, partner: Partner): string {
+  return `${JSON.stringify(u.code)} (${u.field}) is not in ${partner.id}'s location map nor one of our locations`;
+}

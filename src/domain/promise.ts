@@ -1,4 +1,4 @@
-import { QTY_SCALE } from './quantity.ts';
+import { QTY_SCALE, wholeUnits } from './quantity.ts';
 
 /**
  * The promise engine (design.md section 5): one rule set for available-to-promise, per item and
@@ -28,7 +28,7 @@ export interface Party {
   share?: Share;
 }
 
-const whole = (n: number) => Math.max(0, Math.floor(n / QTY_SCALE) * QTY_SCALE);
+const whole = wholeUnits;
 
 export function byRank(a: Party, b: Party): number {
   return b.rank - a.rank || (a.partner < b.partner ? -1 : a.partner > b.partner ? 1 : 0);

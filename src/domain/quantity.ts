@@ -28,3 +28,8 @@ export function fromUnits(units: number): string {
 export function floorUnits(units: number): number {
   return Math.floor(units / QTY_SCALE) * QTY_SCALE;
 }
+
+/** Whole units of a non-negative quantity (negative: none). */
+export function wholeUnits(units: number): number {
+  return Math.max(0, floorUnits(units));
+}

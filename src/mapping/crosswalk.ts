@@ -63,7 +63,7 @@ export function buildCrosswalk(...walks: Crosswalk[]): CrosswalkIndex {
 }
 
 /** One partner's crosswalk (shared entries and its own): the SKUs a line's ids name, or null when there is none. */
-export function crosswalkLookup(registry: { crosswalk(partnerId: string | null): CrosswalkIndex | null }, partnerId: string | null): ((ids: Record<string, string>) => string[]) | null {
+export function crosswalkLookup<P extends string | null>(registry: { crosswalk(partnerId: P): CrosswalkIndex | null }, partnerId: P): ((ids: Record<string, string>) => string[]) | null {
   const cw = registry.crosswalk(partnerId);
   return cw ? (ids) => cw.skusOf(ids) : null;
 }

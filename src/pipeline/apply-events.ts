@@ -1,12 +1,12 @@
 import { reject, type Rejection } from '../core/rejection.ts';
 import type { ErrorCode } from '../core/errors.ts';
-import { available, chooseLocation, key, movement, planAdjustment, snapshotLine, units, type AllocationRule, type Movement, type Position, type SnapshotLine } from '../domain/availability.ts';
+import { available, chooseLocation, emptyPosition, key, movement, planAdjustment, snapshotLine, units, type AllocationRule, type Movement, type Position, type SnapshotLine } from '../domain/availability.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
 import { commitAllowance, isOversell, promiseAfterCommit } from '../domain/promise.ts';
-import { fromUnits, QTY_SCALE } from '../domain/quantity.ts';
+import { fromUnits, QTY_SCALE, wholeUnits } from '../domain/quantity.ts';
 import { mulUnits, toBase, type LinePack } from '../domain/units.ts';
-import type { CrosswalkIndex } from '../mapping/crosswalk.ts';
+import { crosswalkLookup, type CrosswalkIndex } from '../mapping/crosswalk.ts';
 import { orders, positions, type OrderLineRow } from '../store/availability-repository.ts';
 import type { Db } from '../store/db.ts';
 import { num } from '../store/db.ts';
@@ -57,29 +57,18 @@ function problem(e: CanonicalEvent, code: ErrorCode, detail: string, value?: str
   return reject(code, detail, { isa13: e.source.isa13, gs06: e.source.gs06, st02: e.source.st02, segmentIndex: e.source.segmentIndex, ...(value ? { value: value.slice(0, 128) } : {}) });
 }
 
-/** Resolve the items of these lines (objects with an `item`), reporting conflicts; null: dropped. */
-async function resolveAll(ctx: ApplyContext, e: CanonicalEvent, lines: Obj[]): Promise<(string | null)[]> {
-  const cw = ctx.crosswalk(e.partner);
-  const resolved: Resolved[] = await resolveItems(
-    ctx.db,
-    e.partner,
-    lines.map((l) => (l.item as { sku?: string; ids?: Record<string, string> } | undefined) ?? {}),
-    cw ? (ids) => cw.skusOf(ids) : null,
-    { partnerId: e.partner, documentId: ctx.documentId, set: e.source.setId ?? e.type, at: ctx.at },
-  );
-  return resolved.map((r) => (r && 'item' in r ? r.item : null));
-}
-
-function conflictOf(ctx: ApplyContext, e: CanonicalEvent, l: Obj): Rejection {
-  const ids = ((l.item as Obj | undefined)?.ids as Record<string, string> | undefined) ?? {};
-  const cw = ctx.crosswalk(e.partner);
-  const skus = new Set<string>();
-  for (const [q, v] of Object.entries(ids)) {
-    const s = cw?.lookup({ [q]: v });
-    if (s) skus.add(s);
-  }
-  const text = Object.entries(ids).map(([q, v]) => `${q}=${v}`).join(', ');
-  return skus.size > 1 ? problem(e, 'GW_ITEM_ID_CONFLICT', `${text} name ${[...skus].sort().join(' and ')}`, text) : problem(e, 'GW_ITEM_UNKNOWN', `no item id on the line (${text || 'none'})`, text);
+/**
+ * Resolve the items of these lines (objects with an `item`): our item key, or the line's problem
+ * (its ids name two SKUs, or it has no id at all).
+ */
+async function resolveAll(ctx: ApplyContext, e: CanonicalEvent, lines: Obj[]): Promise<(string | Rejection)[]> {
+  const asked = lines.map((l) => (l.item as { sku?: string; ids?: Record<string, string> } | undefined) ?? {});
+  const resolved: Resolved[] = await resolveItems(ctx.db, e.partner, asked, crosswalkLookup(ctx, e.partner), { partnerId: e.partner, documentId: ctx.documentId, set: e.source.setId ?? e.type, at: ctx.at });
+  return resolved.map((r, i) => {
+    if (r && 'item' in r) return r.item;
+    const text = Object.entries(asked[i].ids ?? {}).map(([q, v]) => `${q}=${v}`).join(', ');
+    return r ? problem(e, 'GW_ITEM_ID_CONFLICT', `${text} name ${r.conflict.join(' and ')}`, text) : problem(e, 'GW_ITEM_UNKNOWN', `no item id on the line (${text || 'none'})`, text);
+  });
 }
 
 function packOf(l: Obj): LinePack | undefined {
@@ -96,6 +85,20 @@ function baseQty(ctx: ApplyContext, e: CanonicalEvent, item: string, text: unkno
   if (!c.ok) return { problem: problem(e, 'GW_UOM_UNCONVERTIBLE', c.reason, `${text} ${uom ?? ''}`) };
   return { base: c.base, factor: c.factor };
 }
+
+/** Several named quantities of one line in base units (absent ones stay absent), or the first problem. */
+function baseQtys(ctx: ApplyContext, e: CanonicalEvent, item: string, l: Obj, named: [string, unknown][]): Record<string, number | undefined> | Rejection {
+  const pack = packOf(l);
+  const conv: Record<string, number | undefined> = {};
+  for (const [name, text] of named) {
+    const r = baseQty(ctx, e, item, text, l.uom, pack);
+    if (r && 'problem' in r) return r.problem;
+    if (r) conv[name] = r.base;
+  }
+  return conv;
+}
+
+const isProblem = (x: unknown): x is Rejection => typeof x === 'object' && x !== null && 'code' in x;
 
 async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, res: ApplyResult): Promise<void> {
   const { db } = ctx;
@@ -115,8 +118,8 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
       for (let i = 0; i < raw.length; i++) {
         const l = raw[i];
         const item = items[i];
-        if (!item) {
-          res.rejections.push(conflictOf(ctx, e, l));
+        if (isProblem(item)) {
+          res.rejections.push(item);
           continue;
         }
         const location = (l.location as string | undefined) ?? defaultLocation;
@@ -125,19 +128,9 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
           continue;
         }
         const q = (l.quantities as Obj | undefined) ?? {};
-        const pack = packOf(l);
-        const conv: Record<string, number | undefined> = {};
-        let bad: Rejection | null = null;
-        for (const name of ['onHand', 'available', 'damaged', 'hold']) {
-          const r = baseQty(ctx, e, item, q[name], l.uom, pack);
-          if (r && 'problem' in r) bad ??= r.problem;
-          else if (r) conv[name] = r.base;
-        }
-        if (bad) {
-          res.rejections.push(bad);
-          continue;
-        }
-        lines.push(snapshotLine(item, location, conv));
+        const conv = baseQtys(ctx, e, item, l, ['onHand', 'available', 'damaged', 'hold'].map((n) => [n, q[n]]));
+        if (isProblem(conv)) res.rejections.push(conv);
+        else lines.push(snapshotLine(item, location, conv));
       }
       const r = await positions.applySnapshot(db, lines, meta as { eventSeq: number; documentId: number; partnerId: string; at: string });
       res.movements += r.movements;
@@ -152,7 +145,7 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
       for (let i = 0; i < raw.length; i++) {
         const item = items[i];
         const location = (raw[i].location as string | undefined) ?? defaultLocation;
-        if (!item) res.rejections.push(conflictOf(ctx, e, raw[i]));
+        if (isProblem(item)) res.rejections.push(item);
         else if (!location) res.rejections.push(problem(e, 'GW_LOCATION_MISSING', `${item}: the line names no location and ${e.partner} has no default location`));
         else wanted.push({ item, location, l: raw[i] });
       }
@@ -160,16 +153,9 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
       const list: Movement[] = [];
       for (const { item, location, l } of wanted) {
         const q = (l.quantities as Obj | undefined) ?? {};
-        const pack = packOf(l);
-        const conv: Record<string, number | undefined> = {};
-        let bad: Rejection | null = null;
-        for (const [name, text] of [['onHand', q.onHand ?? q.available], ['damaged', q.damaged], ['hold', q.hold], ['quantity', l.quantity]] as const) {
-          const r = baseQty(ctx, e, item, text, l.uom, pack);
-          if (r && 'problem' in r) bad ??= r.problem;
-          else if (r) conv[name] = r.base;
-        }
-        if (bad) {
-          res.rejections.push(bad);
+        const conv = baseQtys(ctx, e, item, l, [['onHand', q.onHand ?? q.available], ['damaged', q.damaged], ['hold', q.hold], ['quantity', l.quantity]]);
+        if (isProblem(conv)) {
+          res.rejections.push(conv);
           continue;
         }
         const p = current.get(key(item, location))!;
@@ -200,7 +186,7 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
       const items = await resolveAll(ctx, e, all.map((x) => x.it));
       all.forEach(({ o, it }, i) => {
         const item = items[i];
-        if (!item) return void res.rejections.push(conflictOf(ctx, e, it));
+        if (isProblem(item)) return void res.rejections.push(item);
         const q = baseQty(ctx, e, item, it.quantity, it.uom, packOf(it));
         if (q && 'problem' in q) return void res.rejections.push(q.problem);
         if (q && q.base > 0) list.push(movement(item, location!, 'in-transit', { dInTransit: q.base, ref: String(o.poNumber ?? ''), expectedDate: (data.deliveryDate as string | undefined) ?? undefined }));
@@ -234,8 +220,7 @@ class ItemState {
       this.pos.set(i, new Map());
       this.prom.set(i, new Map());
     }
-    const keys = missing.map((item) => ({ item, location: '' }));
-    for (const p of (await positions.getMany(this.db, keys)).values()) if (p.location) this.pos.get(p.item)!.set(p.location, p);
+    for (const p of await positions.forItems(this.db, missing)) this.pos.get(p.item)!.set(p.location, p);
     for (const [k, m] of await promises.forItems(this.db, missing)) {
       const [item, location] = k.split('\u0000');
       this.prom.get(item)!.set(location, m);
@@ -249,7 +234,7 @@ class ItemState {
   position(item: string, location: string): Position {
     const ps = this.pos.get(item)!;
     let p = ps.get(location);
-    if (!p) ps.set(location, (p = { item, location, onHand: 0, committed: 0, inTransit: 0, hold: 0, damaged: 0, whHeld: 0, safetyStock: 0 }));
+    if (!p) ps.set(location, (p = emptyPosition(item, location)));
     return p;
   }
 
@@ -292,8 +277,6 @@ class ItemState {
   }
 }
 
-const whole = (n: number) => Math.max(0, Math.floor(n / QTY_SCALE) * QTY_SCALE);
-
 interface LinePlan {
   row: OrderLineRow;
   moves: Movement[];
@@ -301,7 +284,7 @@ interface LinePlan {
 }
 
 /** Commit one ordinary line (base units) at the location the partner's rule picks. */
-async function commitLine(ctx: ApplyContext, st: ItemState, partnerId: string, rule: AllocationRule, row: OrderLineRow, po: string, reason?: string): Promise<LinePlan> {
+async function commitLine(st: ItemState, partnerId: string, rule: AllocationRule, row: OrderLineRow, po: string): Promise<LinePlan> {
   await st.load(row.item);
   const base = row.ordered;
   const location = row.location ?? chooseLocation(rule, st.locations(row.item), (l) => st.room(row.item, l, partnerId), base);
@@ -309,7 +292,7 @@ async function commitLine(ctx: ApplyContext, st: ItemState, partnerId: string, r
   const room = st.room(row.item, location, partnerId);
   const c = Math.min(base, room);
   const promised = st.commit(row.item, location, partnerId, c);
-  const moves = c > 0 ? [movement(row.item, location, 'commit', { dCommitted: c, ref: po, ...(reason ? { reason } : {}) })] : [];
+  const moves = c > 0 ? [movement(row.item, location, 'commit', { dCommitted: c, ref: po })] : [];
   const out: LinePlan = { row: { ...row, location, committed: c, backordered: base - c }, moves };
   if (base - c > 0 && !out.row.reason_code) Object.assign(out.row, { reason_code: 'GW_BACKORDER_NO_STOCK', reason: `${fromUnits(base - c)} short at ${location}` });
   if (isOversell(base, c, promised)) out.oversell = { promised, shown: st.shownTo(row.item, location, partnerId) };
@@ -317,13 +300,13 @@ async function commitLine(ctx: ApplyContext, st: ItemState, partnerId: string, r
 }
 
 /** A kit line: whole kits at one location, each component committed as its own row under the kit line. */
-async function commitKit(ctx: ApplyContext, st: ItemState, partnerId: string, rule: AllocationRule, row: OrderLineRow, comps: Record<string, number>, po: string): Promise<LinePlan[]> {
+async function commitKit(st: ItemState, partnerId: string, rule: AllocationRule, row: OrderLineRow, comps: Record<string, number>, po: string): Promise<LinePlan[]> {
   const entries = Object.entries(comps);
   await st.load(...entries.map(([c]) => c));
   const kitRoom = (l: string) => Math.min(...entries.map(([c, per]) => Math.floor(st.room(c, l, partnerId) / per) * QTY_SCALE));
   const locations = [...new Set(entries.flatMap(([c]) => st.locations(c)))];
   const location = chooseLocation(rule, locations, kitRoom, row.ordered);
-  const kits = location ? Math.min(row.ordered, whole(kitRoom(location))) : 0;
+  const kits = location ? Math.min(row.ordered, wholeUnits(kitRoom(location))) : 0;
   const plans: LinePlan[] = [];
   let promisedKits = Infinity;
   for (const [c, per] of entries) {
@@ -369,20 +352,20 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
   const raw = (data.lines as Obj[] | undefined) ?? [];
   const items = await resolveAll(ctx, e, raw);
   const st = new ItemState(db);
-  await st.load(...items.filter((x): x is string => !!x).flatMap((i) => [i, ...Object.keys(ctx.partners.items.kits[i] ?? {})]));
+  await st.load(...items.filter((x): x is string => !isProblem(x)).flatMap((i) => [i, ...Object.keys(ctx.partners.items.kits[i] ?? {})]));
   const plans: LinePlan[] = [];
   let seq = 0;
   for (let i = 0; i < raw.length; i++) {
     const l = raw[i];
     const item = items[i];
     const qty = units(l.quantity);
-    const row: OrderLineRow = { order_id: orderId, line_number: String(l.lineNumber), item: item ?? '?', uom: (l.uom as string) ?? null, location: null, ordered: 0, committed: 0, backordered: 0, shipped: 0, status: 'OPEN', reason_code: null, reason: null, uom_factor: null, parent_line: null, seq: ++seq };
+    const row: OrderLineRow = { order_id: orderId, line_number: String(l.lineNumber), item: isProblem(item) ? '?' : item, uom: (l.uom as string) ?? null, location: null, ordered: 0, committed: 0, backordered: 0, shipped: 0, status: 'OPEN', reason_code: null, reason: null, uom_factor: null, parent_line: null, seq: ++seq };
     const rejectLine = (r: Rejection) => {
       res.rejections.push(r);
       plans.push({ row: { ...row, ordered: qty ?? 0, status: 'REJECTED', reason_code: r.code, reason: r.message }, moves: [] });
     };
-    if (!item) {
-      rejectLine(conflictOf(ctx, e, l));
+    if (isProblem(item)) {
+      rejectLine(item);
       continue;
     }
     if (qty === undefined || qty <= 0) continue;
@@ -398,8 +381,8 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
     const base = { ...row, ordered: conv.base, uom_factor: conv.factor };
     if (item.startsWith('PRV:')) Object.assign(base, { reason_code: 'GW_ITEM_PROVISIONAL', reason: `${item.slice(4)} is in no crosswalk: a provisional item` });
     const comps = ctx.partners.items.kits[item];
-    if (comps) plans.push(...(await commitKit(ctx, st, e.partner, rule, base, comps, po)));
-    else plans.push(await commitLine(ctx, st, e.partner, rule, base, po));
+    if (comps) plans.push(...(await commitKit(st, e.partner, rule, base, comps, po)));
+    else plans.push(await commitLine(st, e.partner, rule, base, po));
   }
   // Rows where nothing is short keep no backorder reason.
   for (const p of plans) if (p.row.backordered === 0 && p.row.reason_code === 'GW_BACKORDER_NO_STOCK') Object.assign(p.row, { reason_code: null, reason: null });
@@ -431,8 +414,8 @@ function rollUpKit(kit: OrderLineRow, comps: OrderLineRow[]): void {
   for (const c of comps) {
     const per = c.ordered / kit.ordered; // component units per kit unit
     if (per <= 0) continue;
-    committed = Math.min(committed, whole(c.committed / per));
-    shipped = Math.min(shipped, whole(c.shipped / per));
+    committed = Math.min(committed, wholeUnits(c.committed / per));
+    shipped = Math.min(shipped, wholeUnits(c.shipped / per));
     back = Math.max(back, Math.ceil(c.backordered / per / QTY_SCALE) * QTY_SCALE);
   }
   kit.committed = committed === Infinity ? 0 : committed;
@@ -474,7 +457,6 @@ export async function fillBackorders(ctx: ApplyContext, items: Set<string>, res:
   for (const w of waiting) {
     const item = String(w.item);
     const partnerId = String(w.partner_id);
-    await st.load(item);
     const back = num(w.backordered);
     const rule = w.location ? ({ rule: 'fixed', location: String(w.location) } as AllocationRule) : ctx.allocation(partnerId);
     const location = chooseLocation(rule, st.locations(item), (l) => st.room(item, l, partnerId), back);
@@ -519,19 +501,19 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
     for (const p of (o.packs as Obj[] | undefined) ?? []) for (const it of (p.items as Obj[] | undefined) ?? []) its.push(it);
     const items = await resolveAll(ctx, e, its);
     const changed = new Set<OrderLineRow>();
-    const current = await positions.getMany(db, [...new Set(items.filter((x): x is string => !!x))].flatMap((item) => [...new Set([from, ...lines.filter((l) => l.item === item).map((l) => l.location)].filter((x): x is string => !!x))].map((location) => ({ item, location }))));
+    const current = await positions.getMany(db, [...new Set(items.filter((x): x is string => !isProblem(x)))].flatMap((item) => [...new Set([from, ...lines.filter((l) => l.item === item).map((l) => l.location)].filter((x): x is string => !!x))].map((location) => ({ item, location }))));
     const ship = (item: string, location: string | null, qty: number, line: OrderLineRow | undefined) => {
       if (!location) {
         res.rejections.push(problem(e, 'GW_LOCATION_MISSING', `${item}: the shipment names no location and PO ${po} has no line for it at one of ours`));
         return;
       }
-      const p = current.get(key(item, location)) ?? { item, location, onHand: 0, committed: 0, inTransit: 0, hold: 0, damaged: 0, whHeld: 0, safetyStock: 0 };
+      const p = current.get(key(item, location)) ?? emptyPosition(item, location);
       current.set(key(item, location), p);
       const out = Math.min(qty, Math.max(0, p.onHand));
       // Never below zero: what was shipped beyond our on hand is noted on the movement (the next snapshot settles it).
       if (qty > 0) list.push(movement(item, location, 'ship', { dOnHand: -out, ref: po, ...(out < qty ? { reason: `shipped ${fromUnits(qty)}, on hand was ${fromUnits(Math.max(0, p.onHand))}` } : {}) }));
       p.onHand -= out;
-      const release = line && line.location === location ? Math.min(qty, line.committed) : line ? Math.min(qty, line.committed) : 0;
+      const release = line ? Math.min(qty, line.committed) : 0;
       if (release > 0 && line) {
         list.push(movement(item, line.location ?? location, 'uncommit', { dCommitted: -release, reason: 'shipped', ref: po }));
         line.committed -= release;
@@ -544,8 +526,8 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
     for (let i = 0; i < its.length; i++) {
       const it = its[i];
       const item = items[i];
-      if (!item) {
-        res.rejections.push(conflictOf(ctx, e, it));
+      if (isProblem(item)) {
+        res.rejections.push(item);
         continue;
       }
       const lineNumber = it.lineNumber as string | undefined;

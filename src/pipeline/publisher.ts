@@ -137,7 +137,7 @@ export class Publisher {
     const now = clock.now();
     const pub = await publications.get(db, partner.id);
     const upTo = await positions.lastMovementSeq(db);
-    const promiseSeqBefore = await promises.lastSeq(db);
+    // Every promise change up to this publication's own number is seen by it.
     const run: PublicationRun = {
       partner,
       policy,
@@ -156,10 +156,8 @@ export class Publisher {
     // Peek: no line, no file (the promises are brought up to date all the same).
     const it = lines[Symbol.asyncIterator]();
     const first = await it.next();
-    // Our own promise updates are not changes the next delta of this partner needs to look at.
-    const seen = async () => Math.max(promiseSeqBefore, await promises.lastSeq(db));
     if (first.done) {
-      await publications.set(db, partner.id, { lastMovementSeq: upTo, lastPromiseSeq: await seen(), lastSentAt: pub.lastSentAt ?? now.toISOString(), ...(full ? { lastFullAt: now.toISOString() } : {}) });
+      await publications.set(db, partner.id, { lastMovementSeq: upTo, lastPromiseSeq: run.seq, lastSentAt: pub.lastSentAt ?? now.toISOString(), ...(full ? { lastFullAt: now.toISOString() } : {}) });
       if (run.freed) this.notifyOthers(partner.id);
       return { partnerId: partner.id, full, sets: 0, lines: 0 };
     }
@@ -207,7 +205,7 @@ export class Publisher {
       createdAt: now.toISOString(),
     });
     const row = await db('outbox').where({ source_ref: `846:${partner.id}:${isa13}` }).first('id');
-    await publications.set(db, partner.id, { lastMovementSeq: upTo, lastPromiseSeq: await seen(), lastSentAt: now.toISOString(), ...(full ? { lastFullAt: now.toISOString() } : {}) });
+    await publications.set(db, partner.id, { lastMovementSeq: upTo, lastPromiseSeq: run.seq, lastSentAt: now.toISOString(), ...(full ? { lastFullAt: now.toISOString() } : {}) });
     logger.info({ partner: partner.id, full, isa13, sets: built.sets, lines: built.lines }, '846 built');
     if (run.freed) this.notifyOthers(partner.id);
     return { partnerId: partner.id, full, outboxId: Number(row?.id), filename, isa13, sets: built.sets, lines: built.lines };

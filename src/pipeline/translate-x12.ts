@@ -1,6 +1,6 @@
 import { isError, reject, type Rejection } from '../core/rejection.ts';
 import { buildEvent, type CanonicalEvent, type EventType } from '../domain/events.ts';
-import { resolveEventLocations } from '../domain/locations.ts';
+import { resolveEventLocations, unknownLocationDetail } from '../domain/locations.ts';
 import type { Partner, PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { runInboundMapping } from '../mapping/run-inbound.ts';
@@ -98,7 +98,7 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
       for (const u of resolveEventLocations(event.type, event.data, partner, opts.partners)) {
         const seg = set.segments.find((s) => s.tag === 'N1' && s.elements[4]?.trim() === u.code);
         const at = seg ? { segmentIndex: seg.index, setPosition: seg.index - set.segments[0].index + 1, segmentTag: 'N1', element: 4 } : { segmentIndex: set.segments[0]?.index, setPosition: 1, segmentTag: 'ST' };
-        rejections.push(reject('GW_LOCATION_UNKNOWN', `${JSON.stringify(u.code)} (${u.field}) is not in ${partner.id}'s location map nor one of our locations`, { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, ...at, value: u.code }));
+        rejections.push(reject('GW_LOCATION_UNKNOWN', unknownLocationDetail(u, partner), { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, ...at, value: u.code }));
       }
       if (rejections.some(isError)) return { events: [], rejections };
     }

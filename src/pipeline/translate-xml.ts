@@ -1,6 +1,6 @@
 import { isError, reject, type Rejection } from '../core/rejection.ts';
 import { buildEvent, type CanonicalEvent, type EventType } from '../domain/events.ts';
-import { resolveEventLocations } from '../domain/locations.ts';
+import { resolveEventLocations, unknownLocationDetail } from '../domain/locations.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { runXmlMapping } from '../mapping/xml-mapping.ts';
@@ -59,7 +59,7 @@ export function translateXml(data: Buffer, o: XmlTranslateOptions): XmlTranslate
   if (partner) {
     const unknown = resolveEventLocations(event.type, event.data, partner, o.partners);
     if (unknown.length) {
-      const r = unknown.map((u) => reject('GW_LOCATION_UNKNOWN', `${JSON.stringify(u.code)} (${u.field}) is not in ${partner.id}'s location map nor one of our locations`, { value: u.code }));
+      const r = unknown.map((u) => reject('GW_LOCATION_UNKNOWN', unknownLocationDetail(u, partner), { value: u.code }));
       return { events: [], rejections: [...mapped.rejections, ...r], mappingId: mapping.id };
     }
   }

@@ -49,12 +49,16 @@ export const positions = {
   /** Positions for these (item, location) keys; missing ones come back empty. */
   async getMany(db: Db, keys: { item: string; location: string }[]): Promise<Map<string, Position>> {
     const out = new Map<string, Position>();
-    const items = [...new Set(keys.map((k) => k.item))];
-    for (let i = 0; i < items.length; i += 400) {
-      const rows = await db('positions').whereIn('item', items.slice(i, i + 400));
-      for (const r of rows) out.set(key(String(r.item), String(r.location)), toPosition(r));
-    }
+    for (const p of await positions.forItems(db, keys.map((k) => k.item))) out.set(key(p.item, p.location), p);
     for (const k of keys) if (!out.has(key(k.item, k.location))) out.set(key(k.item, k.location), emptyPosition(k.item, k.location));
+    return out;
+  },
+
+  /** Every position of these items, at every location. */
+  async forItems(db: Db, items: string[]): Promise<Position[]> {
+    const out: Position[] = [];
+    const uniq = [...new Set(items)];
+    for (let i = 0; i < uniq.length; i += 400) out.push(...(await db('positions').whereIn('item', uniq.slice(i, i + 400))).map(toPosition));
     return out;
   },
 

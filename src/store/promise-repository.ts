@@ -62,8 +62,8 @@ export const promises = {
   },
 
   /** Set promises (upsert) under the publication's change number. */
-  async set(db: Db, rows: PromiseRow[], at: string, seq: number): Promise<number> {
-    if (!rows.length) return 0;
+  async set(db: Db, rows: PromiseRow[], at: string, seq: number): Promise<void> {
+    if (!rows.length) return;
     await insertRows(
       db,
       'promises',
@@ -71,7 +71,6 @@ export const promises = {
       rows.map((r) => [r.partnerId, r.item, r.location, r.promised, r.shown, seq, at]),
       'on conflict (item, location, partner_id) do update set promised = excluded.promised, shown = excluded.shown, seq = excluded.seq, updated_at = excluded.updated_at',
     );
-    return seq;
   },
 
   /** After orders took from partners' promises (shown stays what the 846 said): one statement. */
@@ -91,9 +90,6 @@ export const promises = {
     return (await db('promises').distinct('item', 'location').where('seq', '>', seq).whereNot({ partner_id: partnerId })).map((r) => ({ item: String(r.item), location: String(r.location) }));
   },
 
-  async lastSeq(db: Db): Promise<number> {
-    return counters.peek(db, '*', 'promise');
-  },
 
   /** A partner's promises (for the API and the invariant checks). */
   async list(db: Db, q: { item?: string; partnerId?: string } = {}): Promise<PromiseRow[]> {

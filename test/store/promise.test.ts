@@ -30,6 +30,15 @@ after(() => pg?.stop());
 const UPC = { S: '012345678905', M: '012345678912', L: '012345678929', G: '098765432109', K: '012345678936' };
 const line = (n: number, qty: string, uom: string, ids: string) => `PO1*${n}*${qty}*${uom}*9.25*PE*${ids}`;
 
+/** The 3PL's XML sample shipping one line of a PO: `qty` EA of the item with that UPC, from its warehouse code. */
+function shipment(poNumber: string, upc: string, qty: string, warehouse: string): string {
+  return readFileSync(path.join(ROOT, 'samples/demo-3pl/shipment-confirmation.xml'), 'utf8')
+    .replace('PO-1001', poNumber)
+    .replace(/<Carton sscc="000614141000000021"[\s\S]*?<\/Carton>/, '')
+    .replace('<Upc>012345678905</Upc><Qty uom="EA">20</Qty>', `<Upc>${upc}</Upc><Qty uom="EA">${qty}</Qty>`)
+    .replace('code="ACME-EAST"', `code="${warehouse}"`);
+}
+
 async function accounted(h: Harness) {
   // Every unit accounted for: the log rebuilds to the same positions, no quantity is negative, no
   // unit is promised twice.
@@ -114,12 +123,7 @@ function backend(name: Backend) {
       const promised = await h.db('promises').where({ partner_id: 'demo-bigbox', item: 'GADGET-1' }).first();
       assert.equal(Number(promised.promised), u('240'), 'the promise is the 20 cases shown, in eaches; the rest stays unpromised');
       // The 3PL ships 24 EA of line 1: bigbox's 856 says 2 CA, the unit it ordered in.
-      const xml = readFileSync(path.join(ROOT, 'samples/demo-3pl/shipment-confirmation.xml'), 'utf8')
-        .replace('PO-1001', 'BB-U')
-        .replace(/<Carton sscc="000614141000000021"[\s\S]*?<\/Carton>/, '')
-        .replace('<Upc>012345678905</Upc><Qty uom="EA">20</Qty>', '<Upc>098765432109</Upc><Qty uom="EA">24</Qty>')
-        .replace('code="ACME-EAST"', 'code="CMH1"');
-      const shipped = await h.send('ship.xml', xml, 'demo-3pl');
+      const shipped = await h.send('ship.xml', shipment('BB-U', UPC.G, '24', 'CMH1'), 'demo-3pl');
       assert.deepEqual(shipped.asns?.map((a) => [a.partnerId, a.status]), [['demo-bigbox', 'QUEUED']], JSON.stringify(shipped.asns));
       const asn = (await h.db('outbox').where({ partner_id: 'demo-bigbox', kind: '856' }).first()).content as string;
       assert.match(asn, /LIN\*\d+\*UP\*098765432109~\nSN1\*\*2\*CA~/);
@@ -153,12 +157,7 @@ function backend(name: Backend) {
       assert.deepEqual((listed.ids as { qualifier: string }[]).map((x) => x.qualifier).sort(), ['BP', 'UP']);
       assert.ok((listed.seenIn as unknown[]).length >= 2);
       // The 3PL ships it by UPC alone: the ASN goes out (the item is on the PO).
-      const xml = readFileSync(path.join(ROOT, 'samples/demo-3pl/shipment-confirmation.xml'), 'utf8')
-        .replace('PO-1001', 'RT-ID')
-        .replace(/<Carton sscc="000614141000000021"[\s\S]*?<\/Carton>/, '')
-        .replace('<Upc>012345678905</Upc><Qty uom="EA">20</Qty>', '<Upc>042100005264</Upc><Qty uom="EA">5</Qty>')
-        .replace('code="ACME-EAST"', 'code="RNO1"');
-      const shipped = await h.send('ship.xml', xml, 'demo-3pl');
+      const shipped = await h.send('ship.xml', shipment('RT-ID', '042100005264', '5', 'RNO1'), 'demo-3pl');
       assert.equal(shipped.status, 'PROCESSED', JSON.stringify(shipped.rejections));
       assert.deepEqual(shipped.asns?.map((a) => [a.partnerId, a.status, a.problems]), [['demo-retail', 'QUEUED', []]]);
       assert.equal((await positions.get(h.db, item, 'ACME-WEST')).onHand, u('25'));
