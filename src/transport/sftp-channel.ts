@@ -50,6 +50,20 @@ const GONE = /No such file|ENOENT/i;
  * answers with less data is read on from where it stopped (ssh2's fastGet handles short reads).
  */
 const READ_CHUNK = 261_120;
+/**
+ * End a session and resolve once its TCP connection is closed. ssh2-sftp-client's end() resolves
+ * at once, without closing anything, when its SFTP channel is already gone (after an error or a
+ * connect that failed half-way), so the underlying ssh2 connection is ended and waited for too.
+ */
+function closeConnection(c: SftpClient): Promise<void> {
+  const conn = (c as unknown as { client?: { end(): unknown; once(event: 'close', f: () => void): unknown; _sock?: { destroyed?: boolean } } }).client;
+  const open = !!conn?._sock && !conn._sock.destroyed;
+  const closed = open ? new Promise<void>((r) => conn!.once('close', () => r())) : Promise.resolve();
+  void c.end().catch(() => undefined);
+  conn?.end();
+  return closed;
+}
+
 /** Files downloaded per poll before they are handed over (the rest wait for the next poll). */
 const POLL_BATCH = 100;
 
@@ -109,7 +123,7 @@ export class SftpChannel implements InboundSource, OutboundSink {
     // ssh2-sftp-client ignores the close it caused with end(): calls in flight would never settle.
     this.abort?.reject(new Error('the SFTP session was closed'));
     this.abort = null;
-    const closed = c ? c.end().catch(() => undefined) : Promise.resolve();
+    const closed = c ? closeConnection(c) : Promise.resolve();
     if (this.holdsSlot) {
       this.holdsSlot = false;
       // The slot is free once the connection is closed (at most 2 s): the server never sees more
@@ -162,7 +176,9 @@ export class SftpChannel implements InboundSource, OutboundSink {
           },
         } as unknown as Parameters<SftpClient['connect']>[0]);
       } catch (e) {
-        void client.end().catch(() => undefined);
+        // Closed like any session, so that its slot is freed only once this connection is closed
+        // (a connect that timed out can still hold a session on the server).
+        this.client = client;
         this.disconnect();
         if (seen && seen !== wanted) throw new Error(`host key SHA256:${seen} is not the pinned SHA256:${wanted}: refusing to connect`);
         throw e;
