@@ -96,6 +96,8 @@ export const ERRORS = {
   GW_ITEM_ID_CONFLICT: def('The ids of one line name two different items in the crosswalk', 422, 'warn', 'error'),
   GW_UOM_UNCONVERTIBLE: def('A quantity is in a unit that cannot be converted to the item base unit (no pack on the line, no conversion in the item master)', 422, 'warn', 'error'),
   GW_LOCATION_UNKNOWN: def('A warehouse code is neither in the partner location map nor one of our locations', 422, 'warn', 'error', { ak3: '8', ak4: '7', ak5: '5' }),
+  GW_ORDER_AMBIGUOUS: def('A shipment names a PO number that orders of two partners share, with no customer or ship-to that tells them apart: nothing of that order is applied', 422, 'warn', 'error'),
+  GW_ORDER_PARTNER_UNKNOWN: def('A shipment names a customer that is none of our partners: nothing of that order is applied', 422, 'warn', 'error'),
   GW_LOCATION_MISSING: def('A stock line names no location and the partner has no default location', 422, 'warn', 'error'),
   GW_X12_SEGMENT_OUT_OF_PLACE: def('A segment is not where the transaction set allows it (e.g. N1 after QTY inside a LIN loop)', 422, 'warn', 'error', { ak3: '2', ak5: '5' }),
   GW_ITEM_PROVISIONAL: def('The item is in no crosswalk: it is kept as a provisional item until a crosswalk entry names it', 200, 'info', 'warning'),

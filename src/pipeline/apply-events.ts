@@ -493,9 +493,17 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
   const from = ((data.from as Obj | undefined)?.location as string | undefined) ?? undefined;
   const list: Movement[] = [];
   const resolved = new WeakMap<Obj, ShippedItem>();
+  const orderOf = new Map<Obj, { id: number; partnerId: string }>();
   for (const o of (data.orders as Obj[] | undefined) ?? []) {
     const po = String(o.poNumber ?? '');
-    const order = po ? await orders.findByPo(db, po) : undefined;
+    const found = po ? await orderOfShipment(ctx, e, o, po) : undefined;
+    if (found && 'code' in found) {
+      // Whose PO this is cannot be told: nothing of it is applied (never a guess).
+      res.rejections.push(found);
+      continue;
+    }
+    const order = found;
+    if (order) orderOf.set(o, order);
     const lines = order ? await orders.lines(db, order.id) : [];
     const its: Obj[] = [];
     for (const p of (o.packs as Obj[] | undefined) ?? []) for (const it of (p.items as Obj[] | undefined) ?? []) its.push(it);
@@ -565,7 +573,37 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
     if (order && top.length && top.every((l) => l.shipped >= l.ordered)) await orders.setStatus(db, order.id, 'SHIPPED');
   }
   await apply(list);
-  if (ctx.asn) res.asns.push(...(await queueAsns({ db, partners: ctx.asn.partners, now: ctx.asn.now }, e, eventSeq, shippedNow, (it) => resolved.get(it))));
+  if (ctx.asn) res.asns.push(...(await queueAsns({ db, partners: ctx.asn.partners, now: ctx.asn.now }, e, eventSeq, shippedNow, (it) => resolved.get(it), (o) => orderOf.get(o))));
+}
+
+/**
+ * The order a 3PL shipment ships: a PO is (partner, PO number). The partner is the one the
+ * shipment names (its customer: a partner id, ISA id or GS id), else the only partner with that PO
+ * number, else the one whose PO was for the shipment's ship-to. Anything else is a coded problem:
+ * an unknown customer, or a PO number that two partners' orders share with nothing to tell them
+ * apart. undefined: no order has that PO number.
+ */
+async function orderOfShipment(ctx: ApplyContext, e: CanonicalEvent, o: Obj, po: string): Promise<{ id: number; partnerId: string; status: string } | Rejection | undefined> {
+  const data = e.data as Obj;
+  const customer = typeof o.customer === 'string' && o.customer ? o.customer : typeof data.customer === 'string' && data.customer ? data.customer : undefined;
+  let candidates = await orders.allByPo(ctx.db, po);
+  if (customer) {
+    const partner = ctx.partners.get(customer) ?? ctx.partners.all().find((p) => p.interchange.id === customer || p.gsId === customer);
+    if (!partner) return problem(e, 'GW_ORDER_PARTNER_UNKNOWN', `PO ${po}: the shipment names customer ${customer}, which is none of our partners`, customer);
+    candidates = candidates.filter((c) => c.partnerId === partner.id);
+  }
+  if (candidates.length <= 1) return candidates[0];
+  const shipTo = String(((o.shipTo as Obj | undefined)?.id ?? (data.to as Obj | undefined)?.id) ?? '');
+  const same: typeof candidates = [];
+  if (shipTo) {
+    for (const c of candidates) {
+      const ev = await ctx.db('events').where({ seq: c.eventSeq }).first('payload');
+      const poShipTo = ev ? (((JSON.parse(ev.payload) as CanonicalEvent).data.shipTo as Obj | undefined)?.id as string | undefined) : undefined;
+      if (poShipTo === shipTo) same.push(c);
+    }
+  }
+  if (same.length === 1) return same[0];
+  return problem(e, 'GW_ORDER_AMBIGUOUS', `PO ${po} is an order of ${candidates.map((c) => c.partnerId).join(' and ')}; the shipment names no customer${shipTo ? ` and ship-to ${shipTo} tells them not apart` : ' and no ship-to'}`, po);
 }
 
 /** What a partner's 997 group (GS01) acknowledges of ours. */

@@ -40,12 +40,12 @@ export interface ShippedItem {
   lineNumber?: string;
 }
 
-export async function queueAsns(ctx: AsnContext, e: CanonicalEvent, eventSeq: number, shippedNow: Map<string, number>, resolvedOf: (it: Obj) => ShippedItem | undefined): Promise<AsnOutcome[]> {
+/** `orderOf`: the order each shipped PO was applied to (its partner gets the ASN), as the store resolved it. */
+export async function queueAsns(ctx: AsnContext, e: CanonicalEvent, eventSeq: number, shippedNow: Map<string, number>, resolvedOf: (it: Obj) => ShippedItem | undefined, orderOf: (o: Obj) => { id: number; partnerId: string } | undefined): Promise<AsnOutcome[]> {
   const out: AsnOutcome[] = [];
   const data = e.data as Obj;
   for (const o of (data.orders as Obj[] | undefined) ?? []) {
-    const po = String(o.poNumber ?? '');
-    const order = po ? await orders.findByPo(ctx.db, po) : undefined;
+    const order = orderOf(o);
     if (!order) continue;
     const partner = ctx.partners.get(order.partnerId);
     if (!partner?.asn856 || !partner.receives.includes('856')) continue;
@@ -74,10 +74,11 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
 
   const packs: AsnPack[] = [];
   const packList = (o.packs as Obj[] | undefined) ?? [];
-  // Serials for the packs the 3PL gave no SSCC (and the pallet in S-O-T-P-I), allocated at once.
+  // Serials for the packs the 3PL gave no SSCC (one counter per GS1 company prefix: partners that
+  // share our prefix share its serials) (and the pallet in S-O-T-P-I), allocated at once.
   const maxSerial = 10 ** (16 - cfg.gs1CompanyPrefix.length) - 1;
   const needed = packList.filter((p) => typeof p.sscc !== 'string' || !p.sscc).length + (cfg.structure === 'SOTPI' ? 1 : 0);
-  let serial = needed ? await counters.block(db, partner.id, 'sscc', needed, maxSerial) : 0;
+  let serial = needed ? await counters.ssccBlock(db, cfg.gs1CompanyPrefix, needed, maxSerial) : 0;
   for (const p of packList) {
     let sscc = typeof p.sscc === 'string' ? (normaliseSscc(p.sscc) ?? p.sscc) : '';
     if (!sscc) sscc = makeSscc(cfg.gs1CompanyPrefix, serial++);

@@ -222,10 +222,10 @@ export const orders = {
     return r ? { id: num(r.id), status: String(r.status) } : undefined;
   },
 
-  /** Any partner's order with this PO number (a 3PL confirms the retailer's PO). */
-  async findByPo(db: Db, poNumber: string): Promise<{ id: number; partnerId: string; status: string } | undefined> {
-    const r = await db('orders').where({ po_number: poNumber }).orderBy('id', 'desc').first();
-    return r ? { id: num(r.id), partnerId: String(r.partner_id), status: String(r.status) } : undefined;
+  /** Every partner's order with this PO number (a PO is identified by partner and number). */
+  async allByPo(db: Db, poNumber: string): Promise<{ id: number; partnerId: string; status: string; eventSeq: number }[]> {
+    const rows = await db('orders').where({ po_number: poNumber }).orderBy('id');
+    return rows.map((r) => ({ id: num(r.id), partnerId: String(r.partner_id), status: String(r.status), eventSeq: num(r.event_seq) }));
   },
 
   async create(db: Db, o: { partnerId: string; poNumber: string; status: string; eventSeq: number; at: string; rank: number }): Promise<number> {

@@ -21,6 +21,20 @@ export const counters = {
     return last - n + 1;
   },
 
+  /**
+   * SSCC serials of a GS1 company prefix: one counter per prefix, whichever partner the ASN is
+   * for (two partners with our one prefix must never get the same SSCC). A new prefix counter
+   * starts after the highest serial the former per-partner counters handed out.
+   */
+  async ssccBlock(db: Db, gs1CompanyPrefix: string, n: number, max: number): Promise<number> {
+    const key = `gs1:${gs1CompanyPrefix}`;
+    if (!(await db('counters').where({ partner_id: key, name: 'sscc' }).first('value'))) {
+      const r = await db('counters').where({ name: 'sscc' }).max({ v: 'value' }).first();
+      await db('counters').insert({ partner_id: key, name: 'sscc', value: num(r?.v) }).onConflict(['partner_id', 'name']).ignore();
+    }
+    return counters.block(db, key, 'sscc', n, max);
+  },
+
   async peek(db: Db, partnerId: string, name: string): Promise<number> {
     const r = await db('counters').where({ partner_id: partnerId, name }).first('value');
     return num(r?.value);
