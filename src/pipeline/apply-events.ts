@@ -496,13 +496,12 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
   const orderOf = new Map<Obj, { id: number; partnerId: string }>();
   for (const o of (data.orders as Obj[] | undefined) ?? []) {
     const po = String(o.poNumber ?? '');
-    const found = po ? await orderOfShipment(ctx, e, o, po) : undefined;
-    if (found && 'code' in found) {
+    const order = po ? await orderOfShipment(ctx, e, o, po) : undefined;
+    if (order && 'code' in order) {
       // Whose PO this is cannot be told: nothing of it is applied (never a guess).
-      res.rejections.push(found);
+      res.rejections.push(order);
       continue;
     }
-    const order = found;
     if (order) orderOf.set(o, order);
     const lines = order ? await orders.lines(db, order.id) : [];
     const its: Obj[] = [];
@@ -583,7 +582,7 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
  * an unknown customer, or a PO number that two partners' orders share with nothing to tell them
  * apart. undefined: no order has that PO number.
  */
-async function orderOfShipment(ctx: ApplyContext, e: CanonicalEvent, o: Obj, po: string): Promise<{ id: number; partnerId: string; status: string } | Rejection | undefined> {
+async function orderOfShipment(ctx: ApplyContext, e: CanonicalEvent, o: Obj, po: string): Promise<{ id: number; partnerId: string } | Rejection | undefined> {
   const data = e.data as Obj;
   const customer = typeof o.customer === 'string' && o.customer ? o.customer : typeof data.customer === 'string' && data.customer ? data.customer : undefined;
   let candidates = await orders.allByPo(ctx.db, po);

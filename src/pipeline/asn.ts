@@ -74,8 +74,8 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
 
   const packs: AsnPack[] = [];
   const packList = (o.packs as Obj[] | undefined) ?? [];
-  // Serials for the packs the 3PL gave no SSCC (one counter per GS1 company prefix: partners that
-  // share our prefix share its serials) (and the pallet in S-O-T-P-I), allocated at once.
+  // Serials for the packs the 3PL gave no SSCC (and the pallet in S-O-T-P-I), allocated at once
+  // from the GS1 company prefix's counter: partners that share our prefix share its serials.
   const maxSerial = 10 ** (16 - cfg.gs1CompanyPrefix.length) - 1;
   const needed = packList.filter((p) => typeof p.sscc !== 'string' || !p.sscc).length + (cfg.structure === 'SOTPI' ? 1 : 0);
   let serial = needed ? await counters.ssccBlock(db, cfg.gs1CompanyPrefix, needed, maxSerial) : 0;

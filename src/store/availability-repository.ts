@@ -223,9 +223,9 @@ export const orders = {
   },
 
   /** Every partner's order with this PO number (a PO is identified by partner and number). */
-  async allByPo(db: Db, poNumber: string): Promise<{ id: number; partnerId: string; status: string; eventSeq: number }[]> {
+  async allByPo(db: Db, poNumber: string): Promise<{ id: number; partnerId: string; eventSeq: number }[]> {
     const rows = await db('orders').where({ po_number: poNumber }).orderBy('id');
-    return rows.map((r) => ({ id: num(r.id), partnerId: String(r.partner_id), status: String(r.status), eventSeq: num(r.event_seq) }));
+    return rows.map((r) => ({ id: num(r.id), partnerId: String(r.partner_id), eventSeq: num(r.event_seq) }));
   },
 
   async create(db: Db, o: { partnerId: string; poNumber: string; status: string; eventSeq: number; at: string; rank: number }): Promise<number> {

@@ -47,58 +47,59 @@ async function setUp(backend: Backend): Promise<Harness> {
   return h;
 }
 
-for (const backend of ['sqlite', 'pg'] as const) {
-  test(`${backend}: the same PO number at two retailers: a shipment goes to the order of the customer it names, and its ASN to that retailer only`, async (t) => {
-    if (backend === 'pg' && !pg) return t.skip('no PostgreSQL');
-    const h = await setUp(backend);
-    try {
-      const r = await h.send('sh1.xml', shipment('SH-1', { customer: 'demo-bigbox', qty: 7 }), 'demo-3pl');
-      assert.equal(r.status, 'PROCESSED', JSON.stringify(r.rejections));
-      assert.deepEqual(await line(h, 'demo-bigbox'), { committed: 0, shipped: 7, status: 'SHIPPED' });
-      assert.deepEqual(await line(h, 'demo-retail'), { committed: 5, shipped: 0, status: 'OPEN' });
-      assert.deepEqual(await asnsTo(h), ['demo-bigbox']);
-      // The customer may be named by its interchange id too.
-      const r2 = await h.send('sh2.xml', shipment('SH-2', { customer: 'RETAILCO', qty: 5 }), 'demo-3pl');
-      assert.equal(r2.status, 'PROCESSED', JSON.stringify(r2.rejections));
-      assert.deepEqual(await line(h, 'demo-retail'), { committed: 0, shipped: 5, status: 'SHIPPED' });
-      assert.deepEqual(await asnsTo(h), ['demo-bigbox', 'demo-retail']);
-      assert.equal((await positions.get(h.db, 'WIDGET-S', 'ACME-EAST')).onHand, 88 * 10_000);
-    } finally {
-      await h.close();
-    }
-  });
-
-  test(`${backend}: with no customer, the ship-to tells the two PO-777s apart; when nothing does, it is GW_ORDER_AMBIGUOUS and nothing of it is applied`, async (t) => {
-    if (backend === 'pg' && !pg) return t.skip('no PostgreSQL');
-    const h = await setUp(backend);
-    try {
-      const r = await h.send('sh1.xml', shipment('SH-1', { shipTo: '0017', qty: 5 }), 'demo-3pl');
-      assert.equal(r.status, 'PROCESSED', JSON.stringify(r.rejections));
-      assert.deepEqual(await line(h, 'demo-retail'), { committed: 0, shipped: 5, status: 'SHIPPED' });
-      assert.deepEqual(await line(h, 'demo-bigbox'), { committed: 7, shipped: 0, status: 'OPEN' });
-      assert.deepEqual(await asnsTo(h), ['demo-retail']);
-
-      const onHand = (await positions.get(h.db, 'WIDGET-S', 'ACME-EAST')).onHand;
-      for (const [name, xml] of [
-        ['no ship-to', shipment('SH-2', { qty: 7 })],
-        ['another store', shipment('SH-3', { shipTo: '9999', qty: 7 })],
-      ] as const) {
-        const bad = await h.send(`${name}.xml`, xml, 'demo-3pl');
-        assert.notEqual(bad.status, 'PROCESSED', name);
-        assert.equal(bad.errorCode, 'GW_ORDER_AMBIGUOUS', name);
-        assert.match(bad.errorMessage ?? '', /demo-retail and demo-bigbox/);
+/** A test on both backends, each with the two PO-777s in place. */
+function scenario(name: string, body: (h: Harness) => Promise<void>): void {
+  for (const backend of ['sqlite', 'pg'] as const) {
+    test(`${backend}: ${name}`, async (t) => {
+      if (backend === 'pg' && !pg) return t.skip('no PostgreSQL');
+      const h = await setUp(backend);
+      try {
+        await body(h);
+      } finally {
+        await h.close();
       }
-      const unknown = await h.send('unknown.xml', shipment('SH-4', { customer: 'NOBODY', qty: 7 }), 'demo-3pl');
-      assert.equal(unknown.errorCode, 'GW_ORDER_PARTNER_UNKNOWN');
-      // Nothing of the refused shipments moved stock, orders or ASNs.
-      assert.equal((await positions.get(h.db, 'WIDGET-S', 'ACME-EAST')).onHand, onHand);
-      assert.deepEqual(await line(h, 'demo-bigbox'), { committed: 7, shipped: 0, status: 'OPEN' });
-      assert.deepEqual(await asnsTo(h), ['demo-retail']);
-      const dead = await h.db('documents').whereIn('error_code', ['GW_ORDER_AMBIGUOUS', 'GW_ORDER_PARTNER_UNKNOWN']).select('status');
-      assert.equal(dead.length, 3);
-      for (const d of dead) assert.ok(['REJECTED', 'PARTIAL'].includes(d.status), d.status);
-    } finally {
-      await h.close();
-    }
-  });
+    });
+  }
 }
+
+scenario('the same PO number at two retailers: a shipment goes to the order of the customer it names, and its ASN to that retailer only', async (h) => {
+  const r = await h.send('sh1.xml', shipment('SH-1', { customer: 'demo-bigbox', qty: 7 }), 'demo-3pl');
+  assert.equal(r.status, 'PROCESSED', JSON.stringify(r.rejections));
+  assert.deepEqual(await line(h, 'demo-bigbox'), { committed: 0, shipped: 7, status: 'SHIPPED' });
+  assert.deepEqual(await line(h, 'demo-retail'), { committed: 5, shipped: 0, status: 'OPEN' });
+  assert.deepEqual(await asnsTo(h), ['demo-bigbox']);
+  // The customer may be named by its interchange id too.
+  const r2 = await h.send('sh2.xml', shipment('SH-2', { customer: 'RETAILCO', qty: 5 }), 'demo-3pl');
+  assert.equal(r2.status, 'PROCESSED', JSON.stringify(r2.rejections));
+  assert.deepEqual(await line(h, 'demo-retail'), { committed: 0, shipped: 5, status: 'SHIPPED' });
+  assert.deepEqual(await asnsTo(h), ['demo-bigbox', 'demo-retail']);
+  assert.equal((await positions.get(h.db, 'WIDGET-S', 'ACME-EAST')).onHand, 88 * 10_000);
+});
+
+scenario('with no customer, the ship-to tells the two PO-777s apart; when nothing does, it is GW_ORDER_AMBIGUOUS and nothing of it is applied', async (h) => {
+  const r = await h.send('sh1.xml', shipment('SH-1', { shipTo: '0017', qty: 5 }), 'demo-3pl');
+  assert.equal(r.status, 'PROCESSED', JSON.stringify(r.rejections));
+  assert.deepEqual(await line(h, 'demo-retail'), { committed: 0, shipped: 5, status: 'SHIPPED' });
+  assert.deepEqual(await line(h, 'demo-bigbox'), { committed: 7, shipped: 0, status: 'OPEN' });
+  assert.deepEqual(await asnsTo(h), ['demo-retail']);
+
+  const onHand = (await positions.get(h.db, 'WIDGET-S', 'ACME-EAST')).onHand;
+  for (const [name, xml] of [
+    ['no ship-to', shipment('SH-2', { qty: 7 })],
+    ['another store', shipment('SH-3', { shipTo: '9999', qty: 7 })],
+  ] as const) {
+    const bad = await h.send(`${name}.xml`, xml, 'demo-3pl');
+    assert.notEqual(bad.status, 'PROCESSED', name);
+    assert.equal(bad.errorCode, 'GW_ORDER_AMBIGUOUS', name);
+    assert.match(bad.errorMessage ?? '', /demo-retail and demo-bigbox/);
+  }
+  const unknown = await h.send('unknown.xml', shipment('SH-4', { customer: 'NOBODY', qty: 7 }), 'demo-3pl');
+  assert.equal(unknown.errorCode, 'GW_ORDER_PARTNER_UNKNOWN');
+  // Nothing of the refused shipments moved stock, orders or ASNs.
+  assert.equal((await positions.get(h.db, 'WIDGET-S', 'ACME-EAST')).onHand, onHand);
+  assert.deepEqual(await line(h, 'demo-bigbox'), { committed: 7, shipped: 0, status: 'OPEN' });
+  assert.deepEqual(await asnsTo(h), ['demo-retail']);
+  const dead = await h.db('documents').whereIn('error_code', ['GW_ORDER_AMBIGUOUS', 'GW_ORDER_PARTNER_UNKNOWN']).select('status');
+  assert.equal(dead.length, 3);
+  for (const d of dead) assert.ok(['REJECTED', 'PARTIAL'].includes(d.status), d.status);
+});
