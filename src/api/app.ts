@@ -416,18 +416,22 @@ export function createApi(deps: ApiDeps): Koa {
 
   router.post('/mappings/activate', async (ctx) => {
     const { file, text } = await draftOf(ctx);
-    const problems = deps.mappings.update({ rel: file, text });
-    if (problems.length) {
+    const refuse = (problems: unknown[]) => {
       ctx.status = 422;
       ctx.body = { file, activated: false, problems };
-      return;
-    }
-    // Kept in the mappings folder (temp name, then rename), so it is what starts next time.
+    };
+    const invalid = deps.mappings.validate({ rel: file, text });
+    if (invalid.length) return refuse(invalid);
+    // Kept in the mappings folder (temp name, then rename), so it is what starts next time. The
+    // file is written before the version is activated: the folder watcher, which reads the file
+    // when it sees a change, can then never put back an older text after this activation.
     const target = path.join(deps.mappingsDir, ...file.split('/'));
     await mkdir(path.dirname(target), { recursive: true });
     const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
     await writeFile(tmp, text);
     await rename(tmp, target);
+    const problems = deps.mappings.update({ rel: file, text });
+    if (problems.length) return refuse(problems);
     ctx.state.log.info({ file, token: ctx.state.tokenName }, 'mapping activated through the API');
     const id = deps.mappings.list().find((m) => m.file === file);
     ctx.body = { file, activated: true, version: id?.version ?? null, sha: id?.sha ?? null };
