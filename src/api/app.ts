@@ -9,6 +9,7 @@ import type { PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { availabilityView, showDivergence, showOversell } from '../pipeline/availability-view.ts';
 import { dryRun } from '../pipeline/dry-run.ts';
+import { heldEvents, type HeldRow } from '../store/sequencing-repository.ts';
 import type { GatewayPipeline } from '../pipeline/gateway-pipeline.ts';
 import { orderTimeline } from '../pipeline/order-timeline.ts';
 import { divergences } from '../store/availability-repository.ts';
@@ -109,6 +110,10 @@ async function body(ctx: Koa.Context, limit: number): Promise<Record<string, unk
 
 /** A mapping file's path under mappings/: `<scope>/<name>.yaml`, nothing else. */
 const MAPPING_FILE = /^(_shared|[a-z0-9][a-z0-9_-]*)\/[A-Za-z0-9][A-Za-z0-9_.-]*\.ya?ml$/;
+
+function showHeld(h: HeldRow): Record<string, unknown> {
+  return { id: h.id, documentId: h.document_id, eventSeq: h.event_seq, partner: h.partner_id, status: h.status, waitsFor: h.waits_for, code: h.reason_code, reason: h.reason, dueAt: h.due_at, createdAt: h.created_at, settledAt: h.settled_at, settledBy: h.settled_by };
+}
 
 export function createApi(deps: ApiDeps): Koa {
   const app = new Koa();
@@ -278,7 +283,7 @@ export function createApi(deps: ApiDeps): Koa {
     const partner = str(ctx.query.partner, 'partner');
     let q = deps.readDb('documents as d')
       .where('d.direction', 'in')
-      .whereIn('d.status', ['REJECTED', 'PARKED', 'PARTIAL'])
+      .whereIn('d.status', ['REJECTED', 'PARKED', 'PARTIAL', 'HELD', 'EXPIRED'])
       .whereNotExists(deps.readDb('documents as r').whereRaw('r.replay_of = d.id').whereIn('r.status', ['PROCESSED', 'DUPLICATE']))
       .orderBy('d.id', 'desc')
       .limit(limit)
@@ -288,6 +293,24 @@ export function createApi(deps: ApiDeps): Koa {
     const rows = (await q).map((r) => ({ ...r, id: Number(r.id) }));
     ctx.body = { deadLetters: rows, next: rows.length === limit ? rows[rows.length - 1].id : null };
   });
+
+  // Events held: WAITING for what they refer to (a PO), or in CONFLICT with what their business key had.
+  router.get('/held', async (ctx) => {
+    const status = str(ctx.query.status, 'status');
+    if (status && !['WAITING', 'CONFLICT', 'APPLIED', 'EXPIRED', 'DISCARDED'].includes(status)) fail('GW_BAD_REQUEST', 'status must be WAITING, CONFLICT, APPLIED, EXPIRED or DISCARDED');
+    const limit = int(ctx.query.limit, 'limit', { min: 1, max: 500, def: 50 })!;
+    const rows = await heldEvents.list(deps.readDb, { status, partnerId: str(ctx.query.partner, 'partner'), documentId: int(ctx.query.document, 'document'), before: int(ctx.query.before, 'before'), limit });
+    ctx.body = { held: rows.map(showHeld), next: rows.length === limit ? rows[rows.length - 1].id : null };
+  });
+
+  const settle = (action: 'release' | 'discard') => async (ctx: Koa.ParameterizedContext) => {
+    const id = int(ctx.params.id, 'held id')!;
+    const r = await deps.pipeline.settleHeld(id, action, `api:${ctx.state.tokenName ?? 'anonymous'}`);
+    ctx.state.log.info({ heldId: id, action, token: ctx.state.tokenName }, `held event: ${action}`);
+    ctx.body = { held: showHeld(r.held), released: r.result.released, movements: r.result.releasedMovements, asns: r.result.asns.length };
+  };
+  router.post('/held/:id/release', settle('release'));
+  router.post('/held/:id/discard', settle('discard'));
 
   router.get('/availability/:item', async (ctx) => {
     const partner = str(ctx.query.partner, 'partner');

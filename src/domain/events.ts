@@ -9,7 +9,11 @@ export type EventType =
   | 'order.received'
   | 'shipment.noticed'
   | 'shipment.confirmed'
-  | 'ack.received';
+  | 'ack.received'
+  /** A PO change (860): line changes by change type, in change-sequence order. */
+  | 'order.changed'
+  /** A warehouse stock receipt (944): stock that arrived, against a ship notice when it names one. */
+  | 'stock.received';
 
 export interface EventSource {
   documentId: string;

@@ -114,6 +114,8 @@ export const EVENT_TYPES = [
   'shipment.noticed',
   'shipment.confirmed',
   'ack.received',
+  'order.changed',
+  'stock.received',
 ] as const;
 
 export const EventChoice = z.union([

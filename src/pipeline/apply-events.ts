@@ -1,6 +1,7 @@
 import { reject, type Rejection } from '../core/rejection.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import { available, chooseLocation, emptyPosition, key, movement, planAdjustment, snapshotLine, units, type AllocationRule, type Movement, type Position, type SnapshotLine } from '../domain/availability.ts';
+import { businessKey, contentHash } from '../domain/business-key.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
 import { commitAllowance, isOversell, promiseAfterCommit } from '../domain/promise.ts';
@@ -12,7 +13,9 @@ import type { Db } from '../store/db.ts';
 import { num } from '../store/db.ts';
 import { resolveItems, type Resolved } from '../store/item-repository.ts';
 import { oversells, promises, type PromiseRow } from '../store/promise-repository.ts';
+import { businessKeys, heldEvents, type HeldRow } from '../store/sequencing-repository.ts';
 import { queueAsns, type AsnOutcome, type ShippedItem } from './asn.ts';
+import { checkKey, customerOf, heldEvent, orderArrived, park, settleHeldDocument, waitsFor } from './sequencing.ts';
 
 /**
  * Canonical events -> movements on the availability store, in the transaction of the document
@@ -31,6 +34,8 @@ export interface ApplyContext {
   crosswalk: (partnerId: string) => CrosswalkIndex | null;
   /** For outbound ASNs when a retailer's PO ships (absent: no ASNs, e.g. dry runs). */
   asn?: { partners: PartnerDirectory; now: Date };
+  /** How long a document waits for what it refers to (default 24 h). */
+  waitMs?: number;
 }
 
 export interface ApplyResult {
@@ -42,15 +47,111 @@ export interface ApplyResult {
   rejections: Rejection[];
   oversells: number;
   filled: number;
+  /** Events not applied because they were applied before (same business key and content). */
+  duplicates: number;
+  /** Events held: waiting for what they refer to, or in conflict with what was applied under their key. */
+  waiting: number;
+  conflicts: number;
+  /** Held events of earlier documents applied because what they waited for arrived. */
+  released: number;
+  /** Movements those held events made (they are their own documents'). */
+  releasedMovements: number;
+  /** Keys of what arrived in this step (an order: po:<partner>:<po>); what waits for them is applied next. */
+  arrived: string[];
 }
 
-export const emptyApplyResult = (): ApplyResult => ({ movements: 0, divergences: 0, backordered: 0, asns: [], rejections: [], oversells: 0, filled: 0 });
+export const emptyApplyResult = (): ApplyResult => ({ movements: 0, divergences: 0, backordered: 0, asns: [], rejections: [], oversells: 0, filled: 0, duplicates: 0, waiting: 0, conflicts: 0, released: 0, releasedMovements: 0, arrived: [] });
 
 type Obj = Record<string, unknown>;
 
-/** Apply events (just appended to the log, with their sequence numbers) in order. */
+/**
+ * Apply events (just appended to the log, with their sequence numbers) in order: each through the
+ * business key gate and the check of what it refers to; what waited for something that one brought
+ * (a PO) is applied right after it.
+ */
 export async function applyEvents(ctx: ApplyContext, list: { event: CanonicalEvent; seq: number }[], res: ApplyResult): Promise<void> {
-  for (const { event, seq } of list) await applyEvent(ctx, event, seq, res);
+  for (const { event, seq } of list) {
+    const gate = await checkKey(ctx, event, seq, res.rejections);
+    if (gate === 'duplicate') res.duplicates++;
+    if (gate === 'conflict') res.conflicts++;
+    if (gate !== 'apply') continue;
+    const wait = await waitsFor(ctx, event);
+    if (wait) {
+      await park(ctx, event, seq, wait, res.rejections);
+      res.waiting++;
+      continue;
+    }
+    await applyEvent(ctx, event, seq, res);
+    await releaseArrived(ctx, res);
+  }
+}
+
+/** Apply what waited for the keys that arrived (oldest first), each in the name of its own document. */
+async function releaseArrived(ctx: ApplyContext, res: ApplyResult): Promise<void> {
+  while (res.arrived.length) {
+    const keys = res.arrived.splice(0);
+    for (const h of await heldEvents.waitingFor(ctx.db, keys)) await applyHeld(ctx, h, res, 'released');
+  }
+}
+
+/**
+ * An admin's word on a held event: 'release' applies it now (a conflict's content replaces what
+ * its key had; a waiting one is applied as things are), 'discard' drops it. Returns what it did.
+ */
+export async function settleHeld(ctx: ApplyContext, id: number, action: 'release' | 'discard', by: string): Promise<{ held: HeldRow; result: ApplyResult } | { error: string; held?: HeldRow }> {
+  const h = await heldEvents.get(ctx.db, id);
+  if (!h) return { error: `no held event ${id}` };
+  if (h.status !== 'WAITING' && h.status !== 'CONFLICT') return { error: `held event ${id} is ${h.status} already`, held: h };
+  const res = emptyApplyResult();
+  if (action === 'discard') {
+    await heldEvents.settle(ctx.db, h.id, 'DISCARDED', ctx.at, by);
+    await settleHeldDocument(ctx.db, h.document_id, []);
+  } else {
+    if (h.status === 'CONFLICT') {
+      const e = await heldEvent(ctx.db, h);
+      const bkey = businessKey(e);
+      if (bkey) await businessKeys.put(ctx.db, { partnerId: e.partner, bkey, contentHash: contentHash(e), documentId: h.document_id, eventSeq: h.event_seq, at: ctx.at });
+    }
+    await applyHeld(ctx, h, res, 'forced', by);
+    await releaseArrived(ctx, res);
+  }
+  return { held: (await heldEvents.get(ctx.db, id))!, result: res };
+}
+
+/** Waiting events whose window ended: dead-lettered with their reason (GW_WAIT_EXPIRED), never applied. */
+export async function expireWaiting(ctx: ApplyContext): Promise<HeldRow[]> {
+  const due = await heldEvents.due(ctx.db, ctx.at);
+  for (const h of due) {
+    await heldEvents.settle(ctx.db, h.id, 'EXPIRED', ctx.at, 'expiry');
+    const e = await heldEvent(ctx.db, h);
+    await settleHeldDocument(ctx.db, h.document_id, [problem(e, 'GW_WAIT_EXPIRED', `${h.reason}; it waited from ${h.created_at} until ${h.due_at}: not applied`, h.waits_for ?? undefined)]);
+  }
+  return due;
+}
+
+/**
+ * Apply one held event now, in the name of its document (movements, rejections and ASNs are its).
+ * 'released': what it waited for arrived (it may wait again for something else); 'forced': an
+ * admin said so (applied as things are).
+ */
+export async function applyHeld(ctx: ApplyContext, h: HeldRow, res: ApplyResult, how: 'released' | 'forced', by = 'arrival'): Promise<void> {
+  const e = await heldEvent(ctx.db, h);
+  const own: ApplyContext = { ...ctx, documentId: h.document_id };
+  if (how === 'released') {
+    const again = await waitsFor(own, e);
+    if (again) return void (await heldEvents.wait(ctx.db, h.id, again.key, again.reason));
+  }
+  const sub = emptyApplyResult();
+  await applyEvent(own, e, h.event_seq, sub);
+  await heldEvents.settle(ctx.db, h.id, 'APPLIED', ctx.at, by);
+  await settleHeldDocument(ctx.db, h.document_id, sub.rejections);
+  res.released++;
+  res.releasedMovements += sub.movements + sub.releasedMovements;
+  res.asns.push(...sub.asns);
+  res.backordered += sub.backordered;
+  res.oversells += sub.oversells;
+  res.filled += sub.filled;
+  res.arrived.push(...sub.arrived);
 }
 
 function problem(e: CanonicalEvent, code: ErrorCode, detail: string, value?: string): Rejection {
@@ -331,7 +432,7 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
   const po = String(data.poNumber);
   const existing = await orders.find(db, e.partner, po);
   if (data.purpose === 'cancellation') {
-    if (!existing || existing.status === 'CANCELLED') return;
+    if (!existing || existing.cancelled) return;
     const list: Movement[] = [];
     const lines = await orders.lines(db, existing.id);
     for (const l of lines) {
@@ -340,7 +441,8 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
     }
     await orders.upsertLines(db, lines.map((l) => ({ ...l, committed: 0, backordered: 0 })));
     await apply(list);
-    await orders.setStatus(db, existing.id, 'CANCELLED');
+    await orders.cancel(db, existing.id);
+    await refreshStatus(db, existing.id);
     await fillBackorders(ctx, new Set(lines.map((l) => l.item)), res);
     return;
   }
@@ -349,6 +451,7 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
   const rule = ctx.allocation(e.partner);
   const rank = partner?.publish846?.rank ?? 0;
   const orderId = await orders.create(db, { partnerId: e.partner, poNumber: po, status: 'OPEN', eventSeq, at: ctx.at, rank });
+  res.arrived.push(...orderArrived(e.partner, po));
   const raw = (data.lines as Obj[] | undefined) ?? [];
   const items = await resolveAll(ctx, e, raw);
   const st = new ItemState(db);
@@ -394,11 +497,28 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
     res.oversells++;
     await oversells.record(db, { partnerId: e.partner, orderId, poNumber: po, lineNumber: p.row.line_number, item: p.row.item, location: p.row.location, ordered: p.row.ordered, committed: p.row.committed, promised: p.oversell.promised, shown: p.oversell.shown, documentId: ctx.documentId, at: ctx.at });
   }
-  const short = plans.some((p) => p.row.backordered > 0 && !p.row.parent_line);
-  if (short) res.backordered += plans.filter((p) => p.row.backordered > 0 && !p.row.parent_line).length;
-  const rejected = plans.some((p) => p.row.status === 'REJECTED');
-  if (short) await orders.setStatus(db, orderId, 'BACKORDERED');
-  else if (rejected && plans.every((p) => p.row.status === 'REJECTED')) await orders.setStatus(db, orderId, 'REJECTED');
+  res.backordered += plans.filter((p) => p.row.backordered > 0 && !p.row.parent_line).length;
+  await refreshStatus(db, orderId);
+}
+
+/**
+ * An order's status, from its lines and its cancelled flag alone (so it is the same whatever order
+ * its documents came in): SHIPPED when every line shipped (a cancel that came after is too late),
+ * CANCELLED, REJECTED when every line was, BACKORDERED when a line is short, else OPEN.
+ */
+export function orderStatus(lines: OrderLineRow[], cancelled: boolean): string {
+  const top = lines.filter((l) => !l.parent_line);
+  const live = top.filter((l) => l.status !== 'REJECTED');
+  if (live.length && live.every((l) => l.shipped >= l.ordered)) return 'SHIPPED';
+  if (cancelled) return 'CANCELLED';
+  if (top.length && !live.length) return 'REJECTED';
+  if (live.some((l) => l.backordered > 0)) return 'BACKORDERED';
+  return 'OPEN';
+}
+
+async function refreshStatus(db: Db, orderId: number): Promise<void> {
+  const o = await db('orders').where({ id: orderId }).first('cancelled');
+  await orders.setStatus(db, orderId, orderStatus(await orders.lines(db, orderId), !!o?.cancelled && o.cancelled !== 0));
 }
 
 function isKitRow(ctx: ApplyContext, l: OrderLineRow): boolean {
@@ -480,8 +600,7 @@ export async function fillBackorders(ctx: ApplyContext, items: Set<string>, res:
     const kits = lines.filter((l) => !l.parent_line && lines.some((c) => c.parent_line === l.line_number));
     for (const k of kits) rollUpKit(k, lines.filter((c) => c.parent_line === k.line_number));
     if (kits.length) await orders.upsertLines(db, kits);
-    const order = await db('orders').where({ id: orderId }).first();
-    if (order.status === 'BACKORDERED' && !lines.some((l) => !l.parent_line && l.backordered > 0)) await orders.setStatus(db, orderId, 'OPEN');
+    await refreshStatus(db, orderId);
   }
 }
 
@@ -568,8 +687,7 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
       }
     }
     await orders.upsertLines(db, [...changed]);
-    const top = lines.filter((l) => !l.parent_line && l.status !== 'REJECTED');
-    if (order && top.length && top.every((l) => l.shipped >= l.ordered)) await orders.setStatus(db, order.id, 'SHIPPED');
+    if (order) await refreshStatus(db, order.id);
   }
   await apply(list);
   if (ctx.asn) res.asns.push(...(await queueAsns({ db, partners: ctx.asn.partners, now: ctx.asn.now }, e, eventSeq, shippedNow, (it) => resolved.get(it), (o) => orderOf.get(o))));
@@ -584,13 +702,13 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
  */
 async function orderOfShipment(ctx: ApplyContext, e: CanonicalEvent, o: Obj, po: string): Promise<{ id: number; partnerId: string } | Rejection | undefined> {
   const data = e.data as Obj;
-  const customer = typeof o.customer === 'string' && o.customer ? o.customer : typeof data.customer === 'string' && data.customer ? data.customer : undefined;
   let candidates = await orders.allByPo(ctx.db, po);
-  if (customer) {
-    const partner = ctx.partners.get(customer) ?? ctx.partners.all().find((p) => p.interchange.id === customer || p.gsId === customer);
-    if (!partner) return problem(e, 'GW_ORDER_PARTNER_UNKNOWN', `PO ${po}: the shipment names customer ${customer}, which is none of our partners`, customer);
-    candidates = candidates.filter((c) => c.partnerId === partner.id);
+  const partner = customerOf(ctx.partners, e, o);
+  if (partner === undefined) {
+    const customer = String(o.customer ?? data.customer);
+    return problem(e, 'GW_ORDER_PARTNER_UNKNOWN', `PO ${po}: the shipment names customer ${customer}, which is none of our partners`, customer);
   }
+  if (partner) candidates = candidates.filter((c) => c.partnerId === partner.id);
   if (candidates.length <= 1) return candidates[0];
   const shipTo = String(((o.shipTo as Obj | undefined)?.id ?? (data.to as Obj | undefined)?.id) ?? '');
   const same: typeof candidates = [];

@@ -5,7 +5,9 @@ import { documents, type DocumentRow } from '../store/document-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { rejections } from '../store/rejection-repository.ts';
 import type { InboundSource, IncomingFile, OutboundSink, SourceStatus } from '../transport/channel.ts';
-import { processDocument, type InboundDeps, type ProcessOutcome } from './process-inbound.ts';
+import type { HeldRow } from '../store/sequencing-repository.ts';
+import { expireWaiting, settleHeld, type ApplyResult } from './apply-events.ts';
+import { applyContext, processDocument, type InboundDeps, type ProcessOutcome } from './process-inbound.ts';
 
 /**
  * The running pipeline: receive -> commit bytes -> process -> settle the source -> dispatch the
@@ -20,7 +22,8 @@ export interface PipelineChannel {
   sink: OutboundSink | null;
 }
 
-const SETTLED_OK = new Set(['PROCESSED', 'DUPLICATE']);
+// A WAITING document was accepted and is kept: its file is archived like a processed one.
+const SETTLED_OK = new Set(['PROCESSED', 'DUPLICATE', 'WAITING']);
 
 export interface ChannelStatus extends SourceStatus {
   partner: string;
@@ -34,6 +37,8 @@ export interface PipelineOptions {
   maxDeliveryAttempts: number;
   /** The outbox is looked at this often anyway (resends from the CLI, entries from elsewhere). */
   outboxSweepMs?: number;
+  /** Waiting documents whose window ended are dead-lettered this often (default: every minute). */
+  heldSweepMs?: number;
 }
 
 export class GatewayPipeline {
@@ -95,15 +100,40 @@ export class GatewayPipeline {
       this.sweepTimer = setInterval(() => void this.dispatch(), this.opts.outboxSweepMs);
       this.sweepTimer.unref?.();
     }
+    await this.expireWaiting();
+    this.heldTimer = setInterval(() => void this.expireWaiting().catch((e) => this.deps.logger.error({ err: String(e) }, 'expiring waiting documents failed')), this.opts.heldSweepMs ?? 60_000);
+    this.heldTimer.unref?.();
   }
 
   private sweepTimer: NodeJS.Timeout | null = null;
+  private heldTimer: NodeJS.Timeout | null = null;
+
+  /** Waiting events whose window ended: dead-lettered (GW_WAIT_EXPIRED). */
+  async expireWaiting(): Promise<number> {
+    return this.serial(async () => {
+      const { db, clock, logger } = this.deps;
+      const expired = await db.transaction((trx) => expireWaiting(applyContext(this.deps, trx, 0, clock.now())));
+      for (const h of expired) logger.warn({ documentId: h.document_id, heldId: h.id, waitsFor: h.waits_for, code: 'GW_WAIT_EXPIRED' }, 'a waiting document expired');
+      return expired.length;
+    });
+  }
+
+  /** An admin's release or discard of a held event (in the queue, like a document). */
+  async settleHeld(id: number, action: 'release' | 'discard', by: string): Promise<{ held: HeldRow; result: ApplyResult }> {
+    const out = await this.serial(() => this.deps.db.transaction((trx) => settleHeld(applyContext(this.deps, trx, 0, this.deps.clock.now()), id, action, by)));
+    if ('error' in out) throw new GatewayError(out.held ? 'GW_CONFLICT' : 'GW_NOT_FOUND', out.error);
+    this.deps.logger.info({ heldId: id, action, by, documentId: out.held.document_id, status: out.held.status }, 'held event settled');
+    if (out.result.releasedMovements > 0) this.onStockMoved();
+    void this.dispatch();
+    return out;
+  }
 
   /** Sources stop first (each finishes or abandons the transfer in hand), then the queue drains. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.heldTimer) clearInterval(this.heldTimer);
     for (const c of this.channels.values()) for (const source of c.sources) await source.stop();
     await this.queue.catch(() => undefined);
     await this.dispatching;

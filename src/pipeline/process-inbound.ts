@@ -19,6 +19,7 @@ import { applyEvents, emptyApplyResult, type ApplyContext, type ApplyResult } fr
 import type { AsnOutcome } from './asn.ts';
 import type { AllocationRule } from '../domain/availability.ts';
 import { detectFormatOf } from './detect-format.ts';
+import { gatedStatus } from './sequencing.ts';
 import { translateX12 } from './translate-x12.ts';
 import { translateXml } from './translate-xml.ts';
 
@@ -31,6 +32,8 @@ export interface InboundDeps {
   mappings: MappingRegistry;
   clock: Clock;
   logger: Logger;
+  /** How long a document waits for what it refers to (a PO, an ASN); default 24 h. */
+  waitMs?: number;
 }
 
 export interface ProcessOutcome {
@@ -65,6 +68,21 @@ function documentStatus(ics: InterchangeResult[], fileErrors: Rejection[]): Inbo
   const statuses = ics.map(interchangeStatus);
   if (statuses.every((s) => s === 'ACCEPTED' || s === 'DUPLICATE') && !fileErrors.some(isError)) return 'PROCESSED';
   return statuses.includes('ACCEPTED') || statuses.includes('PARTIAL') ? 'PARTIAL' : 'REJECTED';
+}
+
+/** How events are applied for a document (its id) in a transaction. */
+export function applyContext(deps: InboundDeps, trx: Db, documentId: number, now: Date): ApplyContext {
+  const { partners, mappings } = deps;
+  return {
+    db: trx,
+    documentId,
+    at: now.toISOString(),
+    partners,
+    allocation: deps.allocation ?? ((id) => partners.get(id)?.allocation ?? { rule: 'most-available' }),
+    crosswalk: (id) => mappings.crosswalk(id),
+    asn: { partners, now },
+    waitMs: deps.waitMs,
+  };
 }
 
 /** Named savepoints, opened lazily and closed once (nested names go with their parent). */
@@ -145,15 +163,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
   const format = detectFormatOf(await head(raw.path(doc.raw_path)));
 
   return db.transaction(async (trx) => {
-    const applyCtx: ApplyContext = {
-      db: trx,
-      documentId: doc.id,
-      at: nowIso,
-      partners,
-      allocation: deps.allocation ?? ((id) => partners.get(id)?.allocation ?? { rule: 'most-available' }),
-      crosswalk: (id) => mappings.crosswalk(id),
-      asn: { partners, now },
-    };
+    const applyCtx = applyContext(deps, trx, doc.id, now);
     const applied: ApplyResult = emptyApplyResult();
 
     if (format === 'xml') {
@@ -176,10 +186,11 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       let status: InboundStatus = errors.length ? (errors.some((r) => r.code === 'GW_XML_NO_MAPPING') ? 'PARKED' : 'REJECTED') : x.events.length && !inserted.size ? 'DUPLICATE' : 'PROCESSED';
       // Lines refused while applying (the rest was applied): partly processed, shown in dead letters.
       if (errors.length && errors.every((r) => applied.rejections.includes(r))) status = 'PARTIAL';
+      status = gatedStatus(status, applied, inserted.size - applied.duplicates - applied.conflicts - applied.waiting);
       await rejectionRepo.insert(trx, doc.id, x.rejections);
       const first = errors[0];
       await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, setIds: x.mappingId ? `xml:${x.mappingId}` : 'xml', isa13s: '', eventCount: inserted.size, processedAt: nowIso });
-      return { documentId: doc.id, status, eventCount: inserted.size, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, rejections: x.rejections, acks: 0, movements: applied.movements, asns: applied.asns };
+      return { documentId: doc.id, status, eventCount: inserted.size, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, rejections: x.rejections, acks: 0, movements: applied.movements + applied.releasedMovements, asns: applied.asns };
     }
 
     if (format !== 'x12') {
@@ -273,12 +284,13 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
     // What survived: events appended for this document (idempotent duplicates are not counted twice).
     const eventCount = await events.count(trx, { document_id: doc.id });
     const movementCount = await trx('movements').where({ document_id: doc.id }).count({ n: '*' }).first();
-    applied.movements = Number(movementCount?.n ?? 0);
+    applied.movements = Number(movementCount?.n ?? 0) + applied.releasedMovements;
     let status = documentStatus(result.interchanges, result.fileRejections);
     // Lines refused while applying (unconvertible units, id conflicts): the rest was applied.
     if (status === 'PROCESSED' && applied.rejections.some(isError)) status = 'PARTIAL';
     // A replay whose events were all applied before: nothing new, a duplicate.
     if (opts.replay && status === 'PROCESSED' && produced > 0 && eventCount === 0) status = 'DUPLICATE';
+    status = gatedStatus(status, applied, eventCount - applied.duplicates - applied.conflicts - applied.waiting);
     const firstError = all.find(isError);
     const setIds = [...new Set(result.interchanges.flatMap((ic) => ic.groups.flatMap((g) => g.sets.map((s) => s.setId))))].join(',');
     const isa13s = result.interchanges.map((ic) => ic.header?.control ?? '').filter(Boolean).join(',');

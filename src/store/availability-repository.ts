@@ -217,9 +217,13 @@ export interface OrderLineRow {
 }
 
 export const orders = {
-  async find(db: Db, partnerId: string, poNumber: string): Promise<{ id: number; status: string } | undefined> {
+  async find(db: Db, partnerId: string, poNumber: string): Promise<{ id: number; status: string; cancelled: boolean } | undefined> {
     const r = await db('orders').where({ partner_id: partnerId, po_number: poNumber }).first();
-    return r ? { id: num(r.id), status: String(r.status) } : undefined;
+    return r ? { id: num(r.id), status: String(r.status), cancelled: !!r.cancelled && r.cancelled !== 0 } : undefined;
+  },
+
+  async cancel(db: Db, id: number): Promise<void> {
+    await db('orders').where({ id }).update({ cancelled: true });
   },
 
   /** Every partner's order with this PO number (a PO is identified by partner and number). */

@@ -1,7 +1,12 @@
 import type { Db } from './db.ts';
 import { num } from './db.ts';
 
-export type InboundStatus = 'RECEIVED' | 'PROCESSED' | 'PARTIAL' | 'REJECTED' | 'DUPLICATE' | 'PARKED';
+/**
+ * WAITING: some events wait for what they refer to (applied when it arrives); HELD: some are in
+ * conflict with what was applied under their business key (for an admin); EXPIRED: what they waited
+ * for did not come in time; DISCARDED: an admin dropped what was held.
+ */
+export type InboundStatus = 'RECEIVED' | 'PROCESSED' | 'PARTIAL' | 'REJECTED' | 'DUPLICATE' | 'PARKED' | 'WAITING' | 'HELD' | 'EXPIRED' | 'DISCARDED';
 
 export interface DocumentRow {
   id: number;

@@ -34,6 +34,11 @@ export const events = {
     return rows.map((r) => JSON.parse(r.payload));
   },
 
+  async bySeq(db: Db, seq: number): Promise<CanonicalEvent | undefined> {
+    const r = await db('events').where({ seq }).first('payload');
+    return r ? (JSON.parse(r.payload) as CanonicalEvent) : undefined;
+  },
+
   async count(db: Db, where: Record<string, unknown> = {}): Promise<number> {
     const [r] = await db('events').where(where).count({ n: '*' });
     return num(r.n);

@@ -346,7 +346,61 @@ const m005: Migration = {
   },
 };
 
-export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005];
+/**
+ * Documents in any order (issue 11): business keys beside the envelope's control numbers, events
+ * held until what they refer to arrives (or for an admin), and the as-of time of the last snapshot
+ * each position took.
+ */
+const m006: Migration = {
+  name: '006_sequencing',
+  async up(k) {
+    await k.schema.createTable('business_keys', (t) => {
+      t.string('partner_id', 64).notNullable();
+      t.string('bkey', 300).notNullable();
+      t.string('content_hash', 64).notNullable();
+      t.integer('document_id').nullable();
+      t.bigInteger('event_seq').nullable();
+      t.string('created_at', 32).notNullable();
+      t.primary(['partner_id', 'bkey']);
+    });
+    await k.schema.createTable('held_events', (t) => {
+      t.increments('id').primary();
+      t.bigInteger('event_seq').notNullable();
+      t.integer('document_id').notNullable();
+      t.string('partner_id', 64).notNullable();
+      t.string('status', 16).notNullable(); // WAITING | CONFLICT | APPLIED | EXPIRED | DISCARDED
+      t.string('waits_for', 300).nullable(); // po:<partner>:<po>, po:*:<po>, asn:<partner>:<shipment>
+      t.string('reason_code', 64).notNullable();
+      t.text('reason').notNullable();
+      t.string('due_at', 32).nullable();
+      t.string('created_at', 32).notNullable();
+      t.string('settled_at', 32).nullable();
+      t.string('settled_by', 128).nullable();
+      t.index(['waits_for', 'status']);
+      t.index(['status', 'due_at']);
+      t.index(['document_id']);
+    });
+    await k.schema.alterTable('positions', (t) => {
+      t.string('snapshot_as_of', 32).nullable();
+    });
+    // An order's status is derived from its lines and this flag (the same whatever order its documents came in).
+    await k.schema.alterTable('orders', (t) => {
+      t.boolean('cancelled').notNullable().defaultTo(false);
+    });
+  },
+  async down(k) {
+    await k.schema.alterTable('orders', (t) => {
+      t.dropColumn('cancelled');
+    });
+    await k.schema.alterTable('positions', (t) => {
+      t.dropColumn('snapshot_as_of');
+    });
+    await k.schema.dropTableIfExists('held_events');
+    await k.schema.dropTableIfExists('business_keys');
+  },
+};
+
+export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,
