@@ -5,7 +5,7 @@ import { silentLogger } from './core/ports.ts';
 import type { PartnerDirectory } from './domain/partner.ts';
 import { fromUnits } from './domain/quantity.ts';
 import { MappingRegistry } from './mapping/registry.ts';
-import { availabilityView, showDivergence, showOversell } from './pipeline/availability-view.ts';
+import { availabilityView, heldView, showDivergence, showOversell, supplyView } from './pipeline/availability-view.ts';
 import { orderTimeline } from './pipeline/order-timeline.ts';
 import { Publisher } from './pipeline/publisher.ts';
 import { divergences, positions } from './store/availability-repository.ts';
@@ -70,6 +70,28 @@ export function cmdDivergence(o: { partner?: string; document?: string; all?: bo
 export function cmdOversells(o: { partner?: string; po?: string; limit?: string }): Promise<number> {
   return withStore(async ({ db }) => {
     for (const r of await oversells.list(db, { partnerId: o.partner, po: o.po, limit: Number(o.limit ?? 1000) })) out(showOversell(r));
+    return 0;
+  });
+}
+
+/** `gateway held [--status S] [--partner ID] [--limit N]`: events WAITING or in CONFLICT (or, by status, what became of them). */
+export function cmdHeld(o: { status?: string; partner?: string; limit?: string }): Promise<number> {
+  const statuses = ['WAITING', 'CONFLICT', 'APPLIED', 'EXPIRED', 'DISCARDED'];
+  if (o.status && !statuses.includes(o.status)) throw new GatewayError('GW_USAGE', `--status must be one of ${statuses.join(', ')}`);
+  const limit = Number(o.limit ?? 1000);
+  if (!Number.isInteger(limit) || limit < 1) throw new GatewayError('GW_USAGE', '--limit must be a positive integer');
+  return withStore(async ({ db }) => {
+    for (const status of o.status ? [o.status] : ['WAITING', 'CONFLICT']) for (const r of await heldView(db, { status, partnerId: o.partner, limit })) out(r);
+    return 0;
+  });
+}
+
+/** `gateway supply [--overdue] [--partner ID] [--limit N]`: ship notices not received in full. */
+export function cmdSupply(o: { overdue?: boolean; partner?: string; limit?: string }): Promise<number> {
+  const limit = Number(o.limit ?? 1000);
+  if (!Number.isInteger(limit) || limit < 1) throw new GatewayError('GW_USAGE', '--limit must be a positive integer');
+  return withStore(async ({ db }) => {
+    for (const r of await supplyView(db, { overdue: !!o.overdue, partnerId: o.partner, limit }, new Date())) out(r);
     return 0;
   });
 }

@@ -147,6 +147,24 @@ export async function runCli(argv: string[]): Promise<number> {
       code = await (await import('./cli-store.ts')).cmdOversells(o);
     });
   program
+    .command('held')
+    .description('documents\' events held back, as JSON lines (newest first): WAITING for what they refer to, CONFLICT with what their business key had, and what became of them')
+    .option('--status <status>', 'WAITING, CONFLICT, APPLIED, EXPIRED or DISCARDED (default: WAITING and CONFLICT)')
+    .option('-p, --partner <id>', 'only this partner')
+    .option('--limit <n>', 'at most this many lines', '1000')
+    .action(async (o: { status?: string; partner?: string; limit?: string }) => {
+      code = await (await import('./cli-store.ts')).cmdHeld(o);
+    });
+  program
+    .command('supply')
+    .description('supplier ship notices not received in full, with what came of each line, as JSON lines')
+    .option('--overdue', 'only those whose expected date has passed')
+    .option('-p, --partner <id>', 'only this supplier')
+    .option('--limit <n>', 'at most this many lines', '1000')
+    .action(async (o: { overdue?: boolean; partner?: string; limit?: string }) => {
+      code = await (await import('./cli-store.ts')).cmdSupply(o);
+    });
+  program
     .command('items')
     .description('provisional items (ids no crosswalk knows), with their ids and where they were seen, as JSON lines')
     .option('--status <status>', 'PROVISIONAL (default), PROMOTED or MERGED')

@@ -146,9 +146,9 @@ export async function processText(
 }
 
 /** An 846 snapshot from demo-3pl: lines of [UPC, location, onHand]. */
-export function snapshot846(isa13: number, lines: [string, string, string][], opts: { purpose?: string } = {}): string {
+export function snapshot846(isa13: number, lines: [string, string, string][], opts: { purpose?: string; date?: string } = {}): string {
   const ctrl = String(isa13).padStart(9, '0');
-  const body = [`BIA*${opts.purpose ?? '00'}*DD*SNAP-${isa13}*20261120`];
+  const body = [`BIA*${opts.purpose ?? '00'}*DD*SNAP-${isa13}*${opts.date ?? '20261120'}`];
   for (const [i, [upc, loc, qty]] of lines.entries()) body.push(`LIN*${i + 1}*UP*${upc}`, `N1*WH*W*92*${loc}`, `QTY*17*${qty}*EA`);
   return [
     `ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*DISTRIBUTOR1   *261120*0930*U*00401*${ctrl}*0*P*>`,

@@ -7,9 +7,8 @@ import { ERRORS, GatewayError, type ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/ports.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
-import { availabilityView, showDivergence, showOversell } from '../pipeline/availability-view.ts';
+import { availabilityView, heldView, showDivergence, showHeld, showOversell, supplyView } from '../pipeline/availability-view.ts';
 import { dryRun } from '../pipeline/dry-run.ts';
-import { heldEvents, type HeldRow } from '../store/sequencing-repository.ts';
 import type { GatewayPipeline } from '../pipeline/gateway-pipeline.ts';
 import { orderTimeline } from '../pipeline/order-timeline.ts';
 import { divergences } from '../store/availability-repository.ts';
@@ -110,10 +109,6 @@ async function body(ctx: Koa.Context, limit: number): Promise<Record<string, unk
 
 /** A mapping file's path under mappings/: `<scope>/<name>.yaml`, nothing else. */
 const MAPPING_FILE = /^(_shared|[a-z0-9][a-z0-9_-]*)\/[A-Za-z0-9][A-Za-z0-9_.-]*\.ya?ml$/;
-
-function showHeld(h: HeldRow): Record<string, unknown> {
-  return { id: h.id, documentId: h.document_id, eventSeq: h.event_seq, partner: h.partner_id, status: h.status, waitsFor: h.waits_for, code: h.reason_code, reason: h.reason, dueAt: h.due_at, createdAt: h.created_at, settledAt: h.settled_at, settledBy: h.settled_by };
-}
 
 export function createApi(deps: ApiDeps): Koa {
   const app = new Koa();
@@ -299,8 +294,16 @@ export function createApi(deps: ApiDeps): Koa {
     const status = str(ctx.query.status, 'status');
     if (status && !['WAITING', 'CONFLICT', 'APPLIED', 'EXPIRED', 'DISCARDED'].includes(status)) fail('GW_BAD_REQUEST', 'status must be WAITING, CONFLICT, APPLIED, EXPIRED or DISCARDED');
     const limit = int(ctx.query.limit, 'limit', { min: 1, max: 500, def: 50 })!;
-    const rows = await heldEvents.list(deps.readDb, { status, partnerId: str(ctx.query.partner, 'partner'), documentId: int(ctx.query.document, 'document'), before: int(ctx.query.before, 'before'), limit });
-    ctx.body = { held: rows.map(showHeld), next: rows.length === limit ? rows[rows.length - 1].id : null };
+    const rows = await heldView(deps.readDb, { status, partnerId: str(ctx.query.partner, 'partner'), documentId: int(ctx.query.document, 'document'), before: int(ctx.query.before, 'before'), limit });
+    ctx.body = { held: rows, next: rows.length === limit ? rows[rows.length - 1].id : null };
+  });
+
+  // Supplier ship notices not received in full (overdue=true: those whose expected date passed).
+  router.get('/supply', async (ctx) => {
+    const overdue = str(ctx.query.overdue, 'overdue');
+    if (overdue && !['true', 'false'].includes(overdue)) fail('GW_BAD_REQUEST', 'overdue must be true or false');
+    const limit = int(ctx.query.limit, 'limit', { min: 1, max: 5000, def: 100 })!;
+    ctx.body = { notices: await supplyView(deps.readDb, { overdue: overdue === 'true', partnerId: str(ctx.query.partner, 'partner'), limit }, new Date()) };
   });
 
   const settle = (action: 'release' | 'discard') => async (ctx: Koa.ParameterizedContext) => {

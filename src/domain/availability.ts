@@ -17,6 +17,8 @@ export interface Position {
   whHeld: number;
   safetyStock: number;
   expectedDate?: string | null;
+  /** The as-of time of the last snapshot the position took (dated movements up to it are counted in it). */
+  snapshotAsOf?: string | null;
 }
 
 export type MovementKind =
@@ -48,6 +50,12 @@ export interface Movement {
   reason?: string;
   ref?: string;
   expectedDate?: string;
+  /** The order it commits or ships for. */
+  orderId?: number;
+  /** When it happened, for dated stock movements (adjustments, shipments, receipts): a later snapshot counts it, an earlier one does not. */
+  asOf?: string;
+  /** With asOf: the on-hand change as dated, when the never-below-zero clamp made dOnHand less. */
+  datedOnHand?: number;
 }
 
 export const key = (item: string, location: string): string => `${item}\u0000${location}`;

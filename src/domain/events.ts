@@ -90,7 +90,8 @@ function normalise(type: EventType, data: Obj, ctx: EventContext): Obj {
       return data;
     }
     case 'inventory.snapshot':
-    case 'inventory.adjusted': {
+    case 'inventory.adjusted':
+    case 'stock.received': {
       const lines = (data.lines as Obj[] | undefined) ?? [];
       if (ctx.defaultLocation) for (const l of lines) if (l.location === undefined) l.location = ctx.defaultLocation;
       return data;

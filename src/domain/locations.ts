@@ -21,7 +21,7 @@ export function resolveEventLocations(type: string, data: Obj, partner: Partner,
     if (!ours) unknown.push({ code: code.trim(), field });
     return ours ?? undefined;
   };
-  if (type === 'inventory.snapshot' || type === 'inventory.adjusted') {
+  if (type === 'inventory.snapshot' || type === 'inventory.adjusted' || type === 'stock.received') {
     ((data.lines as Obj[] | undefined) ?? []).forEach((l, i) => {
       if (l.location === undefined) return;
       const ours = map(l.location, `lines[${i}].location`);

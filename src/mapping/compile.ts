@@ -34,7 +34,7 @@ export type Node =
       pattern?: RegExp;
     }
   | { kind: 'const'; value: string | number | boolean | null }
-  | { kind: 'itemIds'; path: ElementPath; required: boolean }
+  | { kind: 'itemIds'; path: ElementPath; fixed: [string, ElementPath][]; required: boolean }
   | {
       kind: 'collect';
       matcher: SegmentMatcher;
@@ -163,7 +163,12 @@ export function compileMapping(doc: unknown, file: string, id: string): { mappin
       const r = ItemIdsSpec.safeParse(o);
       if (!r.success) return void addZod(at, r.error);
       const p = path1(r.data.itemIds, [...at, 'itemIds']);
-      return p && { kind: 'itemIds', path: p, required: r.data.required ?? false };
+      const fixed: [string, ElementPath][] = [];
+      for (const [q, text] of Object.entries(r.data.ids ?? {})) {
+        const f = path1(text, [...at, 'ids', q]);
+        if (f) fixed.push([q, f]);
+      }
+      return p && { kind: 'itemIds', path: p, fixed, required: r.data.required ?? false };
     }
     if ('collect' in o) {
       const r = CollectSpec.safeParse(o);

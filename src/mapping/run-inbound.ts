@@ -351,6 +351,10 @@ function convert(raw: string, type: ValueType, seg: Segment, p: ElementPath, ctx
 function runItemIds(node: Extract<Node, { kind: 'itemIds' }>, name: string, scope: Scope, ctx: Ctx): unknown {
   const seg = find(scope.segs, node.path.tag, node.path.conditions);
   const ids: Record<string, string> = {};
+  for (const [q, p] of node.fixed) {
+    const v = find(scope.segs, p.tag, p.conditions)?.elements[p.element]?.trim();
+    if (v) ids[q] = v;
+  }
   if (seg) {
     for (let k = node.path.element; k + 1 < seg.elements.length; k += 2) {
       const q = seg.elements[k].trim();

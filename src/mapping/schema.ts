@@ -34,6 +34,8 @@ export const ItemIdsSpec = z
   .object({
     /** First qualifier element of the qualifier/value pairs, e.g. PO106 or LIN02. */
     itemIds: z.string(),
+    /** Ids in elements of their own, by the qualifier they stand for, e.g. { UP: W0703 } (read before the pairs). */
+    ids: z.record(z.string().regex(/^[A-Z0-9]{1,3}$/, 'a product id qualifier such as UP, VN, SK'), z.string()).optional(),
     required: z.boolean().optional(),
   })
   .strict();

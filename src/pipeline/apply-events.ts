@@ -1,6 +1,7 @@
 import { reject, type Rejection } from '../core/rejection.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import { available, chooseLocation, emptyPosition, key, movement, planAdjustment, snapshotLine, units, type AllocationRule, type Movement, type Position, type SnapshotLine } from '../domain/availability.ts';
+import { asOfOf } from '../domain/as-of.ts';
 import { businessKey, contentHash } from '../domain/business-key.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
@@ -13,6 +14,7 @@ import type { Db } from '../store/db.ts';
 import { num } from '../store/db.ts';
 import { resolveItems, type Resolved } from '../store/item-repository.ts';
 import { oversells, promises, type PromiseRow } from '../store/promise-repository.ts';
+import { supply } from '../store/supply-repository.ts';
 import { businessKeys, heldEvents, type HeldRow } from '../store/sequencing-repository.ts';
 import { queueAsns, type AsnOutcome, type ShippedItem } from './asn.ts';
 import { checkKey, customerOf, heldEvent, orderArrived, park, settleHeldDocument, waitsFor } from './sequencing.ts';
@@ -233,13 +235,17 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
         if (isProblem(conv)) res.rejections.push(conv);
         else lines.push(snapshotLine(item, location, conv));
       }
-      const r = await positions.applySnapshot(db, lines, meta as { eventSeq: number; documentId: number; partnerId: string; at: string });
+      const asOf = asOfOf(e);
+      const r = await positions.applySnapshot(db, lines, { ...meta, asOf });
       res.movements += r.movements;
       res.divergences += r.divergences;
+      for (const x of r.stale) res.rejections.push(problem(e, 'GW_SNAPSHOT_STALE', `${x.item} at ${x.location}: this report is as of ${asOf}, the position took a snapshot as of ${x.snapshotAsOf}; not applied`, x.item));
+      if (r.staleCount > r.stale.length) res.rejections.push(problem(e, 'GW_SNAPSHOT_STALE', `and ${r.staleCount - r.stale.length} more lines older than their position's snapshot; not applied`));
       await fillBackorders(ctx, new Set(lines.map((l) => l.item)), res);
       return;
     }
     case 'inventory.adjusted': {
+      const asOf = asOfOf(e);
       const raw = (data.lines as Obj[] | undefined) ?? [];
       const items = await resolveAll(ctx, e, raw);
       const wanted: { item: string; location: string; l: Obj }[] = [];
@@ -260,8 +266,19 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
           continue;
         }
         const p = current.get(key(item, location))!;
-        const ms = planAdjustment(p, String(l.reason ?? data.reason ?? 'adjustment'), conv);
+        if (asOf && p.snapshotAsOf && asOf < p.snapshotAsOf) {
+          res.rejections.push(problem(e, 'GW_MOVEMENT_IN_SNAPSHOT', `${item} at ${location}: dated ${asOf}, counted in the snapshot as of ${p.snapshotAsOf} already; not applied again`, item));
+          continue;
+        }
+        const reason = String(l.reason ?? data.reason ?? 'adjustment');
+        const ms = planAdjustment(p, reason, conv);
+        // A dated change of on hand keeps its stated delta, also where zero clamped it (even to nothing).
+        if (asOf && !ADJUSTMENT_KINDS.has(reason) && conv.onHand) {
+          if (!ms.length) ms.push(movement(item, location, 'adjustment', { reason, dOnHand: 0 }));
+          if (ms[0].dOnHand !== conv.onHand) ms[0].datedOnHand = conv.onHand;
+        }
         for (const m of ms) {
+          if (asOf) m.asOf = asOf;
           p.onHand += m.dOnHand;
           p.hold += m.dHold;
           p.damaged += m.dDamaged;
@@ -274,27 +291,12 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
     }
     case 'order.received':
       return applyOrder(ctx, e, eventSeq, apply, res);
-    case 'shipment.noticed': {
-      // A supplier's ASN: stock on its way to us.
-      const list: Movement[] = [];
-      const location = ((data.to as Obj | undefined)?.location as string | undefined) ?? defaultLocation;
-      const all: { o: Obj; it: Obj }[] = [];
-      for (const o of (data.orders as Obj[] | undefined) ?? []) for (const p of (o.packs as Obj[] | undefined) ?? []) for (const it of (p.items as Obj[] | undefined) ?? []) all.push({ o, it });
-      if (all.length && !location) {
-        res.rejections.push(problem(e, 'GW_LOCATION_MISSING', 'the ship notice names none of our locations as ship-to'));
-        return;
-      }
-      const items = await resolveAll(ctx, e, all.map((x) => x.it));
-      all.forEach(({ o, it }, i) => {
-        const item = items[i];
-        if (isProblem(item)) return void res.rejections.push(item);
-        const q = baseQty(ctx, e, item, it.quantity, it.uom, packOf(it));
-        if (q && 'problem' in q) return void res.rejections.push(q.problem);
-        if (q && q.base > 0) list.push(movement(item, location!, 'in-transit', { dInTransit: q.base, ref: String(o.poNumber ?? ''), expectedDate: (data.deliveryDate as string | undefined) ?? undefined }));
-      });
-      await apply(list);
-      return;
-    }
+    case 'order.changed':
+      return applyChange(ctx, e, apply, res);
+    case 'shipment.noticed':
+      return applyNotice(ctx, e, apply, res);
+    case 'stock.received':
+      return applyReceipt(ctx, e, apply, res);
     case 'ack.received':
       return applyAck(ctx, e);
     case 'shipment.confirmed':
@@ -303,6 +305,129 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
       return;
   }
 }
+
+/**
+ * A supplier's ship notice: stock on its way to us, recorded per shipment so that the warehouse's
+ * receipts clear it. A cancelling notice (BSN01 01) takes off what was not received; a replacing
+ * one (05) states the shipment anew.
+ */
+async function applyNotice(ctx: ApplyContext, e: CanonicalEvent, apply: (l: Movement[]) => Promise<void>, res: ApplyResult): Promise<void> {
+  const { db } = ctx;
+  const data = e.data as Obj;
+  const shipmentId = String(data.shipmentId ?? '');
+  const purpose = String(data.purpose ?? 'original');
+  const existing = (await db('supply').where({ partner_id: e.partner, shipment_id: shipmentId }).first('id')) as { id: unknown } | undefined;
+  const known = existing ? (await supply.byShipment(db, shipmentId))! : undefined;
+  if (purpose === 'cancellation') {
+    if (!known) return void res.rejections.push(problem(e, 'GW_SUPPLY_UNKNOWN', `ship notice ${shipmentId}: a cancellation of a notice we do not have`, shipmentId));
+    if (known.cancelled) return;
+    const moves: Movement[] = [];
+    for (const l of await supply.lines(db, known.id)) {
+      const left = l.expected - l.received;
+      if (left > 0) moves.push(movement(l.item, known.location, 'in-transit', { dInTransit: -left, reason: 'notice-cancelled', ref: shipmentId }));
+    }
+    await apply(moves);
+    await supply.refresh(db, known.id, ctx.at, true);
+    return;
+  }
+  if (known && purpose !== 'replace') return; // a copy (06/07) of a notice we have
+  const location = ((data.to as Obj | undefined)?.location as string | undefined) ?? ctx.partners.get(e.partner)?.defaultLocation ?? null;
+  const all: { o: Obj; it: Obj }[] = [];
+  for (const o of (data.orders as Obj[] | undefined) ?? []) for (const p of (o.packs as Obj[] | undefined) ?? []) for (const it of (p.items as Obj[] | undefined) ?? []) all.push({ o, it });
+  if (all.length && !location) return void res.rejections.push(problem(e, 'GW_LOCATION_MISSING', 'the ship notice names none of our locations as ship-to'));
+  const items = await resolveAll(ctx, e, all.map((x) => x.it));
+  const expected = new Map<string, { qty: number; po: string | null }>();
+  all.forEach(({ o, it }, i) => {
+    const item = items[i];
+    if (isProblem(item)) return void res.rejections.push(item);
+    const q = baseQty(ctx, e, item, it.quantity, it.uom, packOf(it));
+    if (q && 'problem' in q) return void res.rejections.push(q.problem);
+    if (q && q.base > 0) expected.set(item, { qty: (expected.get(item)?.qty ?? 0) + q.base, po: (o.poNumber as string | undefined) ?? expected.get(item)?.po ?? null });
+  });
+  const expectedDate = (data.deliveryDate as string | undefined) ?? null;
+  const id = known?.id ?? (await supply.create(db, { partnerId: e.partner, shipmentId, location: location ?? '', expectedDate, documentId: ctx.documentId, at: ctx.at }));
+  const before = new Map((known ? await supply.lines(db, known.id) : []).map((l) => [l.item, l]));
+  const moves: Movement[] = [];
+  const lines = [];
+  for (const item of new Set([...before.keys(), ...expected.keys()])) {
+    const was = before.get(item);
+    const now = expected.get(item)?.qty ?? 0;
+    const received = was?.received ?? 0;
+    const d = Math.max(0, now - received) - Math.max(0, (was?.expected ?? 0) - received);
+    if (d) moves.push(movement(item, known?.location ?? location!, 'in-transit', { dInTransit: d, ref: shipmentId, reason: known ? 'notice-replaced' : undefined, ...(expectedDate ? { expectedDate } : {}) }));
+    lines.push({ supply_id: id, item, po_number: expected.get(item)?.po ?? was?.po_number ?? null, expected: now, received });
+  }
+  await supply.putLines(db, lines);
+  await supply.refresh(db, id, ctx.at);
+  await apply(moves);
+  if (!known) res.arrived.push(`asn:${shipmentId}`);
+}
+
+/**
+ * A warehouse's stock receipt (944): on hand up where it was received (a customer return goes to
+ * hold until a disposition releases or scraps it), and, against the ship notice it names, that much
+ * less in transit. A receipt dated before the snapshot the position took is in that snapshot.
+ */
+async function applyReceipt(ctx: ApplyContext, e: CanonicalEvent, apply: (l: Movement[]) => Promise<void>, res: ApplyResult): Promise<void> {
+  const { db } = ctx;
+  const data = e.data as Obj;
+  const asOf = asOfOf(e);
+  const isReturn = !!data.returnAuthorization || data.kind === 'return';
+  const shipmentId = typeof data.shipmentId === 'string' && data.shipmentId ? data.shipmentId : null;
+  const notice = shipmentId && !isReturn ? await supply.byShipment(db, shipmentId) : undefined;
+  const noticeLines = new Map((notice ? await supply.lines(db, notice.id) : []).map((l) => [l.item, l]));
+  const raw = (data.lines as Obj[] | undefined) ?? [];
+  const items = await resolveAll(ctx, e, raw);
+  const defaultLocation = ctx.partners.get(e.partner)?.defaultLocation ?? null;
+  const wanted: { item: string; location: string; l: Obj }[] = [];
+  raw.forEach((l, i) => {
+    const item = items[i];
+    const location = (l.location as string | undefined) ?? defaultLocation;
+    if (isProblem(item)) res.rejections.push(item);
+    else if (!location) res.rejections.push(problem(e, 'GW_LOCATION_MISSING', `${item}: the receipt names no location and ${e.partner} has no default location`));
+    else wanted.push({ item, location, l });
+  });
+  const current = await positions.getMany(db, wanted);
+  const moves: Movement[] = [];
+  const ref = String(data.receiptId ?? shipmentId ?? '');
+  for (const { item, location, l } of wanted) {
+    const q = baseQty(ctx, e, item, l.quantity, l.uom, packOf(l));
+    if (!q) continue;
+    if ('problem' in q) {
+      res.rejections.push(q.problem);
+      continue;
+    }
+    const p = current.get(key(item, location))!;
+    if (asOf && p.snapshotAsOf && asOf < p.snapshotAsOf) res.rejections.push(problem(e, 'GW_MOVEMENT_IN_SNAPSHOT', `${item} at ${location}: received ${asOf}, counted in the snapshot as of ${p.snapshotAsOf} already; on hand not moved again`, item));
+    else {
+      for (const m of planAdjustment(p, isReturn ? 'return' : 'receipt', { quantity: q.base })) {
+        m.ref = ref;
+        if (asOf) m.asOf = asOf;
+        p.onHand += m.dOnHand;
+        p.hold += m.dHold;
+        moves.push(m);
+      }
+    }
+    if (!notice) continue;
+    const nl = noticeLines.get(item);
+    if (!nl) {
+      res.rejections.push(problem(e, 'GW_RECEIPT_NOT_ON_NOTICE', `${item} is not on ship notice ${shipmentId}: received, nothing in transit cleared`, item));
+      continue;
+    }
+    const clear = Math.min(q.base, Math.max(0, nl.expected - nl.received));
+    if (clear > 0 && !notice.cancelled) moves.push(movement(item, notice.location, 'in-transit', { dInTransit: -clear, reason: 'received', ref: shipmentId! }));
+    nl.received += q.base;
+  }
+  await apply(moves);
+  if (notice) {
+    await supply.putLines(db, [...noticeLines.values()]);
+    await supply.refresh(db, notice.id, ctx.at);
+  }
+  if (!isReturn) await fillBackorders(ctx, new Set(wanted.map((w) => w.item)), res);
+}
+
+/** Adjustment reasons with rules of their own (planAdjustment); any other reason is a plain on-hand change. */
+const ADJUSTMENT_KINDS = new Set(['return', 'release', 'scrap', 'damage', 'receipt']);
 
 /**
  * Positions and every partner's promises of the items a document step touches, loaded in one go
@@ -393,7 +518,7 @@ async function commitLine(st: ItemState, partnerId: string, rule: AllocationRule
   const room = st.room(row.item, location, partnerId);
   const c = Math.min(base, room);
   const promised = st.commit(row.item, location, partnerId, c);
-  const moves = c > 0 ? [movement(row.item, location, 'commit', { dCommitted: c, ref: po })] : [];
+  const moves = c > 0 ? [movement(row.item, location, 'commit', { dCommitted: c, ref: po, orderId: row.order_id })] : [];
   const out: LinePlan = { row: { ...row, location, committed: c, backordered: base - c }, moves };
   if (base - c > 0 && !out.row.reason_code) Object.assign(out.row, { reason_code: 'GW_BACKORDER_NO_STOCK', reason: `${fromUnits(base - c)} short at ${location}` });
   if (isOversell(base, c, promised)) out.oversell = { promised, shown: st.shownTo(row.item, location, partnerId) };
@@ -417,7 +542,7 @@ async function commitKit(st: ItemState, partnerId: string, rule: AllocationRule,
     promisedKits = Math.min(promisedKits, Math.floor(promised / per) * QTY_SCALE);
     plans.push({
       row: { ...row, line_number: `${row.line_number}>${c}`, parent_line: row.line_number, item: c, uom: null, uom_factor: QTY_SCALE, location, ordered: need, committed: commit, backordered: need - commit, status: 'OPEN', reason_code: need > commit ? 'GW_BACKORDER_NO_STOCK' : null, reason: need > commit ? `${fromUnits(need - commit)} short${location ? ` at ${location}` : ''}` : null },
-      moves: commit > 0 ? [movement(c, location!, 'commit', { dCommitted: commit, ref: po, reason: `kit ${row.item}` })] : [],
+      moves: commit > 0 ? [movement(c, location!, 'commit', { dCommitted: commit, ref: po, orderId: row.order_id, reason: `kit ${row.item}` })] : [],
     });
   }
   const kitPlan: LinePlan = { row: { ...row, location, committed: kits, backordered: row.ordered - kits }, moves: [] };
@@ -427,26 +552,38 @@ async function commitKit(st: ItemState, partnerId: string, rule: AllocationRule,
 }
 
 async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, apply: (l: Movement[]) => Promise<void>, res: ApplyResult): Promise<void> {
+  const data = e.data as Obj;
+  const po = String(data.poNumber);
+  const existing = await orders.find(ctx.db, e.partner, po);
+  if (data.purpose === 'cancellation') return cancelOrder(ctx, po, existing, apply, res);
+  if (existing && (data.purpose === 'change' || data.purpose === 'replace')) return applyChange(ctx, e, apply, res);
+  if (data.purpose === 'change') return void res.rejections.push(problem(e, 'GW_ORDER_CHANGE_REFUSED', `PO ${po}: a change of an order we do not have`, po));
+  // The same PO again under another key (a confirmation or duplicate copy, BEG01 06/07): nothing to apply.
+  if (existing) return;
+  return createOrder(ctx, e, eventSeq, apply, res);
+}
+
+/** Cancel an order: what it still holds committed is released (and fills other backorders); what shipped stays shipped. */
+async function cancelOrder(ctx: ApplyContext, po: string, existing: { id: number; cancelled: boolean } | undefined, apply: (l: Movement[]) => Promise<void>, res: ApplyResult): Promise<void> {
+  const { db } = ctx;
+  if (!existing || existing.cancelled) return;
+  const list: Movement[] = [];
+  const lines = await orders.lines(db, existing.id);
+  for (const l of lines) {
+    const open = l.committed;
+    if (open > 0 && l.location && !isKitRow(ctx, l)) list.push(movement(l.item, l.location, 'uncommit', { dCommitted: -open, reason: 'cancelled', ref: po, orderId: existing.id }));
+  }
+  await orders.upsertLines(db, lines.map((l) => ({ ...l, committed: 0, backordered: 0 })));
+  await apply(list);
+  await orders.cancel(db, existing.id);
+  await refreshStatus(db, existing.id);
+  await fillBackorders(ctx, new Set(lines.map((l) => l.item)), res);
+}
+
+async function createOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, apply: (l: Movement[]) => Promise<void>, res: ApplyResult): Promise<void> {
   const { db } = ctx;
   const data = e.data as Obj;
   const po = String(data.poNumber);
-  const existing = await orders.find(db, e.partner, po);
-  if (data.purpose === 'cancellation') {
-    if (!existing || existing.cancelled) return;
-    const list: Movement[] = [];
-    const lines = await orders.lines(db, existing.id);
-    for (const l of lines) {
-      const open = l.committed;
-      if (open > 0 && l.location && !isKitRow(ctx, l)) list.push(movement(l.item, l.location, 'uncommit', { dCommitted: -open, reason: 'cancelled', ref: po }));
-    }
-    await orders.upsertLines(db, lines.map((l) => ({ ...l, committed: 0, backordered: 0 })));
-    await apply(list);
-    await orders.cancel(db, existing.id);
-    await refreshStatus(db, existing.id);
-    await fillBackorders(ctx, new Set(lines.map((l) => l.item)), res);
-    return;
-  }
-  if (existing) return; // the same PO again (changes are not applied to stock yet)
   const partner = ctx.partners.get(e.partner);
   const rule = ctx.allocation(e.partner);
   const rank = partner?.publish846?.rank ?? 0;
@@ -508,9 +645,9 @@ async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
  */
 export function orderStatus(lines: OrderLineRow[], cancelled: boolean): string {
   const top = lines.filter((l) => !l.parent_line);
-  const live = top.filter((l) => l.status !== 'REJECTED');
+  const live = top.filter((l) => l.status !== 'REJECTED' && l.status !== 'CANCELLED');
   if (live.length && live.every((l) => l.shipped >= l.ordered)) return 'SHIPPED';
-  if (cancelled) return 'CANCELLED';
+  if (cancelled || (!live.length && top.some((l) => l.status === 'CANCELLED'))) return 'CANCELLED';
   if (top.length && !live.length) return 'REJECTED';
   if (live.some((l) => l.backordered > 0)) return 'BACKORDERED';
   return 'OPEN';
@@ -519,6 +656,161 @@ export function orderStatus(lines: OrderLineRow[], cancelled: boolean): string {
 async function refreshStatus(db: Db, orderId: number): Promise<void> {
   const o = await db('orders').where({ id: orderId }).first('cancelled');
   await orders.setStatus(db, orderId, orderStatus(await orders.lines(db, orderId), !!o?.cancelled && o.cancelled !== 0));
+}
+
+/** An 860 BCH05 (or an 850 change's) sequence as a number; null: the change is not sequenced. */
+function changeSequence(data: Obj): number | null {
+  const v = data.changeSequence;
+  return typeof v === 'string' && /^\d{1,15}$/.test(v.trim()) ? Number(v.trim()) : null;
+}
+
+/**
+ * A PO change (860, or an 850 with BEG01 04 change or 05 replace): each line as it is to be. A
+ * sequenced change (BCH05) is applied per line only over older changes, so changes arriving out of
+ * order end the same; quantities are the new totals. Each line is then reconciled: what is open
+ * (ordered less shipped, nothing when deleted) is committed as far as the partner may, the rest
+ * backordered, and what is committed beyond it released. A line that shipped more than its new
+ * quantity keeps what shipped, with a note.
+ */
+async function applyChange(ctx: ApplyContext, e: CanonicalEvent, apply: (l: Movement[]) => Promise<void>, res: ApplyResult): Promise<void> {
+  const { db } = ctx;
+  const data = e.data as Obj;
+  const po = String(data.poNumber);
+  const order = await orders.find(db, e.partner, po);
+  if (!order) return void res.rejections.push(problem(e, 'GW_ORDER_CHANGE_REFUSED', `PO ${po}: a change of an order we do not have`, po));
+  const purpose = String(data.purpose ?? 'change');
+  if (purpose === 'cancellation') return cancelOrder(ctx, po, order, apply, res);
+  if (purpose === 'confirmation' || purpose === 'duplicate') return;
+  const seq = changeSequence(data);
+  const is850 = e.type === 'order.received';
+  const raw = ((data.lines as Obj[] | undefined) ?? []).map((l): Obj & { change: string } => ({ ...l, change: is850 ? 'quantity' : String(l.change ?? 'quantity') }));
+  const lines = await orders.lines(db, order.id);
+  const top = (n: string) => lines.find((l) => !l.parent_line && l.line_number === n);
+  const items = await resolveAll(ctx, e, raw.map((l) => (l.item ? l : { item: { sku: top(String(l.lineNumber))?.item } })));
+  const st = new ItemState(db);
+  await st.load(...items.filter((x): x is string => !isProblem(x)), ...lines.map((l) => l.item));
+  const partner = ctx.partners.get(e.partner);
+  const rule = ctx.allocation(e.partner);
+  const touched = new Set<OrderLineRow>();
+  const moves: Movement[] = [];
+  // A change that cannot be applied: a coded problem on the document and on the order line.
+  const refuse = (n: string, why: string, row?: OrderLineRow) => {
+    res.rejections.push(problem(e, 'GW_ORDER_CHANGE_REFUSED', `PO ${po} line ${n}: ${why}`, n));
+    if (row) {
+      Object.assign(row, { reason_code: 'GW_ORDER_CHANGE_REFUSED', reason: why });
+      touched.add(row);
+    }
+  };
+  const listed = new Set<string>();
+  const freed = new Set<string>();
+  let nextSeq = Math.max(0, ...lines.map((l) => l.seq));
+  for (let i = 0; i < raw.length; i++) {
+    const l = raw[i];
+    const n = String(l.lineNumber);
+    listed.add(n);
+    const row = top(n);
+    if (row && seq !== null && (row.change_seq ?? 0) > seq) continue; // a newer change set this line already
+    if (row && lines.some((c) => c.parent_line === n)) {
+      refuse(n, 'a kit line is changed by cancelling it and ordering again', row);
+      continue;
+    }
+    if (l.change === 'price' || l.change === 'dates') {
+      if (row && seq !== null) (row.change_seq = seq), touched.add(row);
+      continue;
+    }
+    if (l.change === 'delete') {
+      if (!row) continue;
+      Object.assign(row, { status: 'CANCELLED', reason_code: null, reason: null });
+      if (seq !== null) row.change_seq = seq;
+      touched.add(row);
+      continue;
+    }
+    const item = items[i];
+    if (isProblem(item)) {
+      res.rejections.push(item);
+      continue;
+    }
+    const qty = units(l.quantity);
+    if (qty === undefined || qty < 0) {
+      refuse(n, 'no new quantity');
+      continue;
+    }
+    const uom = (l.uom as string | undefined) ?? row?.uom ?? undefined;
+    const conv = toBase(ctx.partners.items, item, qty, uom, packOf(l));
+    if (!conv.ok) {
+      res.rejections.push(problem(e, 'GW_UOM_UNCONVERTIBLE', `PO ${po} line ${n}: ${conv.reason}`, `${l.quantity} ${uom ?? ''}`));
+      continue;
+    }
+    if (row && row.item !== item) {
+      if (row.shipped > 0) {
+        refuse(n, `${fromUnits(row.shipped)} of ${row.item} shipped already: the line cannot become ${item}`, row);
+        continue;
+      }
+      // Another item on the line: what the old one holds is released, the new one is committed below.
+      if (row.committed > 0 && row.location) {
+        moves.push(movement(row.item, row.location, 'uncommit', { dCommitted: -row.committed, reason: 'changed', ref: po, orderId: order.id }));
+        st.commit(row.item, row.location, e.partner, -row.committed);
+        freed.add(row.item);
+      }
+      Object.assign(row, { item, committed: 0, backordered: 0, location: null, reason_code: null, reason: null });
+    }
+    if (!row && item.startsWith('PRV:') && partner?.unknownItems === 'reject') {
+      refuse(n, `${item.slice(4)} is in no crosswalk (this partner's unknown items are rejected)`);
+      continue;
+    }
+    const target: OrderLineRow = row ?? { order_id: order.id, line_number: n, item, uom: uom ?? null, location: null, ordered: 0, committed: 0, backordered: 0, shipped: 0, status: 'OPEN', reason_code: null, reason: null, uom_factor: conv.factor, parent_line: null, seq: ++nextSeq, change_seq: 0 };
+    if (!row) lines.push(target);
+    if (ctx.partners.items.kits[item] && !row) {
+      refuse(n, 'a kit is added by a new PO, not by a change');
+      continue;
+    }
+    Object.assign(target, { ordered: conv.base, uom: uom ?? target.uom, uom_factor: conv.factor, status: conv.base === 0 ? 'CANCELLED' : 'OPEN' });
+    if (seq !== null) target.change_seq = seq;
+    touched.add(target);
+  }
+  // A replacement PO (05) states every line: a line it leaves out is deleted.
+  if (purpose === 'replace') {
+    for (const row of lines) {
+      if (row.parent_line || listed.has(row.line_number) || row.status === 'REJECTED') continue;
+      if (seq !== null && (row.change_seq ?? 0) > seq) continue;
+      row.status = 'CANCELLED';
+      touched.add(row);
+    }
+  }
+  // Reconcile each touched line with what it now asks for.
+  for (const row of touched) {
+    const open = order.cancelled || row.status === 'CANCELLED' || row.status === 'REJECTED' ? 0 : Math.max(0, row.ordered - row.shipped);
+    if (row.shipped > row.ordered) Object.assign(row, { reason_code: 'GW_ORDER_CHANGED_AFTER_SHIP', reason: `changed to ${fromUnits(row.ordered)}, ${fromUnits(row.shipped)} shipped already` });
+    if (row.committed > open) {
+      const r = row.committed - open;
+      if (row.location) {
+        moves.push(movement(row.item, row.location, 'uncommit', { dCommitted: -r, reason: 'changed', ref: po, orderId: order.id }));
+        st.commit(row.item, row.location, e.partner, -r);
+      }
+      row.committed = open;
+      freed.add(row.item);
+    } else if (row.committed < open) {
+      const need = open - row.committed;
+      const location = row.location ?? chooseLocation(rule, st.locations(row.item), (loc) => st.room(row.item, loc, e.partner), need);
+      const c = location ? Math.min(need, st.room(row.item, location, e.partner)) : 0;
+      if (c > 0 && location) {
+        st.commit(row.item, location, e.partner, c);
+        moves.push(movement(row.item, location, 'commit', { dCommitted: c, ref: po, orderId: order.id, reason: 'changed' }));
+        row.location = location;
+        row.committed += c;
+      }
+    }
+    row.backordered = open - row.committed;
+    if (row.backordered > 0 && !row.reason_code) Object.assign(row, { reason_code: 'GW_BACKORDER_NO_STOCK', reason: `${fromUnits(row.backordered)} short${row.location ? ` at ${row.location}` : ''}` });
+    if (row.backordered === 0 && row.reason_code === 'GW_BACKORDER_NO_STOCK') Object.assign(row, { reason_code: null, reason: null });
+    if (row.reason_code === 'GW_ORDER_CHANGED_AFTER_SHIP') res.rejections.push(problem(e, 'GW_ORDER_CHANGED_AFTER_SHIP', `PO ${po} line ${row.line_number}: ${row.reason}`, row.line_number));
+  }
+  await st.flush(ctx.at);
+  await orders.upsertLines(db, [...touched]);
+  await apply(moves);
+  res.backordered += [...touched].filter((r) => r.backordered > 0).length;
+  await refreshStatus(db, order.id);
+  if (freed.size) await fillBackorders(ctx, freed, res);
 }
 
 function isKitRow(ctx: ApplyContext, l: OrderLineRow): boolean {
@@ -584,7 +876,7 @@ export async function fillBackorders(ctx: ApplyContext, items: Set<string>, res:
     const f = Math.min(back, st.room(item, location, partnerId));
     if (f <= 0) continue;
     st.commit(item, location, partnerId, f);
-    moves.push(movement(item, location, 'commit', { dCommitted: f, ref: String(w.po_number), reason: 'backorder-filled' }));
+    moves.push(movement(item, location, 'commit', { dCommitted: f, ref: String(w.po_number), orderId: num(w.order_id), reason: 'backorder-filled' }));
     const left = back - f;
     await db('order_lines')
       .where({ order_id: w.order_id, line_number: w.line_number })
@@ -606,6 +898,7 @@ export async function fillBackorders(ctx: ApplyContext, items: Set<string>, res:
 
 async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number, apply: (l: Movement[]) => Promise<void>, res: ApplyResult): Promise<void> {
   const shippedNow = new Map<string, number>();
+  const asOf = asOfOf(e);
   const { db } = ctx;
   const data = e.data as Obj;
   const partner = ctx.partners.get(e.partner);
@@ -635,17 +928,24 @@ async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSeq: numb
       }
       const p = current.get(key(item, location)) ?? emptyPosition(item, location);
       current.set(key(item, location), p);
-      const out = Math.min(qty, Math.max(0, p.onHand));
+      // Shipped before the snapshot the position took: that snapshot counted it already.
+      const counted = !!(asOf && p.snapshotAsOf && asOf < p.snapshotAsOf);
+      const out = counted ? 0 : Math.min(qty, Math.max(0, p.onHand));
       // Never below zero: what was shipped beyond our on hand is noted on the movement (the next snapshot settles it).
-      if (qty > 0) list.push(movement(item, location, 'ship', { dOnHand: -out, ref: po, ...(out < qty ? { reason: `shipped ${fromUnits(qty)}, on hand was ${fromUnits(Math.max(0, p.onHand))}` } : {}) }));
+      const note = counted ? `counted in snapshot ${p.snapshotAsOf}` : out < qty ? `shipped ${fromUnits(qty)}, on hand was ${fromUnits(Math.max(0, p.onHand))}` : undefined;
+      if (qty > 0) list.push(movement(item, location, 'ship', { dOnHand: -out, ref: po, orderId: order?.id, ...(note ? { reason: note } : {}), ...(asOf ? { asOf, ...(!counted && out < qty ? { datedOnHand: -qty } : {}) } : {}) }));
       p.onHand -= out;
       const release = line ? Math.min(qty, line.committed) : 0;
       if (release > 0 && line) {
-        list.push(movement(item, line.location ?? location, 'uncommit', { dCommitted: -release, reason: 'shipped', ref: po }));
+        list.push(movement(item, line.location ?? location, 'uncommit', { dCommitted: -release, reason: 'shipped', ref: po, orderId: line.order_id }));
         line.committed -= release;
       }
       if (line) {
         line.shipped += qty;
+        line.location ??= location; // it shipped from there (a line never committed had no location yet)
+        // What shipped is no longer open: nor backordered (a line short of stock can still ship).
+        line.backordered = Math.max(0, Math.min(line.backordered, Math.max(0, line.ordered - line.shipped) - line.committed));
+        if (line.backordered === 0 && line.reason_code === 'GW_BACKORDER_NO_STOCK') Object.assign(line, { reason_code: null, reason: null });
         changed.add(line);
       }
     };

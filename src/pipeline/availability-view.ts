@@ -4,6 +4,8 @@ import { fromUnits } from '../domain/quantity.ts';
 import { positions } from '../store/availability-repository.ts';
 import { promises } from '../store/promise-repository.ts';
 import type { Db } from '../store/db.ts';
+import { heldEvents, type HeldRow } from '../store/sequencing-repository.ts';
+import { supply, type SupplyLine, type SupplyRow } from '../store/supply-repository.ts';
 
 /** An item's positions (decimal text), and what a partner is shown of it: the CLI and the API. */
 export function showPosition(p: Position) {
@@ -80,4 +82,34 @@ export function showOversell(r: Record<string, unknown>) {
     documentId: r.document_id == null ? null : Number(r.document_id),
     at: r.created_at,
   };
+}
+
+/** A held event (WAITING, CONFLICT and what became of them): the CLI and the API. */
+export function showHeld(h: HeldRow) {
+  return { id: h.id, documentId: h.document_id, eventSeq: h.event_seq, partner: h.partner_id, status: h.status, waitsFor: h.waits_for, code: h.reason_code, reason: h.reason, dueAt: h.due_at, createdAt: h.created_at, settledAt: h.settled_at, settledBy: h.settled_by };
+}
+
+/** A supplier's ship notice with what was received of it; overdue when its expected date passed with stock still to come. */
+export function showSupply(s: SupplyRow & { lines: SupplyLine[] }, today: string) {
+  const open = s.status === 'OPEN' || s.status === 'PARTIAL';
+  return {
+    shipmentId: s.shipment_id,
+    partner: s.partner_id,
+    location: s.location,
+    status: s.status,
+    expectedDate: s.expected_date,
+    overdue: open && !!s.expected_date && s.expected_date < today,
+    documentId: s.document_id,
+    lines: s.lines.map((l) => ({ item: l.item, poNumber: l.po_number, expected: fromUnits(l.expected), received: fromUnits(l.received) })),
+  };
+}
+
+/** Held events and open or overdue ship notices, for `GET /held`, `GET /supply` and the CLI. */
+export async function heldView(db: Db, q: { status?: string; partnerId?: string; documentId?: number; before?: number; limit: number }) {
+  return (await heldEvents.list(db, q)).map(showHeld);
+}
+
+export async function supplyView(db: Db, q: { overdue?: boolean; partnerId?: string; limit: number }, now: Date) {
+  const today = now.toISOString().slice(0, 10);
+  return (await supply.open(db, { overdueBefore: q.overdue ? today : undefined, partnerId: q.partnerId, limit: q.limit })).map((s) => showSupply(s, today));
 }

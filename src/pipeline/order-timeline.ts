@@ -24,18 +24,34 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
   const lines = await db('order_lines').where({ order_id: order.id }).orderBy('line_number');
   const poEvent = await db('events').where({ seq: order.event_seq }).first();
   const steps: TimelineStep[] = [{ at: order.received_at, step: 'received', documentId: num(poEvent?.document_id), details: { lines: lines.length } }];
-  // Stock movements that name the PO, one step per document and kind.
-  const moves = await db('movements').where({ ref: po }).orderBy('seq');
+  // Stock movements for this order (older ones, recorded before movements named their order, by PO number), one step per document and kind.
+  const moves = await db('movements')
+    .where({ order_id: order.id })
+    .orWhere((w) => w.whereNull('order_id').andWhere({ ref: po }))
+    .orderBy('seq');
   const byDoc = new Map<string, { at: string; documentId: number | null; kind: string; items: Record<string, number> }>();
   for (const m of moves) {
     const k = `${m.document_id}:${m.kind}:${m.reason ?? ''}`;
-    const e = byDoc.get(k) ?? { at: String(m.created_at), documentId: m.document_id == null ? null : num(m.document_id), kind: m.reason === 'cancelled' ? 'cancelled' : m.reason === 'backorder-filled' ? 'backorder-filled' : String(m.kind), items: {} as Record<string, number> };
+    const kind = m.reason === 'cancelled' ? 'cancelled' : m.reason === 'backorder-filled' ? 'backorder-filled' : m.reason === 'changed' ? `${m.kind}-changed` : String(m.kind);
+    const e = byDoc.get(k) ?? { at: String(m.created_at), documentId: m.document_id == null ? null : num(m.document_id), kind, items: {} as Record<string, number> };
     const d = m.kind === 'ship' ? -num(m.d_on_hand) : num(m.d_committed);
     const item = String(m.item);
     e.items[item] = (e.items[item] ?? 0) + d;
     byDoc.set(k, e);
   }
-  const name: Record<string, string> = { commit: 'committed', ship: 'shipped', uncommit: 'released', cancelled: 'cancelled' };
+  const name: Record<string, string> = { commit: 'committed', ship: 'shipped', uncommit: 'released', cancelled: 'cancelled', 'commit-changed': 'committed-on-change', 'uncommit-changed': 'released-on-change' };
+  // Documents that came before the order and waited for it (a shipment, a cancel, a change), and what became of them.
+  for (const h of await db('held_events').whereIn('waits_for', [`po:${order.partner_id}:${po}`, `po:*:${po}`]).orderBy('id')) {
+    steps.push({ at: h.created_at, step: 'waiting', documentId: num(h.document_id), details: { code: h.reason_code, reason: h.reason } });
+    if (h.settled_at) steps.push({ at: h.settled_at, step: h.status === 'APPLIED' ? 'waiting-applied' : String(h.status).toLowerCase(), documentId: num(h.document_id) });
+  }
+  // Changes (860, 850 change or replace) and the documents held in conflict with what the order had.
+  const docs = db('document_refs').select('document_id').where({ kind: 'po', value: po });
+  for (const ev of await db('events').whereIn('document_id', docs).andWhere({ partner_id: order.partner_id }).whereIn('type', ['order.changed', 'order.received']).whereNot({ seq: order.event_seq }).orderBy('seq').select('seq', 'document_id', 'recorded_at', 'payload')) {
+    const d = (JSON.parse(ev.payload) as { data: { poNumber?: string; purpose?: string; changeSequence?: string } }).data;
+    if (d.poNumber !== po) continue;
+    steps.push({ at: ev.recorded_at, step: d.purpose === 'cancellation' ? 'cancel-received' : 'change-received', documentId: num(ev.document_id), details: { purpose: d.purpose, ...(d.changeSequence ? { changeSequence: d.changeSequence } : {}) } });
+  }
   for (const e of byDoc.values()) {
     steps.push({ at: e.at, step: name[e.kind] ?? e.kind, documentId: e.documentId, details: Object.fromEntries(Object.entries(e.items).map(([k, v]) => [k, fromUnits(Math.abs(v))])) });
   }

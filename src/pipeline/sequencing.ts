@@ -72,9 +72,14 @@ export async function waitsFor(ctx: SequencingContext, e: CanonicalEvent): Promi
   }
   if (e.type === 'stock.received') {
     const asn = typeof data.shipmentId === 'string' ? data.shipmentId : '';
-    if (!asn) return null;
+    if (!asn || data.returnAuthorization || data.kind === 'return') return null;
     if (await ctx.db('supply').where({ shipment_id: asn }).first('id')) return null;
     return { key: `asn:${asn}`, code: 'GW_WAITING_FOR_ASN', reason: `receipt ${String(data.receiptId ?? '')} is against ship notice ${asn}, which has not arrived` };
+  }
+  if (e.type === 'shipment.noticed' && data.purpose === 'cancellation') {
+    const asn = String(data.shipmentId ?? '');
+    if (!asn || (await ctx.db('supply').where({ partner_id: e.partner, shipment_id: asn }).first('id'))) return null;
+    return { key: `asn:${asn}`, code: 'GW_WAITING_FOR_ASN', reason: `the cancellation of ship notice ${asn} came before the notice` };
   }
   return null;
 }

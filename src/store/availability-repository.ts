@@ -42,6 +42,7 @@ function toPosition(r: Record<string, unknown>): Position {
     whHeld: num(r.wh_held),
     safetyStock: num(r.safety_stock),
     expectedDate: (r.expected_date as string | null) ?? null,
+    snapshotAsOf: (r.snapshot_as_of as string | null) ?? null,
   };
 }
 
@@ -95,8 +96,8 @@ export const positions = {
     await insertRows(
       db,
       'movements',
-      ['event_seq', 'document_id', 'partner_id', 'item', 'location', 'kind', 'd_on_hand', 'd_committed', 'd_in_transit', 'd_hold', 'd_damaged', 'd_wh_held', 'd_safety', 'reason', 'ref', 'expected_date', 'created_at'],
-      list.map((m) => [ctx.eventSeq, ctx.documentId, ctx.partnerId, m.item, m.location, m.kind, m.dOnHand, m.dCommitted, m.dInTransit, m.dHold, m.dDamaged, m.dWhHeld, m.dSafety, m.reason ?? null, m.ref?.slice(0, 128) ?? null, m.expectedDate ?? null, ctx.at]),
+      ['event_seq', 'document_id', 'partner_id', 'item', 'location', 'kind', 'd_on_hand', 'd_committed', 'd_in_transit', 'd_hold', 'd_damaged', 'd_wh_held', 'd_safety', 'reason', 'ref', 'expected_date', 'as_of', 'dated_on_hand', 'order_id', 'created_at'],
+      list.map((m) => [ctx.eventSeq, ctx.documentId, ctx.partnerId, m.item, m.location, m.kind, m.dOnHand, m.dCommitted, m.dInTransit, m.dHold, m.dDamaged, m.dWhHeld, m.dSafety, m.reason?.slice(0, 64) ?? null, m.ref?.slice(0, 128) ?? null, m.expectedDate ?? null, m.asOf ?? null, m.datedOnHand ?? null, m.orderId ?? null, ctx.at]),
     );
     const [{ seq }] = (await db('movements').max({ seq: 'seq' })) as { seq: unknown }[];
     const lastSeq = num(seq);
@@ -115,7 +116,7 @@ export const positions = {
    * difference to the store is a reconciliation movement and a divergence line; the position
    * takes the stated values), without a round trip per line. Tested to agree with planSnapshot.
    */
-  async applySnapshot(db: Db, lines: SnapshotLine[], ctx: { eventSeq: number; documentId: number; partnerId: string; at: string }): Promise<{ movements: number; divergences: number }> {
+  async applySnapshot(db: Db, lines: SnapshotLine[], ctx: { eventSeq: number; documentId: number; partnerId: string; at: string; asOf?: string | null }): Promise<{ movements: number; divergences: number; stale: { item: string; location: string; snapshotAsOf: string }[]; staleCount: number }> {
     const last = new Map<string, SnapshotLine>();
     for (const l of lines) last.set(key(l.item, l.location), l);
     // No key on the staging table: lines are unique already (deduplicated above) and joined through positions' key.
@@ -123,6 +124,28 @@ export const positions = {
     await db.raw('delete from snap_lines');
     await insertRows(db, 'snap_lines', ['item', 'location', 'on_hand', 'damaged', 'hold', 'wh_held'], [...last.values()].map((l) => [l.item, l.location, l.onHand ?? null, l.damaged ?? null, l.hold ?? null, l.whHeld ?? 0]));
     const lit = (v: unknown) => literal(v);
+    const asOf = ctx.asOf ?? null;
+    let stale: { item: string; location: string; snapshotAsOf: string }[] = [];
+    let staleCount = 0;
+    if (asOf) {
+      // A line older than the snapshot its position took is recorded (the event) but not applied.
+      const newer = `from positions p where p.item = snap_lines.item and p.location = snap_lines.location and p.snapshot_as_of > ${lit(asOf)}`;
+      const [c] = (await db.raw(`select count(*) as n from snap_lines where exists (select 1 ${newer})`).then((r) => (Array.isArray(r) ? r : r.rows))) as { n: unknown }[];
+      staleCount = num(c.n);
+      if (staleCount) {
+        stale = (await db.raw(`select s.item, s.location, p.snapshot_as_of from snap_lines s join positions p on p.item = s.item and p.location = s.location where p.snapshot_as_of > ${lit(asOf)} order by s.location, s.item limit 20`).then((r) => (Array.isArray(r) ? r : r.rows))).map((r: Record<string, unknown>) => ({ item: String(r.item), location: String(r.location), snapshotAsOf: String(r.snapshot_as_of) }));
+        await db.raw(`delete from snap_lines where exists (select 1 ${newer})`);
+      }
+      // Dated movements at or after the snapshot's time are not in it: they count on top of what it states.
+      if (await db('movements').where('as_of', '>=', asOf).first('seq')) {
+        for (const col of ['on_hand', 'hold', 'damaged']) {
+          await db.raw(
+            `update snap_lines set ${col} = ${col} + coalesce((select sum(${col === 'on_hand' ? 'coalesce(m.dated_on_hand, m.d_on_hand)' : `m.d_${col}`}) from movements m where m.item = snap_lines.item and m.location = snap_lines.location and m.as_of >= ${lit(asOf)}), 0) where ${col} is not null`,
+          );
+          await db.raw(`update snap_lines set ${col} = 0 where ${col} < 0`);
+        }
+      }
+    }
     const joined = `from snap_lines s left join positions p on p.item = s.item and p.location = s.location`;
     const d = (col: string) => `case when s.${col} is null then 0 else s.${col} - coalesce(p.${col}, 0) end`;
     const differs = `${d('on_hand')} <> 0 or ${d('hold')} <> 0 or ${d('damaged')} <> 0 or ${d('wh_held')} <> 0`;
@@ -138,25 +161,38 @@ export const positions = {
        ${joined} where ${differs}`,
     );
     const lastSeq = await positions.lastMovementSeq(db);
-    // Absolute values: what the snapshot states, else what the position had.
+    // Absolute values: what the snapshot states, else what the position had; and the snapshot's time.
+    const touched = asOf ? `${differs} or p.snapshot_as_of is null or p.snapshot_as_of <> ${lit(asOf)}` : differs;
     await db.raw(
-      `insert into positions (item, location, on_hand, committed, in_transit, hold, damaged, wh_held, safety_stock, last_movement_seq)
-       select s.item, s.location, coalesce(s.on_hand, p.on_hand, 0), 0, 0, coalesce(s.hold, p.hold, 0), coalesce(s.damaged, p.damaged, 0), coalesce(s.wh_held, p.wh_held, 0), 0, ${lit(lastSeq)}
-       ${joined} where ${differs}
-       on conflict (item, location) do update set on_hand = excluded.on_hand, hold = excluded.hold, damaged = excluded.damaged, wh_held = excluded.wh_held, last_movement_seq = excluded.last_movement_seq`,
+      `insert into positions (item, location, on_hand, committed, in_transit, hold, damaged, wh_held, safety_stock, last_movement_seq, snapshot_as_of)
+       select s.item, s.location, coalesce(s.on_hand, p.on_hand, 0), 0, 0, coalesce(s.hold, p.hold, 0), coalesce(s.damaged, p.damaged, 0), coalesce(s.wh_held, p.wh_held, 0), 0, ${asOf ? `case when ${differs} then ${lit(lastSeq)} else coalesce(p.last_movement_seq, 0) end` : lit(lastSeq)}, ${asOf ? lit(asOf) : 'p.snapshot_as_of'}
+       ${joined} where ${touched}
+       on conflict (item, location) do update set on_hand = excluded.on_hand, hold = excluded.hold, damaged = excluded.damaged, wh_held = excluded.wh_held, last_movement_seq = excluded.last_movement_seq, snapshot_as_of = excluded.snapshot_as_of`,
     );
-    const divergenceCount = [...last.values()].filter((l) => l.onHand !== undefined).length;
-    return { movements: lastSeq - before, divergences: divergenceCount };
+    const divergenceCount = [...last.values()].filter((l) => l.onHand !== undefined).length - staleCount;
+    return { movements: lastSeq - before, divergences: divergenceCount, stale, staleCount };
   },
 
   /** Rebuild every position from the movement log (the log is the truth). */
   async rebuild(db: Db): Promise<number> {
+    // The quantities come from the log; the time of the snapshot each position took is kept (a
+    // snapshot that stated zero for a position nobody had moved leaves a row with only that).
+    const asOf = (await db('positions').whereNotNull('snapshot_as_of').select('item', 'location', 'snapshot_as_of')) as { item: string; location: string; snapshot_as_of: string }[];
     await db('positions').delete();
     await db.raw(
       `insert into positions (item, location, on_hand, committed, in_transit, hold, damaged, wh_held, safety_stock, expected_date, last_movement_seq)
        select item, location, sum(d_on_hand), sum(d_committed), sum(d_in_transit), sum(d_hold), sum(d_damaged), sum(d_wh_held), sum(d_safety), max(expected_date), max(seq)
        from movements group by item, location`,
     );
+    for (let i = 0; i < asOf.length; i += 5000) {
+      await insertRows(
+        db,
+        'positions',
+        ['item', 'location', ...COLS, 'last_movement_seq', 'snapshot_as_of'],
+        asOf.slice(i, i + 5000).map((r) => [r.item, r.location, ...COLS.map(() => 0), 0, r.snapshot_as_of]),
+        'on conflict (item, location) do update set snapshot_as_of = excluded.snapshot_as_of',
+      );
+    }
     return positions.count(db);
   },
 
@@ -209,6 +245,8 @@ export interface OrderLineRow {
   status: string;
   reason_code: string | null;
   reason: string | null;
+  /** The change sequence (860 BCH05) that last set the line (0: none). */
+  change_seq?: number;
   /** Base units per line unit (1/10,000); null when the line could not be converted. */
   uom_factor: number | null;
   /** A kit's component rows name the kit line. */
@@ -251,6 +289,7 @@ export const orders = {
       shipped: num(r.shipped),
       uom_factor: r.uom_factor == null ? null : num(r.uom_factor),
       seq: num(r.seq),
+      change_seq: num(r.change_seq),
     }));
   },
 

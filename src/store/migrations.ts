@@ -380,17 +380,75 @@ const m006: Migration = {
       t.index(['status', 'due_at']);
       t.index(['document_id']);
     });
+    // As-of times: the last snapshot a position took, and when a dated movement happened (a
+    // snapshot counts the dated movements after its own time; older ones are in it already).
     await k.schema.alterTable('positions', (t) => {
       t.string('snapshot_as_of', 32).nullable();
     });
+    await k.schema.alterTable('movements', (t) => {
+      t.string('as_of', 32).nullable();
+      // The on-hand change as the document dated it, before the never-below-zero clamp (a shipment
+      // that came before the snapshot which had the stock for it): what a snapshot counts on top.
+      t.bigInteger('dated_on_hand').nullable();
+    });
+    await k.raw('create index movements_dated on movements (item, location, as_of) where as_of is not null');
+    await k.raw('create index movements_as_of on movements (as_of) where as_of is not null');
     // An order's status is derived from its lines and this flag (the same whatever order its documents came in).
     await k.schema.alterTable('orders', (t) => {
       t.boolean('cancelled').notNullable().defaultTo(false);
+    });
+    // The change sequence (860 BCH05) that last set a line: an older change arriving later is not applied over it.
+    await k.schema.alterTable('order_lines', (t) => {
+      t.bigInteger('change_seq').notNullable().defaultTo(0);
+    });
+    // The order a commitment or a shipment is for (a PO number alone is not unique across partners).
+    await k.schema.alterTable('movements', (t) => {
+      t.integer('order_id').nullable();
+    });
+    await k.raw('create index movements_order on movements (order_id) where order_id is not null');
+    // Supply on its way: a supplier's ship notice (856) per shipment, cleared by the warehouse's receipts (944).
+    await k.schema.createTable('supply', (t) => {
+      t.increments('id').primary();
+      t.string('partner_id', 64).notNullable();
+      t.string('shipment_id', 128).notNullable();
+      t.string('location', 64).notNullable();
+      t.string('status', 16).notNullable(); // OPEN | PARTIAL | RECEIVED | CANCELLED (from its lines and the flag)
+      t.boolean('cancelled').notNullable().defaultTo(false);
+      t.string('expected_date', 32).nullable();
+      t.integer('document_id').nullable();
+      t.string('created_at', 32).notNullable();
+      t.string('updated_at', 32).notNullable();
+      t.unique(['partner_id', 'shipment_id']);
+      t.index(['shipment_id']);
+      t.index(['status', 'expected_date']);
+    });
+    await k.schema.createTable('supply_lines', (t) => {
+      t.integer('supply_id').notNullable();
+      t.string('item', 128).notNullable();
+      t.string('po_number', 64).nullable();
+      t.bigInteger('expected').notNullable().defaultTo(0);
+      t.bigInteger('received').notNullable().defaultTo(0);
+      t.primary(['supply_id', 'item']);
     });
   },
   async down(k) {
     await k.schema.alterTable('orders', (t) => {
       t.dropColumn('cancelled');
+    });
+    await k.schema.dropTableIfExists('supply_lines');
+    await k.schema.dropTableIfExists('supply');
+    await k.raw('drop index if exists movements_order');
+    await k.schema.alterTable('movements', (t) => {
+      t.dropColumn('order_id');
+    });
+    await k.schema.alterTable('order_lines', (t) => {
+      t.dropColumn('change_seq');
+    });
+    await k.raw('drop index if exists movements_as_of');
+    await k.raw('drop index if exists movements_dated');
+    await k.schema.alterTable('movements', (t) => {
+      t.dropColumn('as_of');
+      t.dropColumn('dated_on_hand');
     });
     await k.schema.alterTable('positions', (t) => {
       t.dropColumn('snapshot_as_of');

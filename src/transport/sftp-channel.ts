@@ -55,13 +55,22 @@ const READ_CHUNK = 261_120;
  * at once, without closing anything, when its SFTP channel is already gone (after an error or a
  * connect that failed half-way), so the underlying ssh2 connection is ended and waited for too.
  */
-function closeConnection(c: SftpClient): Promise<void> {
-  const conn = (c as unknown as { client?: { end(): unknown; once(event: 'close', f: () => void): unknown; _sock?: { destroyed?: boolean } } }).client;
-  const open = !!conn?._sock && !conn._sock.destroyed;
+function closeConnection(c: SftpClient, graceMs = 2000): Promise<void> {
+  const conn = (c as unknown as { client?: { end(): unknown; once(event: 'close', f: () => void): unknown; _sock?: { destroyed?: boolean; destroy(): unknown } } }).client;
+  const sock = conn?._sock;
+  const open = !!sock && !sock.destroyed;
   const closed = open ? new Promise<void>((r) => conn!.once('close', () => r())) : Promise.resolve();
   void c.end().catch(() => undefined);
   conn?.end();
-  return closed;
+  if (!open) return closed;
+  // A server too busy to answer the close (or still in the handshake a timed-out connect left) does
+  // not keep the connection: after the grace period the socket is destroyed, so a session given up
+  // is closed on our side before its slot goes to another.
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([closed, new Promise<void>((r) => (t = setTimeout(r, graceMs)))]).then(() => {
+    clearTimeout(t);
+    if (!sock!.destroyed) sock!.destroy();
+  });
 }
 
 /** Files downloaded per poll before they are handed over (the rest wait for the next poll). */
@@ -126,13 +135,9 @@ export class SftpChannel implements InboundSource, OutboundSink {
     const closed = c ? closeConnection(c) : Promise.resolve();
     if (this.holdsSlot) {
       this.holdsSlot = false;
-      // The slot is free once the connection is closed (at most 2 s): the server never sees more
-      // sessions than the limit, not even while one is being torn down.
-      let t: NodeJS.Timeout | undefined;
-      void Promise.race([closed, new Promise((r) => (t = setTimeout(r, 2000)))]).then(() => {
-        clearTimeout(t);
-        this.slots.release();
-      });
+      // The slot is free once the connection is closed (destroyed after 2 s at most): the server
+      // never sees more sessions than the limit, not even while one is being torn down.
+      void closed.then(() => this.slots.release());
     }
   }
 

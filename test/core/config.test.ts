@@ -42,7 +42,7 @@ test('gateway start with a bad config exits 2 before opening anything, printing 
 
 test('the demo default loads', () => {
   const c = loadConfig({ GATEWAY_DATA_DIR: tempDir() }, ROOT);
-  assert.deepEqual(c.partners.map((p) => p.id).sort(), ['demo-3pl', 'demo-bigbox', 'demo-retail']);
+  assert.deepEqual(c.partners.map((p) => p.id).sort(), ['demo-3pl', 'demo-bigbox', 'demo-retail', 'demo-supplier']);
   // Our locations, the 3PL's codes for them, the item master's units and kits.
   assert.deepEqual(c.locations, ['ACME-EAST', 'ACME-WEST']);
   assert.deepEqual(c.partners.find((p) => p.id === 'demo-3pl')!.locations, { CMH1: 'ACME-EAST', RNO1: 'ACME-WEST' });

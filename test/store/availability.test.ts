@@ -28,7 +28,7 @@ before(async () => {
   if (name === 'pg' && !pg) return;
   const dir = tempDir('gw-avail-');
   db = name === 'sqlite' ? await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') }) : await openDb({ client: 'pg', connection: pg!.url });
-  if (name === 'pg') for (const t of ['divergences', 'order_lines', 'orders', 'movements', 'positions', 'publications', 'outbox', 'rejections', 'events', 'interchanges', 'documents', 'counters']) await db(t).delete();
+  if (name === 'pg') for (const t of ['held_events', 'business_keys', 'divergences', 'order_lines', 'orders', 'movements', 'positions', 'publications', 'outbox', 'rejections', 'events', 'interchanges', 'documents', 'counters']) await db(t).delete();
   h = { db, raw: new RawStore(path.join(dir, 'raw')), dir, partners: ctx.partners, mappings: ctx.mappings };
 });
 after(() => db?.destroy());
@@ -65,8 +65,8 @@ test('snapshot, order (commit + backorder), shipment confirmation, returns; rebu
   const noted = await db('movements').where({ item: 'WIDGET-M', kind: 'ship', document_id: shipped.documentId }).first();
   assert.equal(noted.reason, 'shipped 12, on hand was 0');
 
-  // A new snapshot replaces on hand and reports the divergence.
-  await processText(h, 'snap2.x12', snapshot846(204, [['012345678905', 'ACME-EAST', '5']]), 'demo-3pl');
+  // A new snapshot (dated after the shipment of 2026-11-21) replaces on hand and reports the divergence.
+  await processText(h, 'snap2.x12', snapshot846(204, [['012345678905', 'ACME-EAST', '5']], { date: '20261122' }), 'demo-3pl');
   const div = await db('divergences').where({ item: 'WIDGET-S', location: 'ACME-EAST' }).orderBy('id', 'desc').first();
   assert.deepEqual([Number(div.before), Number(div.after), Number(div.diff)], [u('6'), u('5'), u('-1')]);
 
