@@ -60,6 +60,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
       clock: systemClock,
       logger,
       allocation: (id) => partners.get(id)?.allocation ?? { rule: 'most-available' },
+      waitMs: config.inbound.waitHours * 3600_000,
     },
     channels,
     { maxBytes: config.inbound.maxBytes, maxDeliveryAttempts: config.outbound.maxAttempts, outboxSweepMs: config.outbound.sweepMs },

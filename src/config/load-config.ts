@@ -55,6 +55,8 @@ const PartnerSchema = z
       .default({ send997: true, ta1: 'on-request', expect997WithinMinutes: 60 }),
     /** Where its inventory lines are when they name none (a warehouse); must be one of our locations. */
     defaultLocation: z.string().min(1).optional(),
+    /** A 3PL's shipments that name no customer ship this partner's POs (a warehouse that serves one retailer). */
+    shipmentCustomer: z.string().min(1).optional(),
     /** Its warehouse codes -> our locations; our own codes are accepted too; any other code is rejected. */
     locations: z.record(z.string().min(1), z.string().min(1)).default({}),
     /** A PO line for an item that no crosswalk knows: backordered with its reason, or rejected. */
@@ -183,9 +185,11 @@ const GatewaySchema = z
         incompleteAfterMs: z.number().int().min(0).default(60_000),
         /** Largest file accepted. */
         maxBytes: z.number().int().min(1).default(512 * 1024 * 1024),
+        /** How long a document waits for what it refers to (a PO, a ship notice) before it is dead-lettered. */
+        waitHours: z.number().positive().max(24 * 365).default(24),
       })
       .strict()
-      .default({ stabilityMs: 300, incompleteAfterMs: 60_000, maxBytes: 512 * 1024 * 1024 }),
+      .default({ stabilityMs: 300, incompleteAfterMs: 60_000, maxBytes: 512 * 1024 * 1024, waitHours: 24 }),
     outbound: z
       .object({
         /** A delivery that failed this many times is marked FAILED (`gateway resend` puts it back). */
@@ -243,7 +247,7 @@ export interface GatewayConfig {
   partners: Partner[];
   folders: Record<string, { in: string; out: string; archive: string; error: string } | null>;
   sftp: Record<string, SftpSettings>;
-  inbound: { stabilityMs: number; incompleteAfterMs: number; maxBytes: number };
+  inbound: { stabilityMs: number; incompleteAfterMs: number; maxBytes: number; waitHours: number };
   outbound: { maxAttempts: number; sweepMs: number };
   logLevel: string;
   /** Our locations: the listed ones, every partner's mapped ones and default locations. */
@@ -320,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         x12: d.x12,
         acks: d.acks,
         defaultLocation: d.defaultLocation,
+        shipmentCustomer: d.shipmentCustomer,
         locations: d.locations,
         unknownItems: d.unknownItems,
         expectFeedWithinMinutes: d.expectFeedWithinMinutes,
@@ -362,6 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (p.defaultLocation) locations.add(p.defaultLocation);
   }
   for (const p of partners) {
+    if (p.shipmentCustomer && !partners.some((q) => q.id === p.shipmentCustomer)) problems.push({ file: path.resolve(base, partnersDir, `${p.id}.yaml`), path: 'shipmentCustomer', message: `${p.shipmentCustomer} is none of our partners` });
     for (const l of [...(p.publish846?.locations ?? []), ...(p.allocation?.rule === 'fixed' ? [p.allocation.location] : p.allocation?.rule === 'priority' ? p.allocation.locations : [])]) {
       if (!locations.has(l)) problems.push({ file: path.resolve(base, partnersDir, `${p.id}.yaml`), path: 'locations', message: `${l} is not one of our locations (${[...locations].sort().join(', ') || 'none'}): list it in gateway.yaml locations or a partner's location map` });
     }

@@ -23,6 +23,8 @@ export interface Partner {
   acks: { send997: boolean; ta1: 'on-request' | 'on-error' | 'never'; expect997WithinMinutes: number };
   /** Where its inventory lines are when they name no location (a warehouse partner). */
   defaultLocation?: string;
+  /** A 3PL's shipments that name no customer ship this partner's POs. */
+  shipmentCustomer?: string;
   /** Its warehouse codes -> our locations (our own location codes are accepted as they are). */
   locations: Record<string, string>;
   /** A PO line for an item nobody knows: backordered with its reason, or rejected. */

@@ -39,10 +39,14 @@ function problem(e: CanonicalEvent, code: Parameters<typeof reject>[0], detail: 
   return reject(code, detail, { isa13: e.source.isa13, gs06: e.source.gs06, st02: e.source.st02, segmentIndex: e.source.segmentIndex, ...(value ? { value: value.slice(0, 128) } : {}) });
 }
 
-/** The partner a shipment's order names as its customer (partner id, ISA id or GS id); null: names none; undefined: names an unknown one. */
+/**
+ * The partner whose PO a shipment's order ships: the customer it names (partner id, ISA id or GS
+ * id), else the shipping partner's `shipmentCustomer`; null: none; undefined: an unknown one.
+ */
 export function customerOf(partners: PartnerDirectory, e: CanonicalEvent, o: Obj): Partner | null | undefined {
   const data = e.data as Obj;
-  const customer = typeof o.customer === 'string' && o.customer ? o.customer : typeof data.customer === 'string' && data.customer ? data.customer : undefined;
+  // Named on the order, on the shipment, or by the shipping partner's configuration.
+  const customer = typeof o.customer === 'string' && o.customer ? o.customer : typeof data.customer === 'string' && data.customer ? data.customer : partners.get(e.partner)?.shipmentCustomer;
   if (!customer) return null;
   return partners.get(customer) ?? partners.all().find((p) => p.interchange.id === customer || p.gsId === customer);
 }

@@ -13,6 +13,7 @@ function badConfig(): string {
   writeFileSync(path.join(dir, 'gateway.yaml'), 'us: { qualifier: ZZZ, id: US }\napi: { port: 99999 }\nbogus: 1\n');
   writeFileSync(path.join(dir, 'partners', 'acme.yaml'), 'id: acme\ninterchange: { qualifier: ZZ }\nsends: ["85"]\n');
   writeFileSync(path.join(dir, 'partners', 'wrong-name.yaml'), 'id: other\ninterchange: { qualifier: ZZ, id: OTHER }\n');
+  writeFileSync(path.join(dir, 'partners', 'wh.yaml'), 'id: wh\ninterchange: { qualifier: ZZ, id: WH }\nshipmentCustomer: nobody\n');
   return path.join(dir, 'gateway.yaml');
 }
 
@@ -28,7 +29,7 @@ test('every configuration problem is reported at once, with file and path', () =
   assert.equal(err.code, 'GW_CONFIG_INVALID');
   const problems = err.details as { file: string; path: string }[];
   const keys = problems.map((p) => `${path.basename(p.file)}:${p.path}`);
-  for (const k of ['gateway.yaml:us.qualifier', 'gateway.yaml:api.port', 'gateway.yaml:(root)', 'environment:PORT']) assert.ok(keys.includes(k), `${k} missing from ${keys.join(', ')}`);
+  for (const k of ['gateway.yaml:us.qualifier', 'gateway.yaml:api.port', 'gateway.yaml:(root)', 'environment:PORT', 'wh.yaml:shipmentCustomer']) assert.ok(keys.includes(k), `${k} missing from ${keys.join(', ')}`);
   assert.ok(keys.some((k) => k.startsWith('acme.yaml:interchange')));
   assert.ok(keys.some((k) => k.startsWith('acme.yaml:sends')));
 });

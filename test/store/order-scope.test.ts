@@ -39,8 +39,8 @@ async function asnsTo(h: Harness): Promise<string[]> {
   return (await h.db('outbox').where({ kind: '856' }).orderBy('id')).map((r) => String(r.partner_id));
 }
 
-async function setUp(backend: Backend): Promise<Harness> {
-  const h = await harness(backend, pg);
+async function setUp(backend: Backend, opts: Parameters<typeof harness>[2] = {}): Promise<Harness> {
+  const h = await harness(backend, pg, opts);
   await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*100*EA']]), 'demo-3pl');
   assert.equal((await h.send('r.x12', po777('RETAILCO', 2, '0017', 5), 'demo-retail')).status, 'PROCESSED');
   assert.equal((await h.send('b.x12', po777('BIGBOX', 3, '0442', 7), 'demo-bigbox')).status, 'PROCESSED');
@@ -102,4 +102,17 @@ scenario('with no customer, the ship-to tells the two PO-777s apart; when nothin
   const dead = await h.db('documents').whereIn('error_code', ['GW_ORDER_AMBIGUOUS', 'GW_ORDER_PARTNER_UNKNOWN']).select('status');
   assert.equal(dead.length, 3);
   for (const d of dead) assert.ok(['REJECTED', 'PARTIAL'].includes(d.status), d.status);
+});
+
+test('sqlite: a 3PL configured to ship one retailer\'s POs (shipmentCustomer): a shipment naming no customer ships that retailer\'s PO-777', async () => {
+  const h = await setUp('sqlite', { partners: (list) => list.map((p) => (p.id === 'demo-3pl' ? { ...p, shipmentCustomer: 'demo-bigbox' } : p)) });
+  try {
+    const r = await h.send('sh.xml', shipment('SH-CFG', { qty: 7 }), 'demo-3pl');
+    assert.equal(r.status, 'PROCESSED', JSON.stringify(r.rejections));
+    assert.deepEqual(await line(h, 'demo-bigbox'), { committed: 0, shipped: 7, status: 'SHIPPED' });
+    assert.deepEqual(await line(h, 'demo-retail'), { committed: 5, shipped: 0, status: 'OPEN' });
+    assert.deepEqual(await asnsTo(h), ['demo-bigbox']);
+  } finally {
+    await h.close();
+  }
 });
