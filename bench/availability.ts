@@ -1,6 +1,7 @@
 /**
  * Issue 3 benchmarks, each in its own process (peak RSS its own):
  *   node --import tsx bench/availability.ts ingest [lines]      snapshot 846 -> store (lines/s)
+ *   node --import tsx bench/availability.ts ingest-again [lines] the same snapshot a day later (new report id, same quantities): the second one timed
  *   node --import tsx bench/availability.ts full846 [positions] full 846 build time and peak RSS
  *   node --import tsx bench/availability.ts latency [changes]   file landing -> 846 written (ms)
  *   node --import tsx bench/availability.ts                     all three, printed as a table
@@ -43,7 +44,7 @@ async function snapshotFile(file: string, lines: number, locations = 5): Promise
   await once(w, 'finish');
 }
 
-async function ingest(lines: number, known = true) {
+async function ingest(lines: number, known = true, again = false) {
   const { demo, processText, tempDir } = await import('../test/helpers.ts');
   const { openDb } = await import('../src/store/db.ts');
   const { RawStore } = await import('../src/store/raw-store.ts');
@@ -61,14 +62,20 @@ async function ingest(lines: number, known = true) {
   }
   const h = { db, raw: new RawStore(path.join(dir, 'raw')), dir, partners: ctx.partners, mappings: ctx.mappings, now: () => new Date() };
   const { readFileSync } = await import('node:fs');
-  const t0 = performance.now();
-  const r = await processText(h, 'snap.x12', readFileSync(file), 'demo-3pl');
+  let t0 = performance.now();
+  let r = await processText(h, 'snap.x12', readFileSync(file), 'demo-3pl');
+  if (again) {
+    // The next day's report with the same quantities: nothing differs but its as-of time.
+    const next = readFileSync(file, 'latin1').replaceAll('000000001', '000000002').replace('*0930*1*X*004010', '*0930*2*X*004010').replace(/GE\*(\d+)\*1~/, 'GE*$1*2~').replaceAll('*DD*B', '*DD*N').replaceAll('*20261120~', '*20261121~');
+    t0 = performance.now();
+    r = await processText(h, 'snap2.x12', Buffer.from(next, 'latin1'), 'demo-3pl');
+  }
   const s = (performance.now() - t0) / 1000;
   const n = Number((await db('positions').count({ n: '*' }))[0].n);
   const provisional = Number((await db('provisional_items').count({ n: '*' }))[0].n);
   await db.destroy();
   rmSync(dir, { recursive: true, force: true });
-  return { bench: `snapshot ingest (${known ? 'items in the crosswalk' : 'items unknown: provisional'})`, provisional, lines, status: r.status, positions: n, movements: r.movements, seconds: +s.toFixed(2), linesPerSecond: Math.round(lines / s), peakRssMb: rss() };
+  return { bench: `snapshot ingest (${known ? 'items in the crosswalk' : 'items unknown: provisional'}${again ? ', the second day: same quantities' : ''})`, provisional, lines, status: r.status, positions: n, movements: r.movements, seconds: +s.toFixed(2), linesPerSecond: Math.round(lines / s), peakRssMb: rss() };
 }
 
 /** Seed a database with `count` positions (its own process), then build the full 846 in a fresh one. */
@@ -144,12 +151,13 @@ async function latency(changes: number) {
 }
 
 if (mode === 'ingest') console.log(JSON.stringify(await ingest(Number(arg ?? 500_000))));
+else if (mode === 'ingest-again') console.log(JSON.stringify(await ingest(Number(arg ?? 500_000), true, true)));
 else if (mode === 'ingest-unknown') console.log(JSON.stringify(await ingest(Number(arg ?? 500_000), false)));
 else if (mode === 'full846') console.log(JSON.stringify(await full846(Number(arg ?? 1_000_000))));
 else if (mode === 'full846-run') console.log(JSON.stringify(await full846Run(arg)));
 else if (mode === 'latency') console.log(JSON.stringify(await latency(Number(arg ?? 200))));
 else {
-  for (const m of ['ingest', 'ingest-unknown', 'full846', 'latency']) {
+  for (const m of ['ingest', 'ingest-again', 'ingest-unknown', 'full846', 'latency']) {
     // The gateway's own V8 setting (package.json start, bin/gateway.js).
     const r = spawnSync(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', path.join(here, 'availability.ts'), m], { cwd: root, encoding: 'utf8' });
     console.log(r.status === 0 ? r.stdout.trim() : `${m} failed: ${r.stderr.split('\n').slice(-5).join(' ')}`);

@@ -43,15 +43,14 @@ export function businessKey(e: CanonicalEvent): string | null {
   }
 }
 
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
-  return v;
-}
-
-/** The content of an event independent of its envelope: its data with keys in a fixed order. */
+/**
+ * The content of an event independent of its envelope: a hash of its data as JSON. Keys are in
+ * the order the mapping wrote them, which the same mapping always does: sorting them first cost
+ * three times as much on a 500,000-line snapshot (0.7 s against 0.2 s). After a mapping edit that
+ * reorders fields, a resend under an old key is held as a conflict for an admin: never applied twice.
+ */
 export function contentHash(e: CanonicalEvent): string {
-  return createHash('sha256').update(JSON.stringify(canonical(e.data))).digest('hex');
+  return createHash('sha256').update(JSON.stringify(e.data)).digest('hex');
 }
 
 /** What the key names, for messages: "shipment ACME-SHP-7001", "PO 1001 (original)". */
