@@ -245,6 +245,8 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
       return;
     }
     case 'inventory.adjusted': {
+      // A change report that names a supplier's shipment is the receipt of it.
+      if (isReceiptReport(e)) return applyReceipt(ctx, receiptOfReport(e), apply, res);
       const asOf = asOfOf(e);
       const raw = (data.lines as Obj[] | undefined) ?? [];
       const items = await resolveAll(ctx, e, raw);
@@ -361,6 +363,21 @@ async function applyNotice(ctx: ApplyContext, e: CanonicalEvent, apply: (l: Move
   await supply.refresh(db, id, ctx.at);
   await apply(moves);
   if (!known) res.arrived.push(`asn:${shipmentId}`);
+}
+
+/** An 846 change report (BIA01 04) that names a supplier's shipment (REF*SI): a receipt against that notice. */
+export function isReceiptReport(e: CanonicalEvent): boolean {
+  const d = e.data as Obj;
+  return e.type === 'inventory.adjusted' && typeof d.shipmentId === 'string' && d.shipmentId !== '';
+}
+
+function receiptOfReport(e: CanonicalEvent): CanonicalEvent {
+  const d = e.data as Obj;
+  const lines = ((d.lines as Obj[] | undefined) ?? []).map((l) => {
+    const q = (l.quantities as Obj | undefined) ?? {};
+    return { ...l, quantity: q.onHand ?? q.available ?? l.quantity };
+  });
+  return { ...e, type: 'stock.received', data: { ...d, receiptId: d.reportId, lines } };
 }
 
 /**

@@ -74,11 +74,11 @@ export async function waitsFor(ctx: SequencingContext, e: CanonicalEvent): Promi
     if (!po || (await orders.find(ctx.db, e.partner, po))) return null;
     return { key: `po:${e.partner}:${po}`, code: 'GW_WAITING_FOR_ORDER', reason: `the ${purpose === 'change' ? 'change' : 'cancellation'} of PO ${po} came before the PO` };
   }
-  if (e.type === 'stock.received') {
+  if (e.type === 'stock.received' || (e.type === 'inventory.adjusted' && typeof data.shipmentId === 'string')) {
     const asn = typeof data.shipmentId === 'string' ? data.shipmentId : '';
     if (!asn || data.returnAuthorization || data.kind === 'return') return null;
     if (await ctx.db('supply').where({ shipment_id: asn }).first('id')) return null;
-    return { key: `asn:${asn}`, code: 'GW_WAITING_FOR_ASN', reason: `receipt ${String(data.receiptId ?? '')} is against ship notice ${asn}, which has not arrived` };
+    return { key: `asn:${asn}`, code: 'GW_WAITING_FOR_ASN', reason: `receipt ${String(data.receiptId ?? data.reportId ?? '')} is against ship notice ${asn}, which has not arrived` };
   }
   if (e.type === 'shipment.noticed' && data.purpose === 'cancellation') {
     const asn = String(data.shipmentId ?? '');

@@ -299,3 +299,15 @@ scenario('a customer return (944 with N9*RMA) goes to hold, not to sellable stoc
   const m = await h.db('movements').where({ kind: 'return' }).first();
   assert.equal(m.ref, 'RET-0042');
 });
+
+scenario('an 846 change report naming the supplier\'s shipment (REF*SI) is its receipt: on hand up, in transit down; before the notice it waits', async (h) => {
+  const report = (isa: number, id: string, qty: number) => x12('ACME3PL', isa, 'IB', '846', [`BIA*04*DD*${id}*20261124*1000`, 'REF*SI*WW-SHP-1', `LIN*1*UP*${UPC}`, 'N1*WH*W*92*CMH1', `QTY*17*${qty}*EA`]);
+  const early = await h.send('r0.x12', report(90, 'RCPT-0', 30), 'demo-3pl');
+  assert.equal(early.status, 'WAITING');
+  assert.equal(await onHand(h), 100);
+  await h.send('n.x12', sample('demo-supplier/856-notice.x12'), 'demo-supplier');
+  assert.deepEqual([await inTransit(h), await onHand(h)], [70, 130]);
+  assert.equal((await h.send('r1.x12', report(91, 'RCPT-1', 70), 'demo-3pl')).status, 'PROCESSED');
+  assert.deepEqual([await inTransit(h), await onHand(h)], [0, 200]);
+  assert.deepEqual((await h.db('supply_lines').where({ item: 'WIDGET-S' }).select('expected', 'received')).map((r) => [num(r.expected) / U, num(r.received) / U]), [[100, 100]]);
+});
