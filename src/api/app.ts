@@ -226,6 +226,7 @@ export function createApi(deps: ApiDeps): Koa {
     if (!doc) fail('GW_NOT_FOUND', `no document ${id}`);
     const head = doc.raw_path ? await deps.raw.head(doc.raw_path, PREVIEW).catch(() => null) : null;
     const { source_path: _s, ...document } = doc;
+    const held = await heldView(deps.readDb, { documentId: id, limit: 500 });
     ctx.body = {
       document,
       envelope: await deps.readDb('interchanges').where({ document_id: id }).orderBy('seq').select('seq', 'sender', 'receiver', 'isa13', 'status', 'partner_id'),
@@ -234,6 +235,8 @@ export function createApi(deps: ApiDeps): Koa {
       events: await events.forDocument(deps.readDb, id),
       acks: (await outbox.forDocument(deps.readDb, id)).map(({ content, ...o }) => ({ ...o, size: content.length })),
       replays: (await deps.readDb('documents').where({ replay_of: id }).orderBy('id').select('id', 'status', 'event_count', 'received_at')).map((r) => ({ ...r, id: Number(r.id) })),
+      // Its events held back (WAITING, CONFLICT) and what became of them.
+      held,
       timeline: [
         { at: doc.received_at, what: 'received', channel: doc.channel },
         ...(doc.processed_at ? [{ at: doc.processed_at, what: doc.status.toLowerCase(), code: doc.error_code }] : []),
@@ -241,7 +244,11 @@ export function createApi(deps: ApiDeps): Koa {
           { at: o.created_at, what: `${o.kind} queued`, outboxId: o.id },
           ...(o.sent_at ? [{ at: o.sent_at, what: `${o.kind} sent`, outboxId: o.id }] : []),
         ]),
-      ],
+        ...held.flatMap((h) => [
+          { at: h.createdAt, what: h.waitsFor ? 'waiting' : 'held', code: h.code, waitsFor: h.waitsFor },
+          ...(h.settledAt ? [{ at: h.settledAt, what: String(h.status).toLowerCase(), by: h.settledBy }] : []),
+        ]),
+      ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)),
     };
   });
 

@@ -76,6 +76,10 @@ test('an early shipment waits for its PO; when the PO comes, its stock ships, it
   const steps = o.timeline.map((s: { step: string }) => s.step);
   for (const s of ['received', 'waiting', 'waiting-applied', 'shipped', 'asn-queued']) assert.ok(steps.includes(s), `${s} in ${steps.join(', ')}`);
   assert.equal((await g.db('documents').where({ id: ship.id }).first()).status, 'PROCESSED');
+  const detail = await get(`/documents/${ship.id}`);
+  assert.deepEqual(detail.held.map((h: { status: string; waitsFor: string }) => [h.status, h.waitsFor]), [['APPLIED', 'po:demo-retail:PO-1002']]);
+  const what = detail.timeline.map((t: { what: string }) => t.what);
+  assert.ok(what.indexOf('waiting') >= 0 && what.indexOf('applied') > what.indexOf('waiting'), what.join(', '));
   assert.deepEqual((await get('/held?status=WAITING')).held.filter((h: { documentId: number }) => h.documentId === ship.id), []);
 });
 
