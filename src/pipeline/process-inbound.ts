@@ -186,7 +186,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       let status: InboundStatus = errors.length ? (errors.some((r) => r.code === 'GW_XML_NO_MAPPING') ? 'PARKED' : 'REJECTED') : x.events.length && !inserted.size ? 'DUPLICATE' : 'PROCESSED';
       // Lines refused while applying (the rest was applied): partly processed, shown in dead letters.
       if (errors.length && errors.every((r) => applied.rejections.includes(r))) status = 'PARTIAL';
-      status = gatedStatus(status, applied, inserted.size - applied.duplicates - applied.conflicts - applied.waiting);
+      status = await gatedStatus(trx, doc.id, status, applied, inserted.size);
       await rejectionRepo.insert(trx, doc.id, x.rejections);
       const first = errors[0];
       await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, setIds: x.mappingId ? `xml:${x.mappingId}` : 'xml', isa13s: '', eventCount: inserted.size, processedAt: nowIso });
@@ -290,7 +290,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
     if (status === 'PROCESSED' && applied.rejections.some(isError)) status = 'PARTIAL';
     // A replay whose events were all applied before: nothing new, a duplicate.
     if (opts.replay && status === 'PROCESSED' && produced > 0 && eventCount === 0) status = 'DUPLICATE';
-    status = gatedStatus(status, applied, eventCount - applied.duplicates - applied.conflicts - applied.waiting);
+    status = await gatedStatus(trx, doc.id, status, applied, eventCount);
     const firstError = all.find(isError);
     const setIds = [...new Set(result.interchanges.flatMap((ic) => ic.groups.flatMap((g) => g.sets.map((s) => s.setId))))].join(',');
     const isa13s = result.interchanges.map((ic) => ic.header?.control ?? '').filter(Boolean).join(',');

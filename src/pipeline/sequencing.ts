@@ -146,10 +146,14 @@ export async function settleHeldDocument(db: Db, documentId: number, found: Reje
     .update({ status, ...(first ? { error_code: first.code, error_message: first.message } : {}) });
 }
 
-/** A document's status once its events went through the gate: held ones decide it. */
-export function gatedStatus<S extends string>(status: S, r: { conflicts: number; waiting: number; duplicates: number }, applied: number): S | 'HELD' | 'WAITING' | 'DUPLICATE' {
-  if (r.conflicts) return 'HELD';
-  if (r.waiting && (status === 'PROCESSED' || status === 'PARTIAL')) return 'WAITING';
-  if (status === 'PROCESSED' && r.duplicates > 0 && applied === 0) return 'DUPLICATE';
+/**
+ * A document's status once its events went through the gate: what of it is still held decides it
+ * (an event that waited for a PO later in the same file was applied already).
+ */
+export async function gatedStatus<S extends string>(db: Db, documentId: number, status: S, r: { duplicates: number }, events: number): Promise<S | 'HELD' | 'WAITING' | 'DUPLICATE'> {
+  const open = await heldEvents.openFor(db, documentId);
+  if (open.conflict) return 'HELD';
+  if (open.waiting && (status === 'PROCESSED' || status === 'PARTIAL')) return 'WAITING';
+  if (status === 'PROCESSED' && r.duplicates > 0 && r.duplicates === events) return 'DUPLICATE';
   return status;
 }

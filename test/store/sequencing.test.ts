@@ -311,3 +311,20 @@ scenario('an 846 change report naming the supplier\'s shipment (REF*SI) is its r
   assert.deepEqual([await inTransit(h), await onHand(h)], [0, 200]);
   assert.deepEqual((await h.db('supply_lines').where({ item: 'WIDGET-S' }).select('expected', 'received')).map((r) => [num(r.expected) / U, num(r.received) / U]), [[100, 100]]);
 });
+
+scenario('a cancel and its PO in one file, the cancel first: the PO is created and cancelled, and the document is PROCESSED, not WAITING', async (h) => {
+  const body = (purpose: string) => [`BEG*${purpose}*SA*PO-ONE**20261120`, 'N1*ST*S*92*0017', `PO1*1*3*EA*1*PE*UP*${UPC}`, 'CTT*1'];
+  const set = (n: number, segs: string[]) => [`ST*850*000${n}`, ...segs, `SE*${segs.length + 2}*000${n}`];
+  const text = [
+    'ISA*00*          *00*          *ZZ*RETAILCO       *ZZ*DISTRIBUTOR1   *261120*0930*U*00401*000000095*0*P*>',
+    'GS*PO*RETAILCO*DISTRIBUTOR1*20261120*0930*95*X*004010',
+    ...set(1, body('01')),
+    ...set(2, body('00')),
+    'GE*2*95',
+    'IEA*1*000000095',
+  ].join('~\n') + '~\n';
+  const r = await h.send('both.x12', text, 'demo-retail');
+  assert.equal(r.status, 'PROCESSED', JSON.stringify(r.rejections));
+  assert.deepEqual(await orderOf(h, 'PO-ONE'), { committed: 0, shipped: 0, status: 'CANCELLED' });
+  assert.deepEqual((await held(h, r.documentId)).map((x) => x.status), ['APPLIED']);
+});
