@@ -28,7 +28,8 @@ async function withStore<T>(fn: (s: Store) => Promise<T>): Promise<T> {
   const mappings = new MappingRegistry();
   const problems = mappings.loadAll(readMappingFiles(config.mappingsDir));
   if (problems.length) throw new GatewayError('GW_MAPPING_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n'), problems);
-  const db = await openDb({ client: config.database.client, filename: path.resolve(config.dataDir, config.database.filename), connection: config.database.connection });
+  // Beside a running gateway, a write waits for its turn (database.cliWaitMs, a minute) rather than failing.
+  const db = await openDb({ client: config.database.client, filename: path.resolve(config.dataDir, config.database.filename), connection: config.database.connection, busyTimeoutMs: config.database.cliWaitMs });
   try {
     return await fn({ config, db, partners: directoryOf(config), mappings });
   } finally {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { directoryOf, loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
-import { GatewayError } from './core/errors.ts';
+import { ERRORS, GatewayError } from './core/errors.ts';
 import { isError, reject } from './core/rejection.ts';
 import { MappingRegistry } from './mapping/registry.ts';
 import { buildPlannedAcks, planFileAcks } from './pipeline/acks-for.ts';
@@ -229,6 +229,11 @@ export async function runCli(argv: string[]): Promise<number> {
     if (e instanceof GatewayError) {
       process.stderr.write(JSON.stringify({ code: e.code, message: e.message }) + '\n');
       return e.code === 'GW_NOT_FOUND' ? 1 : 2;
+    }
+    // The store stayed locked by a running gateway longer than the command waits: say so, no trace.
+    if ((e as { code?: unknown }).code === 'SQLITE_BUSY' || /\bSQLITE_BUSY\b/.test(String((e as Error)?.message))) {
+      process.stderr.write(JSON.stringify({ code: 'GW_STORE_BUSY', message: `${ERRORS.GW_STORE_BUSY.message} (${String((e as Error).message).slice(0, 200)})` }) + '\n');
+      return 3;
     }
     throw e;
   }

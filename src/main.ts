@@ -14,6 +14,7 @@ import { GatewayPipeline, type PipelineChannel } from './pipeline/gateway-pipeli
 import { Publisher } from './pipeline/publisher.ts';
 import { openDb, openReadDb, type Db } from './store/db.ts';
 import { RawStore } from './store/raw-store.ts';
+import { lockDataDir } from './store/data-dir-lock.ts';
 import { FolderChannel } from './transport/folder-channel.ts';
 import { HostSessions } from './transport/host-sessions.ts';
 import { SftpChannel } from './transport/sftp-channel.ts';
@@ -39,7 +40,15 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     throw new GatewayError('GW_MAPPING_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n'), problems);
   }
   const dbConfig = { client: config.database.client, filename: path.resolve(config.dataDir, config.database.filename), connection: config.database.connection };
-  const db = await openDb(dbConfig);
+  // SQLite: one gateway per data dir (PostgreSQL instances share the database instead).
+  const lock = config.database.client === 'sqlite3' ? lockDataDir(config.dataDir) : null;
+  let db: Db;
+  try {
+    db = await openDb(dbConfig);
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   const readDb = openReadDb(dbConfig, db);
   const partners = directoryOf(config);
   const sessions = new HostSessions();
@@ -63,7 +72,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
       waitMs: config.inbound.waitHours * 3600_000,
     },
     channels,
-    { maxBytes: config.inbound.maxBytes, maxDeliveryAttempts: config.outbound.maxAttempts, outboxSweepMs: config.outbound.sweepMs },
+    { maxBytes: config.inbound.maxBytes, maxDeliveryAttempts: config.outbound.maxAttempts, outboxSweepMs: config.outbound.sweepMs, maxProcessAttempts: config.inbound.maxAttempts, retryBaseMs: config.inbound.retryBaseMs },
   );
   const publisher = new Publisher({
     db,
@@ -134,23 +143,44 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      await new Promise<void>((r) => server.close(() => r()));
-      await mappingWatcher.close();
-      publisher.stop();
-      await pipeline.stop();
-      if (readDb !== db) await readDb.destroy();
-      await db.destroy();
+      try {
+        await new Promise<void>((r) => server.close(() => r()));
+        await mappingWatcher.close();
+        publisher.stop();
+        await pipeline.stop();
+        if (readDb !== db) await readDb.destroy();
+        await db.destroy();
+      } finally {
+        // Whatever failed on the way down, the data dir is free for the next start.
+        lock?.release();
+      }
       logger.info({}, 'gateway stopped');
     })());
   return { config, db, pipeline, publisher, mappings, server, port, stop };
 }
 
-/** `gateway start`: run until SIGINT/SIGTERM, finishing the file in hand. */
+/**
+ * `gateway start`: run until SIGINT/SIGTERM, finishing the file in hand. The signal handlers are
+ * in place before anything starts: a signal during start-up (recovery may already be processing
+ * files) stops the gateway as soon as it is up, lock released, instead of killing it half-way.
+ */
 export async function runForever(): Promise<void> {
-  const g = await startGateway();
+  let g: RunningGateway | null = null;
+  let signalled = false;
+  const stopAndExit = (gw: RunningGateway) =>
+    void gw.stop().then(
+      () => process.exit(0),
+      (e) => {
+        process.stderr.write(`${JSON.stringify({ code: 'GW_INTERNAL', message: `stopping: ${String((e as Error)?.message ?? e)}` })}\n`);
+        process.exit(1);
+      },
+    );
   const onSignal = () => {
-    void g.stop().then(() => process.exit(0));
+    signalled = true;
+    if (g) stopAndExit(g);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  g = await startGateway();
+  if (signalled) stopAndExit(g);
 }

@@ -77,7 +77,7 @@ partnersDir: ${JSON.stringify(opts.partnersDir ?? path.join(ROOT, 'config', 'par
 mappingsDir: ${JSON.stringify(opts.mappingsDir ?? path.join(ROOT, 'mappings'))}
 itemMaster: ${JSON.stringify(path.join(ROOT, 'config', 'items.yaml'))}
 locations: [ACME-EAST, ACME-WEST]
-inbound: { stabilityMs: ${opts.stabilityMs ?? 80}, incompleteAfterMs: ${opts.incompleteAfterMs ?? 1500}, maxBytes: ${opts.maxBytes ?? 100_000_000} }
+inbound: { stabilityMs: ${opts.stabilityMs ?? 80}, incompleteAfterMs: ${opts.incompleteAfterMs ?? 1500}, maxBytes: ${opts.maxBytes ?? 100_000_000}, retryBaseMs: 50 }
 logLevel: ${process.env.TEST_LOG_LEVEL ?? 'silent'}
 ${opts.extra ?? ''}`;
   writeFileSync(path.join(dir, 'gateway.yaml'), cfg);

@@ -285,7 +285,7 @@ export function createApi(deps: ApiDeps): Koa {
     const partner = str(ctx.query.partner, 'partner');
     let q = deps.readDb('documents as d')
       .where('d.direction', 'in')
-      .whereIn('d.status', ['REJECTED', 'PARKED', 'PARTIAL', 'HELD', 'EXPIRED'])
+      .whereIn('d.status', ['REJECTED', 'PARKED', 'PARTIAL', 'HELD', 'EXPIRED', 'FAILED'])
       .whereNotExists(deps.readDb('documents as r').whereRaw('r.replay_of = d.id').whereIn('r.status', ['PROCESSED', 'DUPLICATE']))
       .orderBy('d.id', 'desc')
       .limit(limit)
@@ -398,7 +398,7 @@ export function createApi(deps: ApiDeps): Koa {
   });
 
   router.get('/mappings', (ctx) => {
-    ctx.body = { mappings: deps.mappings.list() };
+    ctx.body = { mappings: deps.mappings.list(), refused: deps.mappings.refused() };
   });
 
   const draftOf = async (ctx: Koa.Context) => {

@@ -172,9 +172,11 @@ const GatewaySchema = z
         filename: z.string().default('gateway.sqlite'),
         /** PostgreSQL connection string (or DATABASE_URL). */
         connection: z.string().optional(),
+        /** SQLite: how long a CLI command beside a running gateway waits for the write lock. */
+        cliWaitMs: z.number().int().min(0).default(60_000),
       })
       .strict()
-      .default({ client: 'sqlite3', filename: 'gateway.sqlite' }),
+      .default({ client: 'sqlite3', filename: 'gateway.sqlite', cliWaitMs: 60_000 }),
     partnersDir: z.string().default('partners'),
     mappingsDir: z.string().default('../mappings'),
     inbound: z
@@ -187,9 +189,13 @@ const GatewaySchema = z
         maxBytes: z.number().int().min(1).default(512 * 1024 * 1024),
         /** How long a document waits for what it refers to (a PO, a ship notice) before it is dead-lettered. */
         waitHours: z.number().positive().max(24 * 365).default(24),
+        /** A document the gateway's own code fails on is tried this often before it is FAILED (dead letters). */
+        maxAttempts: z.number().int().min(1).max(100).default(3),
+        /** The first retry after such a failure waits this long, each next one 4 times longer (at most a minute). */
+        retryBaseMs: z.number().int().min(1).default(1000),
       })
       .strict()
-      .default({ stabilityMs: 300, incompleteAfterMs: 60_000, maxBytes: 512 * 1024 * 1024, waitHours: 24 }),
+      .default({ stabilityMs: 300, incompleteAfterMs: 60_000, maxBytes: 512 * 1024 * 1024, waitHours: 24, maxAttempts: 3, retryBaseMs: 1000 }),
     outbound: z
       .object({
         /** A delivery that failed this many times is marked FAILED (`gateway resend` puts it back). */
@@ -242,12 +248,12 @@ export interface GatewayConfig {
   dataDir: string;
   us: Us;
   api: { host: string; port: number; tokens: { name: string; sha256: string }[]; tokensForReads: boolean; maxBodyBytes: number };
-  database: { client: 'sqlite3' | 'pg'; filename: string; connection?: string };
+  database: { client: 'sqlite3' | 'pg'; filename: string; connection?: string; cliWaitMs: number };
   mappingsDir: string;
   partners: Partner[];
   folders: Record<string, { in: string; out: string; archive: string; error: string } | null>;
   sftp: Record<string, SftpSettings>;
-  inbound: { stabilityMs: number; incompleteAfterMs: number; maxBytes: number; waitHours: number };
+  inbound: { stabilityMs: number; incompleteAfterMs: number; maxBytes: number; waitHours: number; maxAttempts: number; retryBaseMs: number };
   outbound: { maxAttempts: number; sweepMs: number };
   logLevel: string;
   /** Our locations: the listed ones, every partner's mapped ones and default locations. */
@@ -387,7 +393,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDir,
     us: { qualifier: c.us.qualifier, id: c.us.id, gsId: c.us.gsId ?? c.us.id },
     api: { ...c.api, port: port ?? c.api.port },
-    database: dbUrl ? { client: 'pg', filename: c.database.filename, connection: dbUrl } : c.database,
+    database: dbUrl ? { client: 'pg', filename: c.database.filename, connection: dbUrl, cliWaitMs: c.database.cliWaitMs } : c.database,
     mappingsDir: path.resolve(base, c.mappingsDir),
     partners,
     folders,

@@ -115,6 +115,7 @@ export const ERRORS = {
   GW_BACKORDER_NO_STOCK: def('Not enough stock can be promised to this partner at the location: the rest is backordered', 200, 'info', 'warning'),
 
   // Outbound ASN pre-flight (the ASN is kept out of the outbox)
+  GW_ASN_VALUE_HAS_DELIMITER: def('A value the ASN would carry (a tracking number, an id) contains a delimiter of the retailer\'s envelope: the ASN is kept out with its reason, the shipment is applied', 422, 'warn', 'error'),
   GW_ASN_ITEM_NOT_ON_PO: def('A shipped item is not on the purchase order', 422, 'warn', 'error'),
   GW_ASN_OVER_SHIPMENT: def('More is shipped than the purchase order line asks for', 422, 'warn', 'error'),
   GW_ASN_SSCC_INVALID: def('A pack SSCC-18 is not valid', 422, 'warn', 'error'),
@@ -137,6 +138,9 @@ export const ERRORS = {
   GW_BAD_REQUEST: def('Bad request', 400, 'info', 'error'),
   GW_USAGE: def('Usage error', 400, 'info', 'error'),
   GW_INTERNAL: def('Internal error', 500, 'error', 'error'),
+  GW_DATA_DIR_LOCKED: def('Another gateway runs on this SQLite data dir: one gateway per SQLite store (several instances need PostgreSQL)', 409, 'error', 'error'),
+  GW_STORE_BUSY: def('The store stayed busy (a running gateway holds its write lock) for as long as the command waits: try again', 503, 'warn', 'error'),
+  GW_PROCESSING_FAILED: def('The gateway failed on this document (a fault of ours, not of the file) as many times as it tries: FAILED, in the dead letters, its file in error/; replay it after a fix', 500, 'error', 'error'),
   GW_UNAUTHORIZED: def('A bearer token is required (Authorization: Bearer <token>)', 401, 'info', 'error'),
   GW_FORBIDDEN: def('The bearer token is not valid', 403, 'warn', 'error'),
   GW_CONFLICT: def('The request conflicts with the state of the resource', 409, 'info', 'error'),

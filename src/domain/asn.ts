@@ -46,7 +46,7 @@ export interface PoLine {
 }
 
 export interface AsnProblem {
-  code: 'GW_ASN_ITEM_NOT_ON_PO' | 'GW_ASN_OVER_SHIPMENT' | 'GW_ASN_SSCC_INVALID' | 'GW_ASN_SSCC_REUSED' | 'GW_ASN_EMPTY_PACK' | 'GW_ASN_QUANTITY_INVALID';
+  code: 'GW_ASN_ITEM_NOT_ON_PO' | 'GW_ASN_OVER_SHIPMENT' | 'GW_ASN_SSCC_INVALID' | 'GW_ASN_SSCC_REUSED' | 'GW_ASN_EMPTY_PACK' | 'GW_ASN_QUANTITY_INVALID' | 'GW_ASN_VALUE_HAS_DELIMITER';
   message: string;
 }
 
@@ -55,6 +55,32 @@ export function makeSscc(companyPrefix: string, serial: number, extension = '0')
   const body = `${extension}${companyPrefix}${String(serial).padStart(16 - companyPrefix.length, '0')}`;
   if (!/^\d{17}$/.test(body)) throw new Error(`company prefix ${companyPrefix} and serial ${serial} do not make an SSCC-18`);
   return body + gs1CheckDigit(body);
+}
+
+/**
+ * Values of the ASN that contain one of the delimiters of the envelope it goes out in (a 3PL's
+ * tracking number with a "*"): the 856 cannot carry them as they are.
+ */
+export function delimiterProblems(asn: Asn, delimiters: string[]): AsnProblem[] {
+  const values: [string, string | undefined][] = [
+    ['shipment id', asn.shipmentId],
+    ['carrier', asn.carrier],
+    ['tracking', asn.tracking],
+    ['bill of lading', asn.billOfLading],
+    ['weight', asn.weight],
+    ['ship-from', asn.shipFrom.id],
+    ['ship-from name', asn.shipFrom.name],
+    ['ship-to', asn.shipTo.id],
+    ['ship-to name', asn.shipTo.name],
+    ['PO number', asn.poNumber],
+    ...asn.packs.flatMap((p) => [['SSCC', p.sscc] as [string, string | undefined], ...p.items.flatMap((it) => [[`line ${it.lineNumber} item id`, it.id], [`line ${it.lineNumber} unit`, it.uom]] as [string, string | undefined][])]),
+  ];
+  const problems: AsnProblem[] = [];
+  for (const [what, v] of values) {
+    const c = v === undefined ? undefined : delimiters.find((d) => d && v.includes(d));
+    if (c) problems.push({ code: 'GW_ASN_VALUE_HAS_DELIMITER', message: `${what} ${JSON.stringify(v)} contains ${JSON.stringify(c)}, a delimiter of the partner's envelope` });
+  }
+  return problems;
 }
 
 export function checkAsn(asn: Asn, po: PoLine[], opts: { allowOverShipment: boolean; usedSsccs: Set<string> }): AsnProblem[] {

@@ -55,7 +55,19 @@ export class MappingRegistry {
 
   /** A file was added or changed. Invalid: refused, previous version stays active. */
   update(f: MappingFile): MappingProblem[] {
-    return this.apply([f], { fresh: false, activate: true });
+    const problems = this.apply([f], { fresh: false, activate: true });
+    if (problems.length) {
+      this.refusals.push({ file: f.rel, at: new Date().toISOString(), problems });
+      if (this.refusals.length > 20) this.refusals.shift();
+    }
+    return problems;
+  }
+
+  private refusals: { file: string; at: string; problems: MappingProblem[] }[] = [];
+
+  /** The last changes refused (newest last): what an operator's edit did not make active, and why. */
+  refused(): { file: string; at: string; problems: MappingProblem[] }[] {
+    return [...this.refusals];
   }
 
   /**

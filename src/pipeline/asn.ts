@@ -1,4 +1,4 @@
-import { checkAsn, makeSscc, type Asn, type AsnPack, type PoLine } from '../domain/asn.ts';
+import { checkAsn, delimiterProblems, makeSscc, type Asn, type AsnPack, type PoLine } from '../domain/asn.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
 import type { Partner, PartnerDirectory } from '../domain/partner.ts';
 import { fromUnits, QTY_SCALE } from '../domain/quantity.ts';
@@ -114,7 +114,8 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
   if (cfg.structure === 'SOTPI') asn.tareSscc = makeSscc(cfg.gs1CompanyPrefix, serial++);
   const ssccs = [asn.tareSscc, ...packs.map((p) => p.sscc)].filter((s): s is string => !!s);
   const used = new Set((await db('ssccs').whereIn('sscc', ssccs).select('sscc')).map((r) => String(r.sscc)));
-  const problems = checkAsn(asn, poLines, { allowOverShipment: cfg.allowOverShipment, usedSsccs: used });
+  const sep = partner.x12.separators;
+  const problems = [...checkAsn(asn, poLines, { allowOverShipment: cfg.allowOverShipment, usedSsccs: used }), ...delimiterProblems(asn, [sep.element, sep.component, sep.segment, sep.repetition])];
   if (!asn.shipTo.id) problems.push({ code: 'GW_ASN_ITEM_NOT_ON_PO', message: `PO ${poNumber} has no ship-to` });
   const now = ctx.now.toISOString();
   if (problems.length) {

@@ -39,6 +39,9 @@ export interface PipelineOptions {
   outboxSweepMs?: number;
   /** Waiting documents whose window ended are dead-lettered this often (default: every minute). */
   heldSweepMs?: number;
+  /** A document our own code fails on is tried this often (backoff retryBaseMs x 4^n) before it is FAILED (default 3). */
+  maxProcessAttempts?: number;
+  retryBaseMs?: number;
 }
 
 export class GatewayPipeline {
@@ -134,6 +137,8 @@ export class GatewayPipeline {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.heldTimer) clearInterval(this.heldTimer);
+    for (const t of this.retries.values()) clearTimeout(t);
+    this.retries.clear();
     for (const c of this.channels.values()) for (const source of c.sources) await source.stop();
     await this.queue.catch(() => undefined);
     await this.dispatching;
@@ -213,15 +218,48 @@ export class GatewayPipeline {
         const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);
         log({ documentId: doc.id, partner: doc.partner_id, status: outcome.status, events: outcome.eventCount, acks: outcome.acks, code: outcome.errorCode, correlationId: doc.correlation_id }, 'processed');
       } catch (e) {
+        // Our own fault (a partner's bad data is a coded rejection, never a throw): counted in a
+        // transaction of its own, retried with backoff, and after maxProcessAttempts the document
+        // is FAILED with its reason: in the dead letters, its file in error/, never retried forever.
         this.stats.failures++;
         this.lastError = String(e);
-        logger.error({ documentId: doc.id, err: String((e as Error).stack ?? e) }, 'processing failed; the document stays RECEIVED and is retried at the next start');
-        return null;
+        const max = this.opts.maxProcessAttempts ?? 3;
+        const attempts = await documents.countFailure(this.deps.db, doc.id);
+        if (attempts < max) {
+          const delay = Math.min(60_000, (this.opts.retryBaseMs ?? 1000) * 4 ** (attempts - 1));
+          logger.error({ documentId: doc.id, attempts, retryInMs: delay, err: String((e as Error).stack ?? e) }, 'processing failed; retried');
+          this.retryLater(doc.id, f, delay);
+          return null;
+        }
+        const r = reject('GW_PROCESSING_FAILED', `${attempts} attempts: ${String((e as Error).message ?? e).slice(0, 500)}`);
+        await this.deps.db.transaction(async (trx) => {
+          await rejections.insert(trx, doc.id, [r]);
+          await documents.fail(trx, doc.id, { code: r.code, message: r.message, at: this.deps.clock.now().toISOString() });
+        });
+        logger.error({ documentId: doc.id, attempts, code: r.code, err: String((e as Error).stack ?? e) }, 'processing failed for good: the document is FAILED (dead letters)');
+        outcome = { documentId: doc.id, status: 'FAILED', eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
       }
     }
     const fresh = (await documents.get(this.deps.db, doc.id))!;
     if (f && !fresh.source_done) await this.settle(fresh, f, outcome);
     return outcome;
+  }
+
+  private retries = new Map<number, NodeJS.Timeout>();
+
+  /** Process a document again after a failure of ours, in the queue like any document. */
+  private retryLater(id: number, f: IncomingFile | null, delay: number): void {
+    if (this.stopped || this.retries.has(id)) return;
+    const t = setTimeout(() => {
+      this.retries.delete(id);
+      if (this.stopped) return;
+      void this.serial(async () => {
+        const doc = await documents.get(this.deps.db, id);
+        if (doc?.status === 'RECEIVED') await this.processAndSettle(doc, f);
+      }).then(() => void this.dispatch());
+    }, delay);
+    t.unref?.();
+    this.retries.set(id, t);
   }
 
   private sourceOf(channel: string): InboundSource | undefined {

@@ -1,4 +1,5 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { fsyncDir, fsyncPath } from '../core/durable.ts';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { Clock, Logger } from '../core/ports.ts';
@@ -192,6 +193,9 @@ export class Publisher {
     );
     out.end();
     await once(out, 'finish');
+    // On disk (file and its name) before the outbox row that points at it commits.
+    await fsyncPath(file);
+    await fsyncDir(dir);
     await outbox.enqueue(db, {
       partnerId: partner.id,
       kind: '846',

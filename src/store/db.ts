@@ -10,6 +10,8 @@ export interface DbConfig {
   /** SQLite file (absolute). */
   filename?: string;
   connection?: string;
+  /** SQLite: how long a write waits for the lock another process holds (default 5 s; the CLI waits longer). */
+  busyTimeoutMs?: number;
 }
 
 /** Open the database and bring its schema up to date. */
@@ -33,7 +35,7 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
               if (e2) return done(e2, conn);
               conn.run('PRAGMA foreign_keys = ON', (e3) => {
                 if (e3) return done(e3, conn);
-                conn.run('PRAGMA busy_timeout = 5000', (e4) => done(e4, conn));
+                conn.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(cfg.busyTimeoutMs ?? 5000))}`, (e4) => done(e4, conn));
               });
             });
           });
@@ -43,7 +45,10 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
   } else {
     db = knexFactory({ client: 'pg', connection: cfg.connection, pool: { min: 0, max: 10 } });
   }
-  await db.migrate.latest({ migrationSource });
+  // Only when something is pending: bringing the schema up to date takes knex's migration lock (a
+  // write), which a CLI command beside a running gateway would otherwise wait for every time.
+  const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
+  if (pending.length) await db.migrate.latest({ migrationSource });
   return db;
 }
 

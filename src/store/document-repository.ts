@@ -4,9 +4,10 @@ import { num } from './db.ts';
 /**
  * WAITING: some events wait for what they refer to (applied when it arrives); HELD: some are in
  * conflict with what was applied under their business key (for an admin); EXPIRED: what they waited
- * for did not come in time; DISCARDED: an admin dropped what was held.
+ * for did not come in time; DISCARDED: an admin dropped what was held; FAILED: our own code failed
+ * on it maxProcessAttempts times (a replay after a fix processes it).
  */
-export type InboundStatus = 'RECEIVED' | 'PROCESSED' | 'PARTIAL' | 'REJECTED' | 'DUPLICATE' | 'PARKED' | 'WAITING' | 'HELD' | 'EXPIRED' | 'DISCARDED';
+export type InboundStatus = 'RECEIVED' | 'PROCESSED' | 'PARTIAL' | 'REJECTED' | 'DUPLICATE' | 'PARKED' | 'WAITING' | 'HELD' | 'EXPIRED' | 'DISCARDED' | 'FAILED';
 
 export interface DocumentRow {
   id: number;
@@ -121,6 +122,18 @@ export const documents = {
         processed_at: f.processedAt,
       })
       .increment('attempts', 1);
+  },
+
+  /** One more failed processing attempt (in its own transaction: the failed one rolled back); the count after it. */
+  async countFailure(db: Db, id: number): Promise<number> {
+    await db('documents').where({ id }).increment('attempts', 1);
+    const r = await db('documents').where({ id }).first('attempts');
+    return num(r?.attempts);
+  },
+
+  /** Our own code failed on the document for good: FAILED with the reason (dead letters; a replay after a fix). */
+  async fail(db: Db, id: number, f: { code: string; message: string; at: string }): Promise<void> {
+    await db('documents').where({ id }).update({ status: 'FAILED', error_code: f.code, error_message: f.message, processed_at: f.at });
   },
 
   async markSourceDone(db: Db, id: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { fsyncDir } from '../core/durable.ts';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -35,6 +36,7 @@ export class RawStore {
       const dest = path.join(this.root, rel);
       await mkdir(path.dirname(dest), { recursive: true });
       await rename(tmp, dest);
+      await fsyncDir(path.dirname(dest)); // the name too, before the document row points at it
       return { sha256, size, rel };
     } catch (e) {
       await unlink(tmp).catch(() => undefined);

@@ -1,6 +1,7 @@
 import { copyFile, mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { fsyncDir, fsyncPath } from '../core/durable.ts';
 import type { Logger } from '../core/ports.ts';
 import type { InboundSource, IncomingFile, OutboundSink, SettleReport } from './channel.ts';
 
@@ -17,6 +18,9 @@ export interface FolderOptions {
   /** A file without its trailer is handed over anyway once it is this old (and gets rejected as truncated). */
   incompleteAfterMs: number;
 }
+
+/** Between the claim's own prefix and the file's name in processing/. */
+const CLAIM_MARK = '~~';
 
 /** Names a writer uses while a file is still being written; they are never picked up. */
 export const IN_PROGRESS = /(\.part|\.tmp|\.partial|\.filepart|~)$|^\./i;
@@ -68,12 +72,20 @@ export class FolderChannel implements InboundSource, OutboundSink {
     private readonly logger: Logger,
   ) {}
 
+  /** Where a file is while it is processed (a sibling of in/). */
+  private get processing(): string {
+    return path.join(path.dirname(this.paths.in), 'processing');
+  }
+
+  private claims = 0;
+
   async ensureFolders(): Promise<void> {
-    for (const p of Object.values(this.paths)) await mkdir(p, { recursive: true });
+    for (const p of [...Object.values(this.paths), this.processing]) await mkdir(p, { recursive: true });
   }
 
   async start(onFile: (file: IncomingFile) => Promise<void>): Promise<void> {
     await this.ensureFolders();
+    await this.returnUnrecorded();
     this.stopped = false;
     const w = watch(this.paths.in, {
       depth: 0,
@@ -119,11 +131,38 @@ export class FolderChannel implements InboundSource, OutboundSink {
       this.timers.add(t);
       return;
     }
-    try {
-      if (this.stopped) return;
-      await onFile({ name: path.basename(p), localPath: p, size: st.size });
-    } finally {
+    if (this.stopped) {
       this.pending.delete(p);
+      return;
+    }
+    // Claimed by an atomic rename into processing/ under a name of its own: a file written to the
+    // same name meanwhile is a new file in in/, never mistaken for this one when it is settled.
+    const name = path.basename(p);
+    const claimed = path.join(this.processing, `${Date.now()}-${++this.claims}${CLAIM_MARK}${name}`);
+    try {
+      await rename(p, claimed);
+    } catch (e) {
+      this.pending.delete(p);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // gone meanwhile
+      throw e;
+    }
+    this.pending.delete(p);
+    await onFile({ name, localPath: claimed, size: st.size });
+  }
+
+  /**
+   * Files claimed but never recorded (the process died between the rename and the document's
+   * commit) go back to in/ under their own name; recorded ones are settled by recovery first.
+   */
+  private async returnUnrecorded(): Promise<void> {
+    for (const n of await readdir(this.processing).catch(() => [] as string[])) {
+      const i = n.indexOf(CLAIM_MARK);
+      if (i < 0) continue;
+      const original = n.slice(i + CLAIM_MARK.length);
+      let target = path.join(this.paths.in, original);
+      if (await stat(target).then(() => true, () => false)) target = path.join(this.paths.in, `${n.slice(0, i)}-${original}`);
+      await rename(path.join(this.processing, n), target).catch((e) => this.logger.error({ channel: this.id, file: n, err: String(e) }, 'could not return a claimed file to in/'));
+      this.logger.warn({ channel: this.id, file: original }, 'a file claimed before a crash goes back to in/');
     }
   }
 
@@ -155,19 +194,16 @@ export class FolderChannel implements InboundSource, OutboundSink {
       await fh.close();
     }
     await rename(tmp, path.join(this.paths.out, filename));
+    await fsyncDir(this.paths.out); // delivered means the name is on disk too
   }
 
   async deliverFile(filename: string, localPath: string): Promise<void> {
     await mkdir(this.paths.out, { recursive: true });
     const tmp = path.join(this.paths.out, `.${filename}.tmp`);
     await copyFile(localPath, tmp);
-    const fh = await open(tmp, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsyncPath(tmp);
     await rename(tmp, path.join(this.paths.out, filename));
+    await fsyncDir(this.paths.out);
   }
 
   async stop(): Promise<void> {

@@ -81,7 +81,9 @@ export function buildAck(input: AckBuildInput): BuiltAck {
   });
   const kinds: string[] = [];
   if (plan.ta1) {
-    w.segment('TA1', h.control, h.date, h.time, plan.ta1.status, plan.ta1.note);
+    // The interchange's own control, date and time, echoed; where they are not what the standard
+    // allows (a TA1 for an unreadable ISA), ours stand in (the note code says what was wrong).
+    w.segment('TA1', /^\d{9}$/.test(h.control) ? h.control : '000000000', /^\d{6}$/.test(h.date) ? h.date : yymmdd, /^\d{4}$/.test(h.time) ? h.time : hhmm, plan.ta1.status, plan.ta1.note);
     kinds.push('TA1');
   }
   const acknowledged: BuiltAck['acknowledged'] = [];
@@ -120,11 +122,13 @@ function setErrors(s: SetResult): Rejection[] {
 function write997(w: X12Writer, g: GroupResult, control: string, d: WriterDelimiters): string {
   const v5010 = g.header.version >= '005010';
   w.st('997', control);
-  w.segment('AK1', g.header.functionalId, g.header.control, v5010 ? g.header.version : undefined);
+  // Values echoed from the partner's envelope never carry our delimiters (its file may use others).
+  const echo = (v: string, fallback: string) => safe(v, d) ?? fallback;
+  w.segment('AK1', echo(g.header.functionalId, 'FA'), echo(g.header.control, '0'), v5010 ? safe(g.header.version, d) : undefined);
   const groupErrors = g.rejections.filter(isError);
   let accepted = 0;
   for (const s of g.sets) {
-    w.segment('AK2', s.setId, s.control, v5010 ? s.implementation : undefined);
+    w.segment('AK2', echo(s.setId, '000'), echo(s.control, '0000'), v5010 ? safe(s.implementation, d) : undefined);
     const errs = setErrors(s);
     // AK3/AK4: one AK3 per segment in error, its AK4s beneath.
     const bySegment = new Map<number, Rejection[]>();
@@ -138,7 +142,7 @@ function write997(w: X12Writer, g: GroupResult, control: string, d: WriterDelimi
     for (const [pos, rs] of [...bySegment].sort((a, b) => a[0] - b[0])) {
       const withAk4 = rs.filter((r) => r.x12?.ak4 && r.element);
       const ak3 = withAk4.length ? '8' : rs[0].x12!.ak3!;
-      w.segment('AK3', (rs[0].segmentTag ?? '').slice(0, 3), String(pos), undefined, ak3);
+      w.segment('AK3', echo((rs[0].segmentTag ?? '').slice(0, 3), ''), String(pos), undefined, ak3);
       for (const r of withAk4.slice(0, 99)) {
         w.segment('AK4', r.component ? [String(r.element), String(r.component)] : String(r.element), undefined, r.x12!.ak4!, safe(r.value, d));
       }

@@ -113,6 +113,8 @@ export class EnvelopeValidator<E> {
   feed(seg: Segment, ctx?: InterchangeContext): void {
     switch (seg.tag) {
       case 'ISA':
+        // An ISA the reader could not read as one (a bare "ISA" where the file ends or breaks).
+        if (!seg.isa) return this.onBrokenIsa(seg);
         return this.onIsa(seg, ctx ?? { partnerId: null, rejections: [], duplicate: false });
       case 'IEA':
         return this.onIea(seg);
@@ -154,6 +156,12 @@ export class EnvelopeValidator<E> {
     r.isa13 ??= this.ic.header.control;
     this.ic.result.rejections.push(r);
     if (isError(r)) this.ic.usable = false;
+  }
+
+  private onBrokenIsa(seg: Segment): void {
+    const r = reject('GW_X12_ISA_MALFORMED', 'an ISA without its 16 elements (the file ends or breaks there): ignored', { segmentIndex: seg.index, segmentTag: 'ISA' });
+    if (this.ic) this.icError(r);
+    else this.fileRejections.push(r);
   }
 
   private onIsa(seg: Segment, ctx: InterchangeContext): void {

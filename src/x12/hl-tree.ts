@@ -67,7 +67,8 @@ export function buildHlTree(
       }
       const parentLevel = parentId === '' ? '' : (byId.get(parentId)?.level ?? null);
       if (parentLevel !== null) {
-        const ok = allowed[parentLevel];
+        // Own keys only: a level code such as "constructor" is not a rule of Object's prototype.
+        const ok = Object.hasOwn(allowed, parentLevel) ? allowed[parentLevel] : undefined;
         if (ok && !ok.includes(level)) {
           rejections.push(
             reject('GW_X12_HL_INVALID', `level ${JSON.stringify(level)} cannot be under ${parentLevel ? JSON.stringify(parentLevel) : 'the top'} (allowed: ${ok.join(', ') || 'none'})`, { ...where, element: 3, value: level }),
@@ -92,12 +93,12 @@ export function buildHlTree(
 /** Nodes with one of `levels` under `from` (depth first, in file order), not entering `outside` levels. */
 export function hlDescendants(from: HlNode[], levels: readonly string[], outside: readonly string[] = []): HlNode[] {
   const out: HlNode[] = [];
-  const walk = (nodes: HlNode[]) => {
-    for (const n of nodes) {
-      if (levels.includes(n.level)) out.push(n);
-      if (!outside.includes(n.level)) walk(n.children);
-    }
-  };
-  walk(from);
+  // An explicit stack, not recursion: a partner's HL chain can be thousands deep.
+  const stack: HlNode[] = [...from].reverse();
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (levels.includes(n.level)) out.push(n);
+    if (!outside.includes(n.level)) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+  }
   return out;
 }

@@ -22,11 +22,10 @@ test('the corpus is there and has its validator verdicts', () => {
 });
 
 for (const f of files) {
-  test(`corpus: ${f}`, async () => {
+  // A hang fails the test (its timeout); how fast it goes is bench/'s business, not a test's.
+  test(`corpus: ${f}`, { timeout: 120_000 }, async () => {
     const buf = readFileSync(path.join(CORPUS, f));
-    const started = Date.now();
     const { result, events } = await translateBuffer(buf, ctx, { chunk: 4096 });
-    assert.ok(Date.now() - started < 10_000, 'took too long');
     const rej = allRejections(result);
     for (const r of rej) assert.ok(r.code in ERRORS, `unknown code ${r.code}`);
     const errors = rej.filter((r) => r.severity === 'error');

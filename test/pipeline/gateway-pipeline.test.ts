@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { readFileSync, renameSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
@@ -17,7 +17,9 @@ const settled = (dir: ReturnType<typeof drop>, name: string) =>
   waitFor(() => [...ls(dir.archive), ...ls(dir.error)].find((f) => f.endsWith(`-${name}`)), 10_000, `${name} settled`);
 
 before(async () => {
-  const t = testConfig({ maxBytes: 200_000 });
+  // incompleteAfterMs: long, so that a stalled writer's half file is never taken for a truncated
+  // one on a busy machine; the truncation test ages its file instead of waiting.
+  const t = testConfig({ maxBytes: 200_000, incompleteAfterMs: 60_000 });
   dataDir = t.dataDir;
   g = await startGateway(t.env);
   retail = drop(dataDir, 'demo-retail');
@@ -112,8 +114,11 @@ test('a .part file is not picked up until it is renamed', async () => {
   const part = path.join(retail.in, 'po-e.x12.part');
   const text = po850(5005, 'PO-E');
   writeFileSync(part, text.slice(0, 100));
-  await new Promise((r) => setTimeout(r, 400));
+  // A complete file dropped after it is taken and settled; the .part beside it is not.
+  writeFileSync(path.join(retail.in, 'po-e-witness.x12'), po850(5985, 'PO-E-W'));
+  await settled(retail, 'po-e-witness.x12');
   assert.equal((await docs({ filename: 'po-e.x12.part' })).length, 0);
+  assert.ok(ls(retail.in).includes('po-e.x12.part'));
   appendFileSync(part, text.slice(100));
   renameSync(part, path.join(retail.in, 'po-e.x12'));
   await settled(retail, 'po-e.x12');
@@ -125,7 +130,10 @@ test('a writer that stalls mid-file: the file waits for its trailer', async () =
   const file = path.join(retail.in, 'po-f.x12');
   const text = po850(5006, 'PO-F');
   writeFileSync(file, text.slice(0, 150));
-  await new Promise((r) => setTimeout(r, 600)); // longer than the stability threshold
+  // A complete file dropped after it is taken and settled (so the watcher has seen both, past the
+  // stability threshold); the half file is still waiting for its trailer.
+  writeFileSync(path.join(retail.in, 'po-f-witness.x12'), po850(5986, 'PO-F-W'));
+  await settled(retail, 'po-f-witness.x12');
   assert.equal((await docs({ filename: 'po-f.x12' })).length, 0, 'picked up before it was complete');
   appendFileSync(file, text.slice(150));
   await settled(retail, 'po-f.x12');
@@ -135,7 +143,13 @@ test('a writer that stalls mid-file: the file waits for its trailer', async () =
 
 test('a truncated file that never completes is rejected as truncated once old enough', async () => {
   const text = po850(5007, 'PO-G');
-  writeFileSync(path.join(retail.in, 'po-g.x12'), text.slice(0, text.indexOf('GE*')));
+  // Written under a temporary name, aged past incompleteAfterMs, then put in place: a writer that
+  // died an hour ago.
+  const tmp = path.join(retail.in, 'po-g.x12.part');
+  writeFileSync(tmp, text.slice(0, text.indexOf('GE*')));
+  const hourAgo = new Date(Date.now() - 3600_000);
+  utimesSync(tmp, hourAgo, hourAgo);
+  renameSync(tmp, path.join(retail.in, 'po-g.x12'));
   await settled(retail, 'po-g.x12');
   const [doc] = await docs({ filename: 'po-g.x12' });
   assert.equal(doc.status, 'REJECTED');
@@ -231,4 +245,44 @@ test('XML feeds from the 3PL: a WMS snapshot moves stock; the same file again is
   assert.equal(lol.status, 'REJECTED');
   assert.equal(lol.error_code, 'GW_XML_ENTITY_FORBIDDEN');
   assert.ok(ls(tpl.error).includes(`${name}.error.json`));
+});
+
+test('a document our own code fails on is retried with backoff, then FAILED into the dead letters with its file in error/; the gateway goes on', async () => {
+  // A fault injected beside the real parts: item identity throws for demo-supplier's documents.
+  const mappings = g.mappings as unknown as { crosswalk: (id: string) => unknown };
+  const original = mappings.crosswalk.bind(g.mappings);
+  let calls = 0;
+  mappings.crosswalk = (id: string) => {
+    if (id === 'demo-supplier') {
+      calls++;
+      throw new Error('injected fault');
+    }
+    return original(id);
+  };
+  try {
+    const supplier = drop(dataDir, 'demo-supplier');
+    writeFileSync(path.join(supplier.in, 'notice.x12'), readFileSync(path.join(ROOT, 'samples/demo-supplier/856-notice.x12')));
+    const name = await settled(supplier, 'notice.x12');
+    assert.ok(ls(supplier.error).includes(name), 'the file is in error/');
+    const [doc] = await docs({ filename: 'notice.x12' });
+    assert.equal(doc.status, 'FAILED');
+    assert.equal(doc.error_code, 'GW_PROCESSING_FAILED');
+    assert.match(doc.error_message, /3 attempts: injected fault/);
+    assert.equal(Number(doc.attempts), 3);
+    assert.ok(calls >= 3, `tried ${calls} times`);
+    const report = JSON.parse(readFileSync(path.join(supplier.error, `${name}.error.json`), 'utf8'));
+    assert.equal(report.errorCode, 'GW_PROCESSING_FAILED');
+    const dead = await (await fetch(`http://127.0.0.1:${g.port}/dead-letters`)).json();
+    assert.ok(dead.deadLetters.some((d: { id: number; status: string }) => d.id === doc.id && d.status === 'FAILED'));
+    // The gateway goes on: the next file is processed.
+    writeFileSync(path.join(retail.in, 'after-fault.x12'), po850(5981, 'PO-AFTER'));
+    await settled(retail, 'after-fault.x12');
+    assert.equal((await docs({ filename: 'after-fault.x12' }))[0].status, 'PROCESSED');
+  } finally {
+    mappings.crosswalk = original;
+  }
+  // After the fix, a replay applies it.
+  const [doc] = await docs({ filename: 'notice.x12' });
+  const r = await g.pipeline.replay(Number(doc.id));
+  assert.equal(r.outcome.status, 'PROCESSED', JSON.stringify(r.outcome));
 });

@@ -40,8 +40,11 @@ test('a valid change is picked up; an invalid one leaves the previous mapping ac
   await waitFor(() => version() > v1, 10_000, 'mapping reloaded');
   assert.equal((await send(6002, 'r2.x12')).firstLineQty, '10');
 
+  const refusedBefore = g.mappings.refused().length;
   writeFileSync(file, original + '  firstLineQty: { path: PO1XX, type: money }\n');
-  await new Promise((r) => setTimeout(r, 800));
+  // Wait for the watcher to have seen the change and refused it (not for a while).
+  const refusal = await waitFor(() => g.mappings.refused().slice(refusedBefore).find((r) => r.file === 'demo-retail/850.in.yaml'), 10_000, 'the invalid change refused');
+  assert.ok(refusal.problems.length > 0);
   assert.equal(version(), v1 + 1, 'the invalid version must not be activated');
   const data = await send(6100, 'r3.x12');
   assert.equal(data.firstLineQty, '10', 'the previous (valid) version must still be active');

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import knexFactory from 'knex';
+import { startGateway, type RunningGateway } from '../../src/main.ts';
+import { drop, ls, snapshot846, testConfig, waitFor } from '../helpers.ts';
+
+/**
+ * A folder channel claims a file by an atomic rename into processing/ under a name of its own, so
+ * a file written to the same name while the first is processed is a new file: both are received,
+ * processed and archived, each with its own bytes (before, the second was archived under the
+ * first's document and never processed).
+ */
+let g: RunningGateway;
+let dataDir: string;
+
+before(async () => {
+  const t = testConfig();
+  dataDir = t.dataDir;
+  g = await startGateway(t.env);
+});
+after(() => g.stop());
+
+test('a file replaced under the same name while the first is processed: both processed and archived, each as itself', async () => {
+  const tpl = drop(dataDir, 'demo-3pl');
+  // Big enough to be seen while it is processed (9,000 LIN: within one 846's limit).
+  const big = snapshot846(9801, Array.from({ length: 9_000 }, (_, i) => [String(300000000000 + i), 'ACME-EAST', String(i % 50)] as [string, string, string]));
+  const small = snapshot846(9802, [['012345678905', 'ACME-EAST', '7']]);
+  // The gateway's one SQLite connection is busy with the document: look through a reader of our own (WAL).
+  const reader = knexFactory({ client: 'sqlite3', connection: { filename: path.join(dataDir, 'gateway.sqlite') }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+  try {
+    writeFileSync(path.join(tpl.in, 'same-name.x12'), big);
+    await waitFor(async () => (await reader('documents').where({ filename: 'same-name.x12', status: 'RECEIVED' })).length === 1, 20_000, 'the first file in processing');
+    writeFileSync(path.join(tpl.in, 'same-name.x12'), small);
+  } finally {
+    await reader.destroy();
+  }
+  await waitFor(() => ls(tpl.archive).filter((f) => f.endsWith('-same-name.x12')).length === 2, 30_000, 'both archived');
+  const both = await g.db('documents').where({ filename: 'same-name.x12' }).orderBy('id');
+  assert.deepEqual(both.map((d) => d.status), ['PROCESSED', 'PROCESSED']);
+  assert.notEqual(both[0].sha256, both[1].sha256);
+  assert.equal(readFileSync(path.join(tpl.archive, `${both[0].id}-same-name.x12`), 'utf8'), big);
+  assert.equal(readFileSync(path.join(tpl.archive, `${both[1].id}-same-name.x12`), 'utf8'), small);
+  assert.deepEqual(ls(path.join(path.dirname(tpl.in), 'processing')), []);
+});
