@@ -151,8 +151,9 @@ export function createApi(deps: ApiDeps): Koa {
   router.get('/ready', async (ctx) => {
     const problems: string[] = [];
     try {
-      await deps.db.raw('select 1');
-      if (!(await migrationsCurrent(deps.db))) problems.push('database migrations are not current');
+      // Through the read pool: readiness never waits behind a document's transaction.
+      await deps.readDb.raw('select 1');
+      if (!(await migrationsCurrent(deps.readDb))) problems.push('database migrations are not current');
     } catch (e) {
       problems.push(`database unreachable: ${String((e as Error).message ?? e)}`);
     }

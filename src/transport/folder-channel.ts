@@ -106,7 +106,7 @@ export class FolderChannel implements InboundSource, OutboundSink {
   }
 
   private consider(p: string, onFile: (file: IncomingFile) => Promise<void>): void {
-    if (this.stopped || this.pending.has(p)) return;
+    if (this.stopped || this.pending.has(p) || (this.cooldown.get(p) ?? 0) > Date.now()) return;
     this.pending.add(p);
     this.queue = this.queue.then(() => this.handle(p, onFile)).catch((e) => this.logger.error({ channel: this.id, file: p, err: String(e) }, 'inbound file failed'));
   }
@@ -146,9 +146,30 @@ export class FolderChannel implements InboundSource, OutboundSink {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // gone meanwhile
       throw e;
     }
-    this.pending.delete(p);
-    await onFile({ name, localPath: claimed, size: st.size });
+    this.pending.delete(p); // a file written to the same name from now on is a new one
+    try {
+      await onFile({ name, localPath: claimed, size: st.size });
+      this.backoff.delete(p);
+    } catch (e) {
+      // Not taken in (a full disk, the store unreachable): the file goes back to in/ and is tried
+      // again after a pause that grows (a second, doubling, at most a minute), without a restart.
+      const wait = Math.min(60_000, (this.backoff.get(p) ?? 500) * 2);
+      this.backoff.set(p, wait);
+      this.cooldown.set(p, Date.now() + wait);
+      await rename(claimed, p).catch((err) => this.logger.error({ channel: this.id, file: name, err: String(err) }, 'could not return a file to in/'));
+      this.logger.error({ channel: this.id, file: name, retryInMs: wait, err: String(e) }, 'inbound file not taken in; retried');
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        this.cooldown.delete(p);
+        this.consider(p, onFile);
+      }, wait);
+      this.timers.add(t);
+    }
   }
+
+  /** Per inbox path: the pause before the next try after a failed hand-over, and until when it lasts. */
+  private backoff = new Map<string, number>();
+  private cooldown = new Map<string, number>();
 
   /**
    * Files claimed but never recorded (the process died between the rename and the document's

@@ -67,11 +67,16 @@ export function buildAck(input: AckBuildInput): BuiltAck {
   const yymmdd = `${pad2(now.getUTCFullYear() % 100)}${pad2(now.getUTCMonth() + 1)}${pad2(now.getUTCDate())}`;
   const hhmm = `${pad2(now.getUTCHours())}${pad2(now.getUTCMinutes())}`;
   const version = /^\d{5}$/.test(h.version) ? h.version : '00401';
+  // The envelope's ids are echoed back (sender and receiver swapped); a character that is one of
+  // our delimiters (the partner's file may use others) is left out, a qualifier that is not one is ZZ.
+  const forbidden = [delimiters.element, delimiters.component, delimiters.segment, delimiters.repetition].filter(Boolean);
+  const strip = (v: string) => [...v].filter((c) => !forbidden.includes(c)).join('');
+  const qualifier = (v: string) => (/^[A-Z0-9]{2}$/.test(v) ? v : 'ZZ');
   w.isa({
-    senderQualifier: h.receiverQualifier,
-    senderId: h.receiverId,
-    receiverQualifier: h.senderQualifier,
-    receiverId: h.senderId,
+    senderQualifier: qualifier(h.receiverQualifier),
+    senderId: strip(h.receiverId),
+    receiverQualifier: qualifier(h.senderQualifier),
+    receiverId: strip(h.senderId),
     date: yymmdd,
     time: hhmm,
     version,
@@ -92,8 +97,8 @@ export function buildAck(input: AckBuildInput): BuiltAck {
     const first = plan.groups[0].header;
     w.gs({
       functionalId: 'FA',
-      sender: first.receiver || h.receiverId,
-      receiver: first.sender || h.senderId,
+      sender: strip(first.receiver || h.receiverId) || strip(h.receiverId) || 'UNKNOWN',
+      receiver: strip(first.sender || h.senderId) || strip(h.senderId) || 'UNKNOWN',
       date: `${now.getUTCFullYear()}${pad2(now.getUTCMonth() + 1)}${pad2(now.getUTCDate())}`,
       time: hhmm,
       control: input.gsControl,

@@ -27,7 +27,12 @@ export function findPgBin(): string | null {
 
 export async function startPostgres(): Promise<TestPostgres | null> {
   const bin = findPgBin();
-  if (!bin) return null;
+  if (!bin) {
+    // Where PostgreSQL must be there (CI, .ci/run), its absence fails the tests instead of skipping them.
+    if (process.env.GATEWAY_REQUIRE_PG === '1' || process.env.CI) throw new Error('PostgreSQL server binaries not found (.ci/run installs postgresql): the PostgreSQL tests cannot run');
+    console.error('\n*** PostgreSQL server binaries not found: the PostgreSQL tests are SKIPPED (.ci/run installs them) ***\n');
+    return null;
+  }
   const root = process.getuid?.() === 0;
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-pg-'));
   chmodSync(dir, 0o700);

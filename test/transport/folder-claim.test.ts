@@ -44,3 +44,51 @@ test('a file replaced under the same name while the first is processed: both pro
   assert.equal(readFileSync(path.join(tpl.archive, `${both[1].id}-same-name.x12`), 'utf8'), small);
   assert.deepEqual(ls(path.join(path.dirname(tpl.in), 'processing')), []);
 });
+
+test('a file that cannot be taken in (ENOSPC on the raw store) goes back to in/ and is taken in once there is room, without a restart', async () => {
+  const tpl = drop(dataDir, 'demo-3pl');
+  // A full disk, injected beside the real raw store: its first two writes fail as a full disk does.
+  const raw = (g.pipeline as unknown as { deps: { raw: { put: (src: string) => Promise<unknown> } } }).deps.raw;
+  const put = raw.put.bind(raw);
+  let failures = 0;
+  raw.put = async (src: string) => {
+    if (failures < 2) {
+      failures++;
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }
+    return put(src);
+  };
+  try {
+    writeFileSync(path.join(tpl.in, 'full-disk.x12'), snapshot846(9803, [['012345678905', 'ACME-EAST', '9']]));
+    await waitFor(() => ls(tpl.archive).some((f) => f.endsWith('-full-disk.x12')), 30_000, 'taken in after the disk had room again');
+  } finally {
+    raw.put = put;
+  }
+  assert.equal(failures, 2);
+  const docs = await g.db('documents').where({ filename: 'full-disk.x12' });
+  assert.deepEqual(docs.map((d) => d.status), ['PROCESSED'], 'received once');
+  assert.deepEqual(ls(tpl.in), []);
+  assert.deepEqual(ls(path.join(path.dirname(tpl.in), 'processing')), []);
+});
+
+test('GET /ready answers while the store\'s writer is held by a long transaction (a big file being processed)', async () => {
+  let release!: () => void;
+  let holding!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const isHeld = new Promise<void>((r) => (holding = r));
+  // The gateway's one SQLite writer connection, held the way a 50 MiB document's transaction holds it.
+  const trx = g.db.transaction(async (x) => {
+    await x.raw('select 1');
+    holding();
+    await held;
+  });
+  await isHeld;
+  try {
+    const r = await fetch(`http://127.0.0.1:${g.port}/ready`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(r.status, 200);
+    assert.equal((await r.json()).status, 'ready');
+  } finally {
+    release();
+    await trx;
+  }
+});
