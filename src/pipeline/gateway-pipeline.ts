@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { GatewayError } from '../core/errors.ts';
 import { isError, reject } from '../core/rejection.ts';
 import { documents, type DocumentRow } from '../store/document-repository.ts';
@@ -39,12 +40,18 @@ export interface PipelineOptions {
   outboxSweepMs?: number;
   /** Waiting documents whose window ended are dead-lettered this often (default: every minute). */
   heldSweepMs?: number;
+  /** How long a claimed outbox entry is this instance's (another may deliver it after); default a minute. */
+  deliveryLeaseMs?: number;
+  /** Outbox entries claimed at a time (smaller: instances share a burst; default 100). */
+  claimBatch?: number;
   /** A document our own code fails on is tried this often (backoff retryBaseMs x 4^n) before it is FAILED (default 3). */
   maxProcessAttempts?: number;
   retryBaseMs?: number;
 }
 
 export class GatewayPipeline {
+  /** Who claims outbox entries (several instances on one PostgreSQL). */
+  readonly instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private queue: Promise<unknown> = Promise.resolve();
   private dispatching: Promise<void> | null = null;
   private redispatch = false;
@@ -147,6 +154,8 @@ export class GatewayPipeline {
   async recover(): Promise<void> {
     await this.serial(async () => {
       const { db, logger } = this.deps;
+      // SQLite has one gateway (its data dir lock): claims left by the one before it are void.
+      if (db.client.config.client === 'sqlite3') await outbox.releaseAll(db);
       // A remote source's file is finished by its next poll (same name and hash), not blindly here.
       const local = (doc: DocumentRow) => !!doc.source_path && !this.sourceOf(doc.channel)?.remote;
       for (const doc of await documents.byStatus(db, 'RECEIVED')) {
@@ -346,25 +355,38 @@ export class GatewayPipeline {
   private async dispatchOnce(): Promise<void> {
     const { db, clock, logger } = this.deps;
     let failures = 0;
-    for (const row of await outbox.pending(db, 500)) {
-      if (this.stopped) break;
-      const sink = this.channels.get(row.partner_id)?.sink;
-      if (!sink) continue;
-      try {
-        if (row.content_path) await sink.deliverFile(row.filename, row.content_path);
-        else await sink.deliver(row.filename, row.content);
-        await outbox.markSent(db, row.id, clock.now().toISOString());
-        this.stats.dispatched++;
-        logger.info({ outboxId: row.id, partner: row.partner_id, kind: row.kind, file: row.filename, isa13: row.isa13 }, 'delivered');
-      } catch (e) {
+    // Only entries this instance can deliver are claimed (a partner without a channel here stays
+    // for an instance that has one); each claimed entry is this instance's for the lease.
+    const mine = [...this.channels.values()].filter((c) => c.sink).map((c) => c.partnerId);
+    const batch = this.opts.claimBatch ?? 100;
+    // Claim and deliver batch after batch while there is more (a failure ends the run: its retry waits for the backoff).
+    for (let more = mine.length > 0; more && !this.stopped && !failures; ) {
+      const claimed = await outbox.claimFor(db, this.instanceId, mine, clock.now(), this.opts.deliveryLeaseMs ?? 60_000, batch);
+      more = claimed.length === batch;
+      for (const row of claimed) {
         if (this.stopped) {
-          logger.warn({ outboxId: row.id, partner: row.partner_id }, 'delivery abandoned at shutdown; it stays pending');
-          break;
+          await outbox.release(db, row.id, this.instanceId);
+          continue;
         }
-        const failed = row.attempts + 1 >= this.opts.maxDeliveryAttempts;
-        await outbox.markAttemptFailed(db, row.id, String(e), failed);
-        logger.error({ outboxId: row.id, partner: row.partner_id, err: String(e), failed }, 'delivery failed');
-        if (!failed) failures++;
+        const sink = this.channels.get(row.partner_id)?.sink;
+        if (!sink) continue;
+        try {
+          if (row.content_path) await sink.deliverFile(row.filename, row.content_path);
+          else await sink.deliver(row.filename, row.content);
+          await outbox.markSent(db, row.id, clock.now().toISOString(), this.instanceId);
+          this.stats.dispatched++;
+          logger.info({ outboxId: row.id, partner: row.partner_id, kind: row.kind, file: row.filename, isa13: row.isa13 }, 'delivered');
+        } catch (e) {
+          if (this.stopped) {
+            logger.warn({ outboxId: row.id, partner: row.partner_id }, 'delivery abandoned at shutdown; it stays pending');
+            await outbox.release(db, row.id, this.instanceId);
+            continue;
+          }
+          const failed = row.attempts + 1 >= this.opts.maxDeliveryAttempts;
+          await outbox.markAttemptFailed(db, row.id, String(e), failed, this.instanceId);
+          logger.error({ outboxId: row.id, partner: row.partner_id, err: String(e), failed }, 'delivery failed');
+          if (!failed) failures++;
+        }
       }
     }
     if (failures) this.scheduleRetry();

@@ -406,6 +406,11 @@ const m006: Migration = {
       t.integer('order_id').nullable();
     });
     await k.raw('create index movements_order on movements (order_id) where order_id is not null');
+    // An outbox entry is delivered by whoever claims it (a lease: several instances on PostgreSQL).
+    await k.schema.alterTable('outbox', (t) => {
+      t.string('claimed_by', 128).nullable();
+      t.string('lease_until', 32).nullable();
+    });
     // Supply on its way: a supplier's ship notice (856) per shipment, cleared by the warehouse's receipts (944).
     await k.schema.createTable('supply', (t) => {
       t.increments('id').primary();
@@ -434,6 +439,10 @@ const m006: Migration = {
   async down(k) {
     await k.schema.alterTable('orders', (t) => {
       t.dropColumn('cancelled');
+    });
+    await k.schema.alterTable('outbox', (t) => {
+      t.dropColumn('claimed_by');
+      t.dropColumn('lease_until');
     });
     await k.schema.dropTableIfExists('supply_lines');
     await k.schema.dropTableIfExists('supply');

@@ -46,12 +46,57 @@ export const outbox = {
     return (await db('outbox').where({ status: 'PENDING' }).orderBy('id').limit(limit)).map(row);
   },
 
-  async markSent(db: Db, id: number, at: string): Promise<void> {
-    await db('outbox').where({ id }).update({ status: 'SENT', sent_at: at }).increment('attempts', 1);
+  /**
+   * Claim pending entries for delivery: each is given to one claimant for `leaseMs` (on
+   * PostgreSQL the rows are locked with SKIP LOCKED, so instances claiming at once take different
+   * entries; SQLite has one writer). An entry whose claimant died is claimable again once its
+   * lease has run out.
+   */
+  async claim(db: Db, owner: string, now: Date, leaseMs: number, limit = 100): Promise<OutboxRow[]> {
+    return outbox.claimFor(db, owner, null, now, leaseMs, limit);
   },
 
-  async markAttemptFailed(db: Db, id: number, error: string, failed: boolean): Promise<void> {
-    await db('outbox').where({ id }).update({ last_error: error.slice(0, 2000), status: failed ? 'FAILED' : 'PENDING' }).increment('attempts', 1);
+  /** claim(), only entries of these partners (those the claimant has a channel for). */
+  async claimFor(db: Db, owner: string, partnerIds: string[] | null, now: Date, leaseMs: number, limit = 100): Promise<OutboxRow[]> {
+    const at = now.toISOString();
+    const until = new Date(now.getTime() + leaseMs).toISOString();
+    return db.transaction(async (trx) => {
+      let q = trx('outbox')
+        .where({ status: 'PENDING' })
+        .andWhere((w) => w.whereNull('lease_until').orWhere('lease_until', '<', at))
+        .orderBy('id')
+        .limit(limit)
+        .select('id');
+      if (partnerIds) q = q.whereIn('partner_id', partnerIds);
+      if (trx.client.config.client === 'pg') q = q.forUpdate().skipLocked();
+      const ids = (await q).map((r: { id: unknown }) => num(r.id));
+      if (!ids.length) return [];
+      await trx('outbox').whereIn('id', ids).update({ claimed_by: owner.slice(0, 128), lease_until: until });
+      return (await trx('outbox').whereIn('id', ids).orderBy('id')).map(row);
+    });
+  },
+
+  /** Give a claimed entry back (shutdown): pending for whoever claims it next. */
+  async release(db: Db, id: number, owner: string): Promise<void> {
+    await db('outbox').where({ id, claimed_by: owner, status: 'PENDING' }).update({ lease_until: null });
+  },
+
+  /** Every claim void (SQLite at start: the gateway that made them is gone). */
+  async releaseAll(db: Db): Promise<void> {
+    await db('outbox').whereNotNull('lease_until').update({ lease_until: null });
+  },
+
+  /** Delivered: only the claimant's word counts (after its lease ran out, another may have it). */
+  async markSent(db: Db, id: number, at: string, owner?: string): Promise<void> {
+    let q = db('outbox').where({ id });
+    if (owner) q = q.andWhere({ claimed_by: owner });
+    await q.update({ status: 'SENT', sent_at: at, lease_until: null }).increment('attempts', 1);
+  },
+
+  async markAttemptFailed(db: Db, id: number, error: string, failed: boolean, owner?: string): Promise<void> {
+    let q = db('outbox').where({ id });
+    if (owner) q = q.andWhere({ claimed_by: owner });
+    await q.update({ last_error: error.slice(0, 2000), status: failed ? 'FAILED' : 'PENDING', lease_until: null }).increment('attempts', 1);
   },
 
   /**
@@ -63,7 +108,7 @@ export const outbox = {
     if (q.ids) k = k.whereIn('id', q.ids);
     if (q.partnerId) k = k.where({ partner_id: q.partnerId });
     const ids = (await k.select('id').orderBy('id')).map((r: { id: number }) => Number(r.id));
-    if (ids.length) await db('outbox').whereIn('id', ids).update({ status: 'PENDING', attempts: 0 });
+    if (ids.length) await db('outbox').whereIn('id', ids).update({ status: 'PENDING', attempts: 0, claimed_by: null, lease_until: null });
     return ids;
   },
 
