@@ -220,6 +220,23 @@ export class GatewayPipeline {
     const { logger } = this.deps;
     let outcome: ProcessOutcome | null = null;
     if (doc.status === 'RECEIVED') {
+      // A document the process died on again and again (killed in it, out of memory) is not
+      // tried for ever: after maxProcessAttempts + 2 starts that never finished, it is FAILED.
+      const max = this.opts.maxProcessAttempts ?? 3;
+      const starts = await documents.countStart(this.deps.db, doc.id);
+      // Starts before this one that neither finished nor failed in our hands: the process died in them.
+      const crashes = starts - 1 - Number(doc.attempts ?? 0);
+      if (crashes >= max + 2) {
+        const r = reject('GW_PROCESSING_FAILED', `the gateway stopped ${crashes} times while processing it (killed or crashed): not tried again`);
+        await this.deps.db.transaction(async (trx) => {
+          await rejections.insert(trx, doc.id, [r]);
+          await documents.fail(trx, doc.id, { code: r.code, message: r.message, at: this.deps.clock.now().toISOString() });
+        });
+        logger.error({ documentId: doc.id, starts, code: r.code }, 'a document the gateway keeps dying on is FAILED (dead letters)');
+        outcome = { documentId: doc.id, status: 'FAILED', eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
+      }
+    }
+    if (doc.status === 'RECEIVED' && !outcome) {
       try {
         outcome = await processDocument(this.deps, doc, { replay: doc.replay_of !== null });
         this.stats.processed++;

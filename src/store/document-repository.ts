@@ -124,6 +124,13 @@ export const documents = {
       .increment('attempts', 1);
   },
 
+  /** A processing attempt starts (committed before it, so a process that dies in it leaves the count); the count. */
+  async countStart(db: Db, id: number): Promise<number> {
+    await db('documents').where({ id }).increment('starts', 1);
+    const r = await db('documents').where({ id }).first('starts');
+    return num(r?.starts);
+  },
+
   /** One more failed processing attempt (in its own transaction: the failed one rolled back); the count after it. */
   async countFailure(db: Db, id: number): Promise<number> {
     await db('documents').where({ id }).increment('attempts', 1);

@@ -406,6 +406,11 @@ const m006: Migration = {
       t.integer('order_id').nullable();
     });
     await k.raw('create index movements_order on movements (order_id) where order_id is not null');
+    // Processing attempts started (before the transaction): a document that kills the process
+    // every time it is processed is told from one that failed and rolled back.
+    await k.schema.alterTable('documents', (t) => {
+      t.integer('starts').notNullable().defaultTo(0);
+    });
     // An outbox entry is delivered by whoever claims it (a lease: several instances on PostgreSQL).
     await k.schema.alterTable('outbox', (t) => {
       t.string('claimed_by', 128).nullable();
@@ -439,6 +444,9 @@ const m006: Migration = {
   async down(k) {
     await k.schema.alterTable('orders', (t) => {
       t.dropColumn('cancelled');
+    });
+    await k.schema.alterTable('documents', (t) => {
+      t.dropColumn('starts');
     });
     await k.schema.alterTable('outbox', (t) => {
       t.dropColumn('claimed_by');

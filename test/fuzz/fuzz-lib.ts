@@ -175,22 +175,30 @@ async function judge(buf: Buffer): Promise<string | null> {
 
 /** One mutated input per step, from a seed: `count` inputs, failures listed. */
 export async function fuzz(seed: number, count: number, onInput?: (i: number) => void): Promise<{ inputs: number; failures: FuzzFailure[]; byMutation: Record<string, number> }> {
-  const all = seeds();
-  const names = Object.keys(MUTATIONS);
   const failures: FuzzFailure[] = [];
   const byMutation: Record<string, number> = {};
   for (let i = 0; i < count; i++) {
     const s = seed + i;
-    const r = rng(s);
-    const base = all[int(r, all.length)];
-    const m = names[int(r, names.length)];
-    let buf = MUTATIONS[m](base.bytes, r);
-    // Sometimes two mutations on top of each other.
-    if (r() < 0.3) buf = MUTATIONS[names[int(r, names.length)]](buf, r);
-    byMutation[m] = (byMutation[m] ?? 0) + 1;
-    const problem = await check(buf);
-    if (problem) failures.push({ seed: s, input: base.name, mutation: m, problem });
+    const { input, mutation, bytes } = mutated(s);
+    byMutation[mutation] = (byMutation[mutation] ?? 0) + 1;
+    const problem = await check(bytes);
+    if (problem) failures.push({ seed: s, input, mutation, problem });
     onInput?.(i);
   }
   return { inputs: count, failures, byMutation };
+}
+
+/** The mutated input of a seed (the same one `fuzz` checks), with what it is. */
+let cachedSeeds: Seed[] | null = null;
+
+export function mutated(seed: number): { input: string; mutation: string; bytes: Buffer } {
+  const all = (cachedSeeds ??= seeds());
+  const names = Object.keys(MUTATIONS);
+  const r = rng(seed);
+  const base = all[int(r, all.length)];
+  const m = names[int(r, names.length)];
+  let buf = MUTATIONS[m](base.bytes, r);
+  // Sometimes two mutations on top of each other.
+  if (r() < 0.3) buf = MUTATIONS[names[int(r, names.length)]](buf, r);
+  return { input: base.name, mutation: m, bytes: buf };
 }

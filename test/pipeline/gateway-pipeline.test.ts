@@ -286,3 +286,25 @@ test('a document our own code fails on is retried with backoff, then FAILED into
   const r = await g.pipeline.replay(Number(doc.id));
   assert.equal(r.outcome.status, 'PROCESSED', JSON.stringify(r.outcome));
 });
+
+test('a document the process died on again and again (killed while processing it) is FAILED at the next start, not tried for ever', async () => {
+  const { documents } = await import('../../src/store/document-repository.ts');
+  const raw = (g.pipeline as unknown as { deps: { raw: { put(src: string): Promise<{ sha256: string; size: number; rel: string }> } } }).deps.raw;
+  const src = path.join(dataDir, 'crash-loop.x12');
+  writeFileSync(src, po850(5987, 'PO-CRASH'));
+  const stored = await raw.put(src);
+  const id = await documents.insertReceived(g.db, { partnerId: 'demo-retail', channel: 'folder:demo-retail', filename: 'crash-loop.x12', sourcePath: null, sha256: stored.sha256, size: stored.size, rawPath: stored.rel, format: 'unknown', correlationId: 'c-crash', receivedAt: new Date().toISOString() });
+  // Four starts that never finished: still tried.
+  await g.db('documents').where({ id }).update({ starts: 4 });
+  await g.pipeline.recover();
+  assert.equal((await g.db('documents').where({ id }).first()).status, 'PROCESSED', 'four crashes: tried again, and it goes through');
+  // Five: given up on.
+  const id2 = await documents.insertReceived(g.db, { partnerId: 'demo-retail', channel: 'folder:demo-retail', filename: 'crash-loop-2.x12', sourcePath: null, sha256: stored.sha256, size: stored.size, rawPath: stored.rel, format: 'unknown', correlationId: 'c-crash-2', receivedAt: new Date().toISOString() });
+  await g.db('documents').where({ id: id2 }).update({ starts: 5 });
+  await g.pipeline.recover();
+  const d = await g.db('documents').where({ id: id2 }).first();
+  assert.equal(d.status, 'FAILED');
+  assert.equal(d.error_code, 'GW_PROCESSING_FAILED');
+  assert.match(d.error_message, /stopped 5 times while processing it/);
+  assert.equal((await g.db('events').where({ document_id: id2 })).length, 0, 'not processed');
+});
