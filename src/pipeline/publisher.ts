@@ -81,22 +81,61 @@ export class Publisher {
   /** Stock moved: schedule a delta for every subscribed partner. */
   notify(): void {
     if (this.stopped) return;
-    for (const p of this.subscribers()) if (p.publish846!.mode === 'delta') void this.schedule(p);
+    for (const p of this.subscribers()) if (p.publish846!.mode === 'delta') void this.schedule(p).catch((e) => this.deps.logger.error({ partner: p.id, err: String(e) }, '846 scheduling failed'));
   }
 
+  /**
+   * A delta becomes due at max(now + debounce, last sent + minimum interval). The due row is the
+   * truth (a restart, or another instance, finds it); the timer only wakes this process up for it.
+   */
   private async schedule(p: Partner): Promise<void> {
-    if (this.timers.has(p.id)) return; // a delta is already due; it will include this change
+    if (this.stopped) return;
     const policy = p.publish846!;
-    const now = this.deps.clock.now().getTime();
+    const now = this.deps.clock.now();
     const pub = await publications.get(this.deps.db, p.id);
     const last = pub.lastSentAt ? Date.parse(pub.lastSentAt) : 0;
-    const at = Math.max(now + policy.debounceMs, last + policy.minIntervalMs);
-    if (this.timers.has(p.id) || this.stopped) return;
+    const at = new Date(Math.max(now.getTime() + policy.debounceMs, last + policy.minIntervalMs));
+    // A delta already due stays as it is: it will include this change.
+    await this.deps.db('publish_due').insert({ partner_id: p.id, due_at: at.toISOString(), created_at: now.toISOString() }).onConflict('partner_id').ignore();
+    const row = await this.deps.db('publish_due').where({ partner_id: p.id }).first('due_at');
+    if (row) this.wake(p.id, Date.parse(String(row.due_at)));
+  }
+
+  private wake(partnerId: string, at: number): void {
+    if (this.timers.has(partnerId) || this.stopped) return;
     const t = setTimeout(() => {
-      this.timers.delete(p.id);
-      this.emit(p.id, false).catch((e) => this.deps.logger.error({ partner: p.id, err: String(e) }, '846 publication failed'));
-    }, Math.max(0, at - now));
-    this.timers.set(p.id, t);
+      this.timers.delete(partnerId);
+      void this.fireDue(partnerId);
+    }, Math.max(0, at - this.deps.clock.now().getTime()));
+    this.timers.set(partnerId, t);
+  }
+
+  /** The delta of a partner whose time has come: whoever deletes its due row sends it (once). */
+  private async fireDue(partnerId: string): Promise<void> {
+    if (this.stopped) return;
+    const { db, logger } = this.deps;
+    const now = this.deps.clock.now().toISOString();
+    try {
+      const claimed = await db('publish_due').where({ partner_id: partnerId }).andWhere('due_at', '<=', now).delete();
+      if (!claimed) {
+        const row = await db('publish_due').where({ partner_id: partnerId }).first('due_at');
+        if (row) this.wake(partnerId, Date.parse(String(row.due_at)));
+        return;
+      }
+      await this.emit(partnerId, false);
+    } catch (e) {
+      logger.error({ partner: partnerId, err: String(e) }, '846 publication failed');
+    }
+  }
+
+  /** Deltas due that no timer here is waiting for (left by a restart or by another instance). */
+  private async sweepDue(): Promise<void> {
+    if (this.stopped) return;
+    const rows = await this.deps.db('publish_due').select('partner_id', 'due_at');
+    for (const r of rows) {
+      const id = String(r.partner_id);
+      if (this.deps.partners.get(id)?.publish846) this.wake(id, Date.parse(String(r.due_at)));
+    }
   }
 
   /** Full snapshots on each partner's schedule (checked every 30 s). */
@@ -113,13 +152,20 @@ export class Publisher {
     this.fullTimer = setInterval(() => void tick(), 30_000);
     this.fullTimer.unref?.();
     void tick();
+    const sweep = () => void this.sweepDue().catch((e) => this.deps.logger.error({ err: String(e) }, '846 due sweep failed'));
+    this.dueTimer = setInterval(sweep, 1000);
+    this.dueTimer.unref?.();
+    sweep();
   }
+
+  private dueTimer: NodeJS.Timeout | null = null;
 
   stop(): void {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     if (this.fullTimer) clearInterval(this.fullTimer);
+    if (this.dueTimer) clearInterval(this.dueTimer);
   }
 
   /** Build and queue an 846 for one partner now: a delta (what moved since the last one) or full. */
@@ -218,7 +264,7 @@ export class Publisher {
   /** A publication lowered a promise: room freed for partners whose share was held back by it. */
   private notifyOthers(partnerId: string): void {
     if (this.stopped) return;
-    for (const p of this.subscribers()) if (p.id !== partnerId && p.publish846!.mode === 'delta') void this.schedule(p);
+    for (const p of this.subscribers()) if (p.id !== partnerId && p.publish846!.mode === 'delta') void this.schedule(p).catch((e) => this.deps.logger.error({ partner: p.id, err: String(e) }, '846 scheduling failed'));
   }
 
   /** All positions in scope, in (location, item) pages. */

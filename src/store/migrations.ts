@@ -406,6 +406,13 @@ const m006: Migration = {
       t.integer('order_id').nullable();
     });
     await k.raw('create index movements_order on movements (order_id) where order_id is not null');
+    // An 846 delta due for a partner (debounce, minimum interval): a row, not a timer, so that a
+    // restart or another instance sends it when its time has come.
+    await k.schema.createTable('publish_due', (t) => {
+      t.string('partner_id', 64).primary();
+      t.string('due_at', 32).notNullable();
+      t.string('created_at', 32).notNullable();
+    });
     // Processing attempts started (before the transaction): a document that kills the process
     // every time it is processed is told from one that failed and rolled back.
     await k.schema.alterTable('documents', (t) => {
@@ -445,6 +452,7 @@ const m006: Migration = {
     await k.schema.alterTable('orders', (t) => {
       t.dropColumn('cancelled');
     });
+    await k.schema.dropTableIfExists('publish_due');
     await k.schema.alterTable('documents', (t) => {
       t.dropColumn('starts');
     });

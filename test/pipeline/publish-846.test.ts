@@ -187,3 +187,36 @@ test('deltas wait for the debounce window and respect the minimum interval; a fu
   publisher.stop();
   await db.destroy();
 });
+
+test('a delta due when the process stops is sent after a restart (the due row, not a timer, is the truth)', async () => {
+  const dir = tempDir('gw-846-due-');
+  const db = await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') });
+  const partner: Partner = { ...retail, publish846: policy({ kits: {}, debounceMs: 300, minIntervalMs: 0, fullEveryMinutes: 60 }) };
+  const make = () =>
+    new Publisher({
+      db,
+      partners: partnerDirectory(base.partners.us, [partner], base.partners),
+      mappings: base.mappings,
+      clock: { now: () => new Date() },
+      logger: silentLogger,
+      outboundDir: path.join(dir, 'outbound'),
+      exclusive: (fn) => fn(),
+      queued: () => undefined,
+    });
+  const move = (qty: string) => db.transaction((trx) => positions.apply(trx, [stock('WIDGET-S', 'ACME-EAST', qty)], { eventSeq: null, documentId: null, partnerId: null, at: FIXED_TIME }));
+  const count = async () => (await db('outbox').where({ kind: '846' })).length;
+  const first = make();
+  await move('5');
+  await first.emit('demo-retail', true); // the full feed: no other one due for an hour
+  await move('2');
+  first.notify();
+  await waitFor(async () => (await db('publish_due').where({ partner_id: 'demo-retail' })).length === 1, 5_000, 'the delta due');
+  first.stop(); // stopped before it was sent
+  assert.equal(await count(), 1);
+  const second = make();
+  second.startSchedule();
+  await waitFor(async () => (await count()) === 2, 10_000, 'the delta sent after the restart');
+  assert.deepEqual(await db('publish_due'), []);
+  second.stop();
+  await db.destroy();
+});
