@@ -36,7 +36,8 @@ class ItemState {
       this.pos.set(i, new Map());
       this.prom.set(i, new Map());
     }
-    for (const p of await positions.forItems(this.db, missing)) this.pos.get(p.item)!.set(p.location, p);
+    // Locked (PostgreSQL) until the document's transaction ends: what is read here is committed from.
+    for (const p of await positions.forItems(this.db, missing, { lock: true })) this.pos.get(p.item)!.set(p.location, p);
     for (const [k, m] of await promises.forItems(this.db, missing)) {
       const [item, location] = k.split('\u0000');
       this.prom.get(item)!.set(location, m);

@@ -55,11 +55,20 @@ export const positions = {
     return out;
   },
 
-  /** Every position of these items, at every location. */
-  async forItems(db: Db, items: string[]): Promise<Position[]> {
+  /**
+   * Every position of these items, at every location. `lock`: for an allocation (on PostgreSQL
+   * the rows are locked FOR UPDATE, in key order, until the transaction ends: two instances
+   * committing the same stock take turns, so no unit is committed twice; SQLite has one writer).
+   */
+  async forItems(db: Db, items: string[], opts: { lock?: boolean } = {}): Promise<Position[]> {
     const out: Position[] = [];
-    const uniq = [...new Set(items)];
-    for (let i = 0; i < uniq.length; i += 400) out.push(...(await db('positions').whereIn('item', uniq.slice(i, i + 400))).map(toPosition));
+    const uniq = [...new Set(items)].sort();
+    const lock = opts.lock && db.client.config.client === 'pg';
+    for (let i = 0; i < uniq.length; i += 400) {
+      let q = db('positions').whereIn('item', uniq.slice(i, i + 400));
+      if (lock) q = q.orderBy([{ column: 'item' }, { column: 'location' }]).forUpdate();
+      out.push(...(await q).map(toPosition));
+    }
     return out;
   },
 
