@@ -128,6 +128,31 @@ export class Publisher {
     }
   }
 
+  /**
+   * A scheduled full feed, sent by one instance: the one whose claim row (`full:<partner>`, held
+   * for 10 minutes at most) goes in first; the others see it and leave the feed to it.
+   */
+  private async emitFullOnce(partnerId: string): Promise<void> {
+    const { db } = this.deps;
+    const now = this.deps.clock.now();
+    const key = `full:${partnerId}`;
+    await db('publish_due').where({ partner_id: key }).andWhere('due_at', '<', now.toISOString()).delete(); // a claim its instance did not finish
+    const claimed = await db('publish_due')
+      .insert({ partner_id: key, due_at: new Date(now.getTime() + 600_000).toISOString(), created_at: now.toISOString() })
+      .onConflict('partner_id')
+      .ignore()
+      .returning('partner_id');
+    if (!claimed.length) return;
+    try {
+      // Another instance may have sent it between our look and our claim.
+      const pub = await publications.get(db, partnerId);
+      const every = this.deps.partners.get(partnerId)!.publish846!.fullEveryMinutes;
+      if (!pub.lastFullAt || now.getTime() - Date.parse(pub.lastFullAt) >= (every ?? 0) * 60_000) await this.emit(partnerId, true);
+    } finally {
+      await db('publish_due').where({ partner_id: key }).delete();
+    }
+  }
+
   /** Deltas due that no timer here is waiting for (left by a restart or by another instance). */
   private async sweepDue(): Promise<void> {
     if (this.stopped) return;
@@ -142,16 +167,19 @@ export class Publisher {
   startSchedule(): void {
     const tick = async () => {
       for (const p of this.subscribers()) {
+        if (this.stopped) return;
         const every = p.publish846!.fullEveryMinutes;
         if (!every) continue;
         const pub = await publications.get(this.deps.db, p.id);
         const due = !pub.lastFullAt || this.deps.clock.now().getTime() - Date.parse(pub.lastFullAt) >= every * 60_000;
-        if (due) await this.emit(p.id, true).catch((e) => this.deps.logger.error({ partner: p.id, err: String(e) }, 'scheduled 846 failed'));
+        if (due) await this.emitFullOnce(p.id).catch((e) => this.deps.logger.error({ partner: p.id, err: String(e) }, 'scheduled 846 failed'));
       }
     };
-    this.fullTimer = setInterval(() => void tick(), 30_000);
+    // A tick that fails (the store going away at shutdown) is logged, never an unhandled rejection.
+    const run = () => void tick().catch((e) => this.deps.logger.error({ err: String(e) }, 'full 846 schedule failed'));
+    this.fullTimer = setInterval(run, 30_000);
     this.fullTimer.unref?.();
-    void tick();
+    run();
     const sweep = () => void this.sweepDue().catch((e) => this.deps.logger.error({ err: String(e) }, '846 due sweep failed'));
     this.dueTimer = setInterval(sweep, 1000);
     this.dueTimer.unref?.();

@@ -220,3 +220,31 @@ test('a delta due when the process stops is sent after a restart (the due row, n
   second.stop();
   await db.destroy();
 });
+
+test('two publishers on one store (two instances) with a full feed due: it is sent once', async () => {
+  const dir = tempDir('gw-846-full-once-');
+  const db = await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') });
+  const partner: Partner = { ...retail, publish846: policy({ kits: {}, debounceMs: 100, minIntervalMs: 0, fullEveryMinutes: 60 }) };
+  const make = () =>
+    new Publisher({
+      db,
+      partners: partnerDirectory(base.partners.us, [partner], base.partners),
+      mappings: base.mappings,
+      clock: { now: () => new Date() },
+      logger: silentLogger,
+      outboundDir: path.join(dir, 'outbound'),
+      exclusive: (fn) => fn(),
+      queued: () => undefined,
+    });
+  await db.transaction((trx) => positions.apply(trx, [stock('WIDGET-S', 'ACME-EAST', '5')], { eventSeq: null, documentId: null, partnerId: null, at: FIXED_TIME }));
+  const a = make();
+  const b = make();
+  a.startSchedule();
+  b.startSchedule();
+  await waitFor(async () => (await db('publications').where({ partner_id: 'demo-retail' }).first())?.last_full_at, 10_000, 'the full feed');
+  await waitFor(async () => (await db('publish_due')).length === 0, 10_000, 'the claim given back');
+  assert.equal((await db('outbox').where({ kind: '846' })).length, 1, 'one full feed, not two');
+  a.stop();
+  b.stop();
+  await db.destroy();
+});
