@@ -246,6 +246,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
           isa13: ic.header.control,
           status: interchangeStatus(ic),
           createdAt: nowIso,
+          replay: !!opts.replay,
         });
       }
     }

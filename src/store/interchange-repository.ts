@@ -7,7 +7,12 @@ export const interchanges = {
     return !!r;
   },
 
-  async record(db: Db, r: { documentId: number; seq: number; partnerId: string | null; sender: string; receiver: string; isa13: string; status: string; createdAt: string }): Promise<void> {
+  /**
+   * Record an interchange of a document. An ACCEPTED one is unique per (partner, ISA13) unless it
+   * is a replay's: a second instance accepting the same interchange at the same moment fails here
+   * (its transaction rolls back, and its retry finds the interchange a duplicate).
+   */
+  async record(db: Db, r: { documentId: number; seq: number; partnerId: string | null; sender: string; receiver: string; isa13: string; status: string; createdAt: string; replay?: boolean }): Promise<void> {
     await db('interchanges').insert({
       document_id: r.documentId,
       seq: r.seq,
@@ -17,6 +22,7 @@ export const interchanges = {
       isa13: r.isa13,
       status: r.status,
       created_at: r.createdAt,
+      replay: !!r.replay,
     });
   },
 };

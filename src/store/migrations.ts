@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
  * decimal strings), never floats. Kept in code (not files) so they run the same under tsx and in
  * tests on SQLite and PostgreSQL.
  */
-interface Migration {
+export interface Migration {
   name: string;
   up(k: Knex): Promise<void>;
   down(k: Knex): Promise<void>;
@@ -413,6 +413,17 @@ const m006: Migration = {
       t.string('due_at', 32).notNullable();
       t.string('created_at', 32).notNullable();
     });
+    // An interchange is accepted once per partner (a unique index, not only a look before the
+    // insert): two instances processing the same interchange at once cannot both accept it.
+    // Replays record it again and are exempt; accepted duplicates already stored (before this)
+    // keep their first row and count the rest as superseded.
+    await k.schema.alterTable('interchanges', (t) => {
+      t.boolean('replay').notNullable().defaultTo(false);
+    });
+    await k('interchanges').whereIn('document_id', k('documents').select('id').whereNotNull('replay_of')).update({ replay: true });
+    const firsts = k('interchanges').where({ status: 'ACCEPTED', replay: false }).whereNotNull('partner_id').groupBy('partner_id', 'isa13').min({ id: 'id' });
+    await k('interchanges').where({ status: 'ACCEPTED', replay: false }).whereNotNull('partner_id').whereNotIn('id', firsts).update({ replay: true });
+    await k.raw('create unique index interchanges_accepted_once on interchanges (partner_id, isa13) where status = \'ACCEPTED\' and replay = false');
     // Processing attempts started (before the transaction): a document that kills the process
     // every time it is processed is told from one that failed and rolled back.
     await k.schema.alterTable('documents', (t) => {
@@ -451,6 +462,10 @@ const m006: Migration = {
   async down(k) {
     await k.schema.alterTable('orders', (t) => {
       t.dropColumn('cancelled');
+    });
+    await k.raw('drop index if exists interchanges_accepted_once');
+    await k.schema.alterTable('interchanges', (t) => {
+      t.dropColumn('replay');
     });
     await k.schema.dropTableIfExists('publish_due');
     await k.schema.alterTable('documents', (t) => {
