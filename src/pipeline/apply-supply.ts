@@ -6,10 +6,11 @@ import { supply } from '../store/supply-repository.ts';
 import { baseQty, isProblem, packOf, problem, resolveAll, type ApplyContext, type ApplyMovements, type ApplyResult, type Obj } from './apply-context.ts';
 import { fillBackorders } from './apply-orders.ts';
 
-/**
+/*
  * Supply: a supplier's ship notices (stock in transit, per shipment), the warehouse's receipts
  * against them (944, or an 846 change report naming the shipment) and customer returns.
  */
+
 /**
  * A supplier's ship notice: stock on its way to us, recorded per shipment so that the warehouse's
  * receipts clear it. A cancelling notice (BSN01 01) takes off what was not received; a replacing
@@ -20,8 +21,7 @@ export async function applyNotice(ctx: ApplyContext, e: CanonicalEvent, apply: A
   const data = e.data as Obj;
   const shipmentId = String(data.shipmentId ?? '');
   const purpose = String(data.purpose ?? 'original');
-  const existing = (await db('supply').where({ partner_id: e.partner, shipment_id: shipmentId }).first('id')) as { id: unknown } | undefined;
-  const known = existing ? (await supply.byShipment(db, shipmentId))! : undefined;
+  const known = await supply.find(db, e.partner, shipmentId);
   if (purpose === 'cancellation') {
     if (!known) return void res.rejections.push(problem(e, 'GW_SUPPLY_UNKNOWN', `ship notice ${shipmentId}: a cancellation of a notice we do not have`, shipmentId));
     if (known.cancelled) return;

@@ -227,13 +227,8 @@ export class GatewayPipeline {
       // Starts before this one that neither finished nor failed in our hands: the process died in them.
       const crashes = starts - 1 - Number(doc.attempts ?? 0);
       if (crashes >= max + 2) {
-        const r = reject('GW_PROCESSING_FAILED', `the gateway stopped ${crashes} times while processing it (killed or crashed): not tried again`);
-        await this.deps.db.transaction(async (trx) => {
-          await rejections.insert(trx, doc.id, [r]);
-          await documents.fail(trx, doc.id, { code: r.code, message: r.message, at: this.deps.clock.now().toISOString() });
-        });
-        logger.error({ documentId: doc.id, starts, code: r.code }, 'a document the gateway keeps dying on is FAILED (dead letters)');
-        outcome = { documentId: doc.id, status: 'FAILED', eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
+        outcome = await this.fail(doc.id, `the gateway stopped ${crashes} times while processing it (killed or crashed): not tried again`);
+        logger.error({ documentId: doc.id, starts, code: outcome.errorCode }, 'a document the gateway keeps dying on is FAILED (dead letters)');
       }
     }
     if (doc.status === 'RECEIVED' && !outcome) {
@@ -257,18 +252,23 @@ export class GatewayPipeline {
           this.retryLater(doc.id, f, delay);
           return null;
         }
-        const r = reject('GW_PROCESSING_FAILED', `${attempts} attempts: ${String((e as Error).message ?? e).slice(0, 500)}`);
-        await this.deps.db.transaction(async (trx) => {
-          await rejections.insert(trx, doc.id, [r]);
-          await documents.fail(trx, doc.id, { code: r.code, message: r.message, at: this.deps.clock.now().toISOString() });
-        });
-        logger.error({ documentId: doc.id, attempts, code: r.code, err: String((e as Error).stack ?? e) }, 'processing failed for good: the document is FAILED (dead letters)');
-        outcome = { documentId: doc.id, status: 'FAILED', eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
+        outcome = await this.fail(doc.id, `${attempts} attempts: ${String((e as Error).message ?? e).slice(0, 500)}`);
+        logger.error({ documentId: doc.id, attempts, code: outcome.errorCode, err: String((e as Error).stack ?? e) }, 'processing failed for good: the document is FAILED (dead letters)');
       }
     }
     const fresh = (await documents.get(this.deps.db, doc.id))!;
     if (f && !fresh.source_done) await this.settle(fresh, f, outcome);
     return outcome;
+  }
+
+  /** Our own code gave up on a document: FAILED with its reason (GW_PROCESSING_FAILED), in one transaction. */
+  private async fail(documentId: number, detail: string): Promise<ProcessOutcome> {
+    const r = reject('GW_PROCESSING_FAILED', detail);
+    await this.deps.db.transaction(async (trx) => {
+      await rejections.insert(trx, documentId, [r]);
+      await documents.fail(trx, documentId, { code: r.code, message: r.message, at: this.deps.clock.now().toISOString() });
+    });
+    return { documentId, status: 'FAILED', eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
   }
 
   private retries = new Map<number, NodeJS.Timeout>();

@@ -1,4 +1,4 @@
-import { reject, type Rejection } from '../core/rejection.ts';
+import type { Rejection } from '../core/rejection.ts';
 import { businessKey, contentHash, describeKey } from '../domain/business-key.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
 import type { Partner, PartnerDirectory } from '../domain/partner.ts';
@@ -8,6 +8,8 @@ import { documents } from '../store/document-repository.ts';
 import { events } from '../store/event-repository.ts';
 import { rejections } from '../store/rejection-repository.ts';
 import { businessKeys, heldEvents, type HeldRow } from '../store/sequencing-repository.ts';
+import { supply } from '../store/supply-repository.ts';
+import { problem } from './apply-context.ts';
 
 /**
  * Documents in any order. Before an event is applied: its business key (a resend is a duplicate,
@@ -33,10 +35,6 @@ export interface Wait {
   key: string;
   code: 'GW_WAITING_FOR_ORDER' | 'GW_WAITING_FOR_ASN';
   reason: string;
-}
-
-function problem(e: CanonicalEvent, code: Parameters<typeof reject>[0], detail: string, value?: string): Rejection {
-  return reject(code, detail, { isa13: e.source.isa13, gs06: e.source.gs06, st02: e.source.st02, segmentIndex: e.source.segmentIndex, ...(value ? { value: value.slice(0, 128) } : {}) });
 }
 
 /**
@@ -77,12 +75,12 @@ export async function waitsFor(ctx: SequencingContext, e: CanonicalEvent): Promi
   if (e.type === 'stock.received' || (e.type === 'inventory.adjusted' && typeof data.shipmentId === 'string')) {
     const asn = typeof data.shipmentId === 'string' ? data.shipmentId : '';
     if (!asn || data.returnAuthorization || data.kind === 'return') return null;
-    if (await ctx.db('supply').where({ shipment_id: asn }).first('id')) return null;
+    if (await supply.byShipment(ctx.db, asn)) return null;
     return { key: `asn:${asn}`, code: 'GW_WAITING_FOR_ASN', reason: `receipt ${String(data.receiptId ?? data.reportId ?? '')} is against ship notice ${asn}, which has not arrived` };
   }
   if (e.type === 'shipment.noticed' && data.purpose === 'cancellation') {
     const asn = String(data.shipmentId ?? '');
-    if (!asn || (await ctx.db('supply').where({ partner_id: e.partner, shipment_id: asn }).first('id'))) return null;
+    if (!asn || (await supply.find(ctx.db, e.partner, asn))) return null;
     return { key: `asn:${asn}`, code: 'GW_WAITING_FOR_ASN', reason: `the cancellation of ship notice ${asn} came before the notice` };
   }
   return null;

@@ -43,6 +43,12 @@ export const supply = {
     return r ? row(r) : undefined;
   },
 
+  /** A supplier's own ship notice with this shipment id. */
+  async find(db: Db, partnerId: string, shipmentId: string): Promise<SupplyRow | undefined> {
+    const r = await db('supply').where({ partner_id: partnerId, shipment_id: shipmentId }).first();
+    return r ? row(r) : undefined;
+  },
+
   async create(db: Db, s: { partnerId: string; shipmentId: string; location: string; expectedDate: string | null; documentId: number; at: string }): Promise<number> {
     const [r] = await db('supply')
       .insert({ partner_id: s.partnerId, shipment_id: s.shipmentId, location: s.location, status: 'OPEN', expected_date: s.expectedDate, document_id: s.documentId, created_at: s.at, updated_at: s.at })
