@@ -14,7 +14,7 @@ import type { Partner, PartnerDirectory } from '../domain/partner.ts';
 import { covers, inScope, kitAvailable, partnerView, type PublishPolicy } from '../domain/publication.ts';
 import type { CrosswalkIndex } from '../mapping/crosswalk.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
-import { positions, publications } from '../store/availability-repository.ts';
+import { positions, publications, publishDue } from '../store/availability-repository.ts';
 import { counters } from '../store/counter-repository.ts';
 import type { Db } from '../store/db.ts';
 import { outbox } from '../store/outbox-repository.ts';
@@ -95,10 +95,8 @@ export class Publisher {
     const pub = await publications.get(this.deps.db, p.id);
     const last = pub.lastSentAt ? Date.parse(pub.lastSentAt) : 0;
     const at = new Date(Math.max(now.getTime() + policy.debounceMs, last + policy.minIntervalMs));
-    // A delta already due stays as it is: it will include this change.
-    await this.deps.db('publish_due').insert({ partner_id: p.id, due_at: at.toISOString(), created_at: now.toISOString() }).onConflict('partner_id').ignore();
-    const row = await this.deps.db('publish_due').where({ partner_id: p.id }).first('due_at');
-    if (row) this.wake(p.id, Date.parse(String(row.due_at)));
+    const due = await publishDue.put(this.deps.db, p.id, at, now);
+    if (due !== null) this.wake(p.id, due);
   }
 
   private wake(partnerId: string, at: number): void {
@@ -114,12 +112,10 @@ export class Publisher {
   private async fireDue(partnerId: string): Promise<void> {
     if (this.stopped) return;
     const { db, logger } = this.deps;
-    const now = this.deps.clock.now().toISOString();
     try {
-      const claimed = await db('publish_due').where({ partner_id: partnerId }).andWhere('due_at', '<=', now).delete();
-      if (!claimed) {
-        const row = await db('publish_due').where({ partner_id: partnerId }).first('due_at');
-        if (row) this.wake(partnerId, Date.parse(String(row.due_at)));
+      const taken = await publishDue.take(db, partnerId, this.deps.clock.now());
+      if (taken !== true) {
+        if (taken !== null) this.wake(partnerId, taken);
         return;
       }
       await this.emit(partnerId, false);
@@ -136,31 +132,21 @@ export class Publisher {
     const { db } = this.deps;
     const now = this.deps.clock.now();
     const key = `full:${partnerId}`;
-    await db('publish_due').where({ partner_id: key }).andWhere('due_at', '<', now.toISOString()).delete(); // a claim its instance did not finish
-    const claimed = await db('publish_due')
-      .insert({ partner_id: key, due_at: new Date(now.getTime() + 600_000).toISOString(), created_at: now.toISOString() })
-      .onConflict('partner_id')
-      .ignore()
-      .returning('partner_id');
-    if (!claimed.length) return;
+    if (!(await publishDue.claim(db, key, new Date(now.getTime() + 600_000), now))) return;
     try {
       // Another instance may have sent it between our look and our claim.
       const pub = await publications.get(db, partnerId);
       const every = this.deps.partners.get(partnerId)!.publish846!.fullEveryMinutes;
       if (!pub.lastFullAt || now.getTime() - Date.parse(pub.lastFullAt) >= (every ?? 0) * 60_000) await this.emit(partnerId, true);
     } finally {
-      await db('publish_due').where({ partner_id: key }).delete();
+      await publishDue.remove(db, key);
     }
   }
 
   /** Deltas due that no timer here is waiting for (left by a restart or by another instance). */
   private async sweepDue(): Promise<void> {
     if (this.stopped) return;
-    const rows = await this.deps.db('publish_due').select('partner_id', 'due_at');
-    for (const r of rows) {
-      const id = String(r.partner_id);
-      if (this.deps.partners.get(id)?.publish846) this.wake(id, Date.parse(String(r.due_at)));
-    }
+    for (const r of await publishDue.all(this.deps.db)) if (this.deps.partners.get(r.key)?.publish846) this.wake(r.key, r.dueAt);
   }
 
   /** Full snapshots on each partner's schedule (checked every 30 s). */

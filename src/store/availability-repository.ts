@@ -319,3 +319,39 @@ export const publications = {
     await db('publications').insert(row).onConflict('partner_id').merge();
   },
 };
+
+/**
+ * 846 publications due (a delta after its debounce: the partner id; a scheduled full feed in
+ * progress: `full:<partner>`), rows so that a restart or another instance finds them. Whoever
+ * deletes a due row (or inserts a full feed's claim) is the one who sends it.
+ */
+export const publishDue = {
+  /** Due at `at` unless a row is due already (it will include this change); when it is due now. */
+  async put(db: Db, key: string, at: Date, now: Date): Promise<number | null> {
+    await db('publish_due').insert({ partner_id: key, due_at: at.toISOString(), created_at: now.toISOString() }).onConflict('partner_id').ignore();
+    const row = await db('publish_due').where({ partner_id: key }).first('due_at');
+    return row ? Date.parse(String(row.due_at)) : null;
+  },
+
+  /** Take a row whose time has come (true: ours to send); else when it is due, if still there. */
+  async take(db: Db, key: string, now: Date): Promise<true | number | null> {
+    if (await db('publish_due').where({ partner_id: key }).andWhere('due_at', '<=', now.toISOString()).delete()) return true;
+    const row = await db('publish_due').where({ partner_id: key }).first('due_at');
+    return row ? Date.parse(String(row.due_at)) : null;
+  },
+
+  /** Claim a key until `until` (a claim run out is void): true when the claim is ours. */
+  async claim(db: Db, key: string, until: Date, now: Date): Promise<boolean> {
+    await db('publish_due').where({ partner_id: key }).andWhere('due_at', '<', now.toISOString()).delete();
+    const claimed = await db('publish_due').insert({ partner_id: key, due_at: until.toISOString(), created_at: now.toISOString() }).onConflict('partner_id').ignore().returning('partner_id');
+    return claimed.length > 0;
+  },
+
+  async remove(db: Db, key: string): Promise<void> {
+    await db('publish_due').where({ partner_id: key }).delete();
+  },
+
+  async all(db: Db): Promise<{ key: string; dueAt: number }[]> {
+    return (await db('publish_due').select('partner_id', 'due_at')).map((r) => ({ key: String(r.partner_id), dueAt: Date.parse(String(r.due_at)) }));
+  },
+};
