@@ -72,7 +72,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
       waitMs: config.inbound.waitHours * 3600_000,
     },
     channels,
-    { maxBytes: config.inbound.maxBytes, maxDeliveryAttempts: config.outbound.maxAttempts, outboxSweepMs: config.outbound.sweepMs, maxProcessAttempts: config.inbound.maxAttempts, retryBaseMs: config.inbound.retryBaseMs },
+    { maxBytes: config.inbound.maxBytes, maxDeliveryAttempts: config.outbound.maxAttempts, outboxSweepMs: config.outbound.sweepMs, maxProcessAttempts: config.inbound.maxAttempts, retryBaseMs: config.inbound.retryBaseMs, workLeaseMs: config.inbound.leaseMs, deliveryLeaseMs: config.inbound.leaseMs },
   );
   const publisher = new Publisher({
     db,

@@ -67,7 +67,7 @@ export function readTsv(file: string): Record<string, string>[] {
 }
 
 /** A gateway config in a temp folder using the repository's partners and mappings, fast timings. */
-export function testConfig(opts: { stabilityMs?: number; incompleteAfterMs?: number; maxBytes?: number; extra?: string; partnersDir?: string; mappingsDir?: string; api?: string } = {}): { env: NodeJS.ProcessEnv; dataDir: string; dir: string } {
+export function testConfig(opts: { stabilityMs?: number; incompleteAfterMs?: number; maxBytes?: number; extra?: string; partnersDir?: string; mappingsDir?: string; api?: string; leaseMs?: number } = {}): { env: NodeJS.ProcessEnv; dataDir: string; dir: string } {
   const dir = tempDir('gw-cfg-');
   const dataDir = path.join(dir, 'data');
   const cfg = `dataDir: ${JSON.stringify(dataDir)}
@@ -77,7 +77,7 @@ partnersDir: ${JSON.stringify(opts.partnersDir ?? path.join(ROOT, 'config', 'par
 mappingsDir: ${JSON.stringify(opts.mappingsDir ?? path.join(ROOT, 'mappings'))}
 itemMaster: ${JSON.stringify(path.join(ROOT, 'config', 'items.yaml'))}
 locations: [ACME-EAST, ACME-WEST]
-inbound: { stabilityMs: ${opts.stabilityMs ?? 80}, incompleteAfterMs: ${opts.incompleteAfterMs ?? 1500}, maxBytes: ${opts.maxBytes ?? 100_000_000}, retryBaseMs: 50 }
+inbound: { stabilityMs: ${opts.stabilityMs ?? 80}, incompleteAfterMs: ${opts.incompleteAfterMs ?? 1500}, maxBytes: ${opts.maxBytes ?? 100_000_000}, retryBaseMs: 50${opts.leaseMs ? `, leaseMs: ${opts.leaseMs}` : ''} }
 logLevel: ${process.env.TEST_LOG_LEVEL ?? 'silent'}
 ${opts.extra ?? ''}`;
   writeFileSync(path.join(dir, 'gateway.yaml'), cfg);

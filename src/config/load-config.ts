@@ -193,9 +193,15 @@ const GatewaySchema = z
         maxAttempts: z.number().int().min(1).max(100).default(3),
         /** The first retry after such a failure waits this long, each next one 4 times longer (at most a minute). */
         retryBaseMs: z.number().int().min(1).default(1000),
+        /**
+         * Several instances on PostgreSQL: work an instance holds (a received document, a file it
+         * claimed, an SFTP channel it polls) is taken over by another once its holder has not
+         * renewed it for this long (it died).
+         */
+        leaseMs: z.number().int().min(500).default(60_000),
       })
       .strict()
-      .default({ stabilityMs: 300, incompleteAfterMs: 60_000, maxBytes: 512 * 1024 * 1024, waitHours: 24, maxAttempts: 3, retryBaseMs: 1000 }),
+      .default({ stabilityMs: 300, incompleteAfterMs: 60_000, maxBytes: 512 * 1024 * 1024, waitHours: 24, maxAttempts: 3, retryBaseMs: 1000, leaseMs: 60_000 }),
     outbound: z
       .object({
         /** A delivery that failed this many times is marked FAILED (`gateway resend` puts it back). */
@@ -253,7 +259,7 @@ export interface GatewayConfig {
   partners: Partner[];
   folders: Record<string, { in: string; out: string; archive: string; error: string } | null>;
   sftp: Record<string, SftpSettings>;
-  inbound: { stabilityMs: number; incompleteAfterMs: number; maxBytes: number; waitHours: number; maxAttempts: number; retryBaseMs: number };
+  inbound: { stabilityMs: number; incompleteAfterMs: number; maxBytes: number; waitHours: number; maxAttempts: number; retryBaseMs: number; leaseMs: number };
   outbound: { maxAttempts: number; sweepMs: number };
   logLevel: string;
   /** Our locations: the listed ones, every partner's mapped ones and default locations. */

@@ -3,9 +3,10 @@ import { hostname } from 'node:os';
 import { GatewayError } from '../core/errors.ts';
 import { isError, reject } from '../core/rejection.ts';
 import { documents, type DocumentRow } from '../store/document-repository.ts';
+import { leases } from '../store/lease-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { rejections } from '../store/rejection-repository.ts';
-import type { InboundSource, IncomingFile, OutboundSink, SourceStatus } from '../transport/channel.ts';
+import type { InboundSource, IncomingFile, OutboundSink, SourceCoordination, SourceStatus } from '../transport/channel.ts';
 import type { HeldRow } from '../store/sequencing-repository.ts';
 import { expireWaiting, settleHeld, type ApplyResult } from './apply-events.ts';
 import { applyContext, processDocument, type InboundDeps, type ProcessOutcome } from './process-inbound.ts';
@@ -47,6 +48,12 @@ export interface PipelineOptions {
   /** A document our own code fails on is tried this often (backoff retryBaseMs x 4^n) before it is FAILED (default 3). */
   maxProcessAttempts?: number;
   retryBaseMs?: number;
+  /**
+   * Several instances (PostgreSQL): how long work this instance holds (a received document, a
+   * claimed file, an SFTP channel's polling) stays its own without renewal; after that another
+   * instance takes it over (default a minute).
+   */
+  workLeaseMs?: number;
 }
 
 export class GatewayPipeline {
@@ -103,7 +110,15 @@ export class GatewayPipeline {
   async start(): Promise<void> {
     await this.recover();
     for (const c of this.channels.values()) {
-      for (const source of c.sources) await source.start((f) => this.onFile(c, source, f));
+      for (const source of c.sources) {
+        source.coordination = this.coordinationFor(source);
+        await source.start((f) => this.onFile(c, source, f));
+      }
+    }
+    if (this.shared) {
+      // Another instance's work, when it dies, is taken over once its lease has run out.
+      this.recoverTimer = setInterval(() => void this.recover().catch((e) => this.deps.logger.error({ err: String(e) }, 'taking over unfinished documents failed')), Math.max(250, this.leaseMs / 2));
+      this.recoverTimer.unref?.();
     }
     void this.dispatch();
     if (this.opts.outboxSweepMs) {
@@ -117,6 +132,28 @@ export class GatewayPipeline {
 
   private sweepTimer: NodeJS.Timeout | null = null;
   private heldTimer: NodeJS.Timeout | null = null;
+  private recoverTimer: NodeJS.Timeout | null = null;
+
+  /** Several instances may share the store (PostgreSQL); SQLite is one gateway (its data dir lock). */
+  private get shared(): boolean {
+    return this.deps.db.client.config.client !== 'sqlite3';
+  }
+
+  private get leaseMs(): number {
+    return this.opts.workLeaseMs ?? 60_000;
+  }
+
+  /** How a source shares its channel with other instances: a poll lease, orphaned claims returned. */
+  private coordinationFor(source: InboundSource): SourceCoordination {
+    const { db, clock } = this.deps;
+    const name = `poll:${source.channel}`;
+    return {
+      mayPoll: () => (this.shared ? leases.acquire(db, name, this.instanceId, clock.now(), this.leaseMs).catch(() => false) : Promise.resolve(true)),
+      release: () => (this.shared ? leases.release(db, name, this.instanceId) : Promise.resolve()),
+      isRecorded: (p) => documents.recordedSource(db, p),
+      orphanAfterMs: this.shared ? this.leaseMs : null,
+    };
+  }
 
   /** Waiting events whose window ended: dead-lettered (GW_WAIT_EXPIRED). */
   async expireWaiting(): Promise<number> {
@@ -144,60 +181,90 @@ export class GatewayPipeline {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.heldTimer) clearInterval(this.heldTimer);
+    if (this.recoverTimer) clearInterval(this.recoverTimer);
     for (const t of this.retries.values()) clearTimeout(t);
     this.retries.clear();
-    for (const c of this.channels.values()) for (const source of c.sources) await source.stop();
+    for (const c of this.channels.values()) {
+      for (const source of c.sources) {
+        await source.stop();
+        await source.coordination?.release().catch(() => undefined);
+      }
+    }
     await this.queue.catch(() => undefined);
     await this.dispatching;
   }
 
+  /**
+   * Finish unfinished documents (RECEIVED, or processed with their source not settled): at start,
+   * and on PostgreSQL every half lease, those whose holder's lease ran out (it died). On SQLite the
+   * data dir lock says the gateway before this one is gone: every one is ours at start.
+   */
   async recover(): Promise<void> {
     await this.serial(async () => {
-      const { db, logger } = this.deps;
+      const { db, clock, logger } = this.deps;
+      const all = !this.shared && !this.recovered;
       // SQLite has one gateway (its data dir lock): claims left by the one before it are void.
-      if (db.client.config.client === 'sqlite3') await outbox.releaseAll(db);
+      if (!this.shared && !this.recovered) await outbox.releaseAll(db);
+      this.recovered = true;
       // A remote source's file is finished by its next poll (same name and hash), not blindly here.
       const local = (doc: DocumentRow) => !!doc.source_path && !this.sourceOf(doc.channel)?.remote;
-      for (const doc of await documents.byStatus(db, 'RECEIVED')) {
-        logger.info({ documentId: doc.id, file: doc.filename }, 'recovering a received document');
-        await this.processAndSettle(doc, local(doc) ? { name: doc.filename, localPath: doc.source_path!, size: doc.size } : null);
-      }
-      for (const doc of await documents.unfinishedSources(db)) {
-        if (local(doc)) await this.settle(doc, { name: doc.filename, localPath: doc.source_path!, size: doc.size }, null);
+      const limit = 100;
+      for (let more = true, afterId = 0; more && !this.stopped; ) {
+        const claimed = await documents.claimUnfinished(db, this.instanceId, clock.now(), this.leaseMs, { all, limit, afterId });
+        more = claimed.length === limit;
+        for (const doc of claimed) {
+          afterId = doc.id;
+          const file = local(doc) ? { name: doc.filename, localPath: doc.source_path!, size: doc.size } : null;
+          if (doc.status === 'RECEIVED') {
+            logger.info({ documentId: doc.id, file: doc.filename }, 'recovering a received document');
+            await this.processAndSettle(doc, file);
+          } else if (file) await this.settle(doc, file, null);
+        }
       }
     });
   }
 
+  private recovered = false;
+
+  /**
+   * Receive (its own short step: bytes stored, the document recorded and claimed) outside the
+   * processing queue, so that a claimed file is recorded at once even while a long document is
+   * processed; then processing waits its turn.
+   */
   private async onFile(c: PipelineChannel, source: InboundSource, f: IncomingFile): Promise<void> {
-    await this.serial(async () => {
-      const { db, raw, clock, logger } = this.deps;
-      const channel = source.channel;
-      if (f.size > this.opts.maxBytes) {
-        await this.parkTooLarge(c, channel, f);
-        return;
-      }
-      const stored = await raw.put(f.localPath);
-      let doc = await documents.findUnfinishedSource(db, channel, f.name, stored.sha256);
-      if (!doc) {
-        const id = await documents.insertReceived(db, {
-          partnerId: c.partnerId,
-          channel,
-          filename: f.name,
-          sourcePath: f.localPath,
-          sha256: stored.sha256,
-          size: stored.size,
-          rawPath: stored.rel,
-          format: 'unknown',
-          correlationId: randomUUID(),
-          receivedAt: clock.now().toISOString(),
-        });
-        doc = (await documents.get(db, id))!;
-        this.stats.received++;
-        logger.info({ documentId: id, partner: c.partnerId, file: f.name, size: stored.size, sha256: stored.sha256, correlationId: doc.correlation_id }, 'received');
-      }
-      await this.processAndSettle(doc, f);
-    });
+    const doc = await this.receive(c, source, f);
+    if (doc) await this.serial(() => this.processAndSettle(doc, f));
     void this.dispatch();
+  }
+
+  private async receive(c: PipelineChannel, source: InboundSource, f: IncomingFile): Promise<DocumentRow | null> {
+    const { db, raw, clock, logger } = this.deps;
+    const channel = source.channel;
+    if (f.size > this.opts.maxBytes) {
+      await this.serial(() => this.parkTooLarge(c, channel, f));
+      return null;
+    }
+    const stored = await raw.put(f.localPath);
+    const found = await documents.findUnfinishedSource(db, channel, f.name, stored.sha256);
+    if (found) return found;
+    const id = await documents.insertReceived(db, {
+      partnerId: c.partnerId,
+      channel,
+      filename: f.name,
+      sourcePath: f.localPath,
+      sha256: stored.sha256,
+      size: stored.size,
+      rawPath: stored.rel,
+      format: 'unknown',
+      correlationId: randomUUID(),
+      receivedAt: clock.now().toISOString(),
+      claimedBy: this.instanceId,
+      leaseUntil: new Date(clock.now().getTime() + this.leaseMs).toISOString(),
+    });
+    const doc = (await documents.get(db, id))!;
+    this.stats.received++;
+    logger.info({ documentId: id, partner: c.partnerId, file: f.name, size: stored.size, sha256: stored.sha256, correlationId: doc.correlation_id }, 'received');
+    return doc;
   }
 
   /** Too large to take in: recorded (without its bytes) and moved to error/ with the reason; the file is kept there. */
@@ -234,6 +301,13 @@ export class GatewayPipeline {
     if (doc.status === 'RECEIVED' && !outcome) {
       try {
         outcome = await processDocument(this.deps, doc, { replay: doc.replay_of !== null });
+        if (outcome.already) {
+          // Another instance finished it meanwhile (it held the document's lock): only the source is left.
+          logger.info({ documentId: doc.id, status: outcome.status }, 'already processed by another instance');
+          const fresh = (await documents.get(this.deps.db, doc.id))!;
+          if (f && !fresh.source_done) await this.settle(fresh, f, null);
+          return null;
+        }
         this.stats.processed++;
         if (outcome.movements > 0) this.onStockMoved();
         const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);

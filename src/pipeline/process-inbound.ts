@@ -49,6 +49,8 @@ export interface ProcessOutcome {
   movements: number;
   /** Outbound ASNs queued (or refused) because a retailer's PO shipped. */
   asns?: AsnOutcome[];
+  /** Another instance (or an earlier attempt) had finished it already: nothing was done now. */
+  already?: boolean;
 }
 
 const PARKING = new Set(['GW_PARTNER_UNKNOWN', 'GW_PARTNER_CHANNEL_MISMATCH', 'GW_PARTNER_RECEIVER_UNKNOWN']);
@@ -163,6 +165,12 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
   const format = detectFormatOf(await head(raw.path(doc.raw_path)));
 
   return db.transaction(async (trx) => {
+    // Whoever processes a document holds its row until it commits: a second instance waits here,
+    // then finds it finished and does nothing.
+    const current = await documents.lockForWork(trx, doc.id);
+    if (!current || current.status !== 'RECEIVED') {
+      return { documentId: doc.id, status: (current?.status ?? 'FAILED') as InboundStatus, eventCount: current?.event_count ?? 0, errorCode: current?.error_code ?? null, errorMessage: current?.error_message ?? null, rejections: [], acks: 0, movements: 0, already: true };
+    }
     const applyCtx = applyContext(deps, trx, doc.id, now);
     const applied: ApplyResult = emptyApplyResult();
 

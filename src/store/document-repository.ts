@@ -64,7 +64,7 @@ function row(r: Record<string, unknown> | undefined): DocumentRow | undefined {
 export const documents = {
   async insertReceived(
     db: Db,
-    d: { partnerId: string | null; channel: string; filename: string; sourcePath: string | null; sha256: string; size: number; rawPath: string; format: string; correlationId: string; receivedAt: string },
+    d: { partnerId: string | null; channel: string; filename: string; sourcePath: string | null; sha256: string; size: number; rawPath: string; format: string; correlationId: string; receivedAt: string; claimedBy?: string; leaseUntil?: string },
   ): Promise<number> {
     const [r] = await db('documents')
       .insert({
@@ -81,6 +81,8 @@ export const documents = {
         status: 'RECEIVED',
         correlation_id: d.correlationId,
         received_at: d.receivedAt,
+        claimed_by: d.claimedBy?.slice(0, 128) ?? null,
+        lease_until: d.leaseUntil ?? null,
       })
       .returning('id');
     return num(typeof r === 'object' ? (r as { id: unknown }).id : r);
@@ -97,6 +99,52 @@ export const documents = {
 
   async byStatus(db: Db, status: string): Promise<DocumentRow[]> {
     return (await db('documents').where({ status }).orderBy('id')).map((r) => row(r)!);
+  },
+
+  /**
+   * Claim unfinished inbound documents (RECEIVED, or processed with their source not yet settled)
+   * whose lease ran out (their holder died) or that nobody holds; `all`: every one (SQLite at
+   * start: the data dir lock says the gateway that held them is gone). Oldest first.
+   */
+  async claimUnfinished(db: Db, owner: string, now: Date, leaseMs: number, opts: { all?: boolean; limit?: number; afterId?: number } = {}): Promise<DocumentRow[]> {
+    const at = now.toISOString();
+    const until = new Date(now.getTime() + leaseMs).toISOString();
+    return db.transaction(async (trx) => {
+      let q = trx('documents')
+        .where({ direction: 'in' })
+        .andWhere((w) => w.where({ status: 'RECEIVED' }).orWhere({ source_done: false }))
+        .orderBy('id')
+        .limit(opts.limit ?? 100)
+        .select('id');
+      if (!opts.all) q = q.andWhere((w) => w.whereNull('lease_until').orWhere('lease_until', '<', at));
+      if (opts.afterId) q = q.andWhere('id', '>', opts.afterId);
+      if (trx.client.config.client === 'pg') q = q.forUpdate().skipLocked();
+      const ids = (await q).map((r: { id: unknown }) => num(r.id));
+      if (!ids.length) return [];
+      await trx('documents').whereIn('id', ids).update({ claimed_by: owner.slice(0, 128), lease_until: until });
+      return (await trx('documents').whereIn('id', ids).orderBy('id')).map((r) => row(r)!);
+    });
+  },
+
+  /** Keep a claimed document ours a while longer (long work); false when another took it over. */
+  async renewLease(db: Db, id: number, owner: string, until: Date): Promise<boolean> {
+    return (await db('documents').where({ id, claimed_by: owner.slice(0, 128) }).update({ lease_until: until.toISOString() })) > 0;
+  },
+
+  /**
+   * The document's row, locked until the transaction ends (PostgreSQL): whoever processes it
+   * holds this lock, so two instances never process one document at once; the second sees the
+   * status the first committed.
+   */
+  async lockForWork(trx: Db, id: number): Promise<DocumentRow | undefined> {
+    let q = trx('documents').where({ id });
+    if (trx.client.config.client === 'pg') q = q.forUpdate();
+    return row(await q.first());
+  },
+
+  /** A document names this source file and has not settled it yet (it is being worked on). */
+  async recordedSource(db: Db, sourcePath: string): Promise<boolean> {
+    return !!(await db('documents').where({ source_path: sourcePath, source_done: false }).first('id'));
   },
 
   async unfinishedSources(db: Db): Promise<DocumentRow[]> {
@@ -144,7 +192,7 @@ export const documents = {
   },
 
   async markSourceDone(db: Db, id: number): Promise<void> {
-    await db('documents').where({ id }).update({ source_done: true });
+    await db('documents').where({ id }).update({ source_done: true, lease_until: null });
   },
 
   async list(db: Db, q: DocumentQuery): Promise<DocumentRow[]> {

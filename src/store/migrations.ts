@@ -498,7 +498,34 @@ const m006: Migration = {
   },
 };
 
-export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006];
+const m007: Migration = {
+  name: '007_work_leases',
+  async up(k) {
+    // A received document is worked on by whoever holds its lease (several instances on one
+    // PostgreSQL): another instance takes it over only once the lease has run out (its holder died).
+    await k.schema.alterTable('documents', (t) => {
+      t.string('claimed_by', 128).nullable();
+      t.string('lease_until', 32).nullable();
+    });
+    await k.raw("create index documents_unfinished on documents (id) where status = 'RECEIVED' or source_done = false");
+    // Named leases (one poller per SFTP channel): the holder renews it; when it dies, it runs out.
+    await k.schema.createTable('leases', (t) => {
+      t.string('name', 128).primary();
+      t.string('holder', 128).notNullable();
+      t.string('until', 32).notNullable();
+    });
+  },
+  async down(k) {
+    await k.schema.dropTableIfExists('leases');
+    await k.raw('drop index if exists documents_unfinished');
+    await k.schema.alterTable('documents', (t) => {
+      t.dropColumn('claimed_by');
+      t.dropColumn('lease_until');
+    });
+  },
+};
+
+export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -28,7 +28,28 @@ export interface SourceStatus {
   lastOutboundAt: string | null;
 }
 
+/**
+ * How a source shares its work with other instances (set by the pipeline before `start`). Without
+ * it a source assumes it is alone.
+ */
+export interface SourceCoordination {
+  /** May this instance poll now? (One poller per remote channel: a lease, renewed on each call.) */
+  mayPoll(): Promise<boolean>;
+  /** Give the right to poll back (at stop), so that another instance takes over at once. */
+  release(): Promise<void>;
+  /** A claimed local file a document names (being worked on, or settled by recovery). */
+  isRecorded(localPath: string): Promise<boolean>;
+  /**
+   * A file claimed this long ago that no document names was claimed by an instance that died
+   * before recording it: it goes back to in/. `null`: only at start, and every such file (alone
+   * on the data dir, nothing is in hand).
+   */
+  orphanAfterMs: number | null;
+}
+
 export interface InboundSource {
+  /** Set by the pipeline before start (several instances). */
+  coordination?: SourceCoordination;
   readonly id: string;
   /** Where documents from this source say they came from, e.g. `folder:demo-retail`. */
   readonly channel: string;

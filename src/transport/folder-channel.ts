@@ -3,7 +3,7 @@ import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { fsyncDir, fsyncPath } from '../core/durable.ts';
 import type { Logger } from '../core/ports.ts';
-import type { InboundSource, IncomingFile, OutboundSink, SettleReport } from './channel.ts';
+import type { InboundSource, IncomingFile, OutboundSink, SettleReport, SourceCoordination } from './channel.ts';
 
 export interface FolderPaths {
   in: string;
@@ -60,6 +60,8 @@ export class FolderChannel implements InboundSource, OutboundSink {
   private pending = new Set<string>();
   private timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  coordination?: SourceCoordination;
+  private orphanTimer: NodeJS.Timeout | null = null;
 
   get channel(): string {
     return `folder:${this.id}`;
@@ -85,8 +87,14 @@ export class FolderChannel implements InboundSource, OutboundSink {
 
   async start(onFile: (file: IncomingFile) => Promise<void>): Promise<void> {
     await this.ensureFolders();
-    await this.returnUnrecorded();
+    const after = this.coordination?.orphanAfterMs ?? null;
+    await this.returnUnrecorded(after ?? 0);
     this.stopped = false;
+    if (after !== null) {
+      // Shared with other instances: one of them may die between its claim and its record.
+      this.orphanTimer = setInterval(() => void this.returnUnrecorded(after).catch((e) => this.logger.error({ channel: this.id, err: String(e) }, 'returning orphaned claims failed')), Math.max(250, after / 2));
+      this.orphanTimer.unref?.();
+    }
     const w = watch(this.paths.in, {
       depth: 0,
       ignoreInitial: false,
@@ -138,7 +146,8 @@ export class FolderChannel implements InboundSource, OutboundSink {
     // Claimed by an atomic rename into processing/ under a name of its own: a file written to the
     // same name meanwhile is a new file in in/, never mistaken for this one when it is settled.
     const name = path.basename(p);
-    const claimed = path.join(this.processing, `${Date.now()}-${++this.claims}${CLAIM_MARK}${name}`);
+    // The claim's time, then a number unique to this process (instances share the folder).
+    const claimed = path.join(this.processing, `${Date.now()}-${process.pid}.${++this.claims}${CLAIM_MARK}${name}`);
     try {
       await rename(p, claimed);
     } catch (e) {
@@ -173,17 +182,24 @@ export class FolderChannel implements InboundSource, OutboundSink {
 
   /**
    * Files claimed but never recorded (the process died between the rename and the document's
-   * commit) go back to in/ under their own name; recorded ones are settled by recovery first.
+   * commit) go back to in/ under their own name, once claimed at least `olderThanMs` ago (the
+   * claim's time is in its name); recorded ones are settled by recovery.
    */
-  private async returnUnrecorded(): Promise<void> {
+  private async returnUnrecorded(olderThanMs: number): Promise<void> {
     for (const n of await readdir(this.processing).catch(() => [] as string[])) {
       const i = n.indexOf(CLAIM_MARK);
       if (i < 0) continue;
+      const claimedAt = Number(n.slice(0, i).split('-')[0]);
+      if (olderThanMs > 0 && !(Date.now() - claimedAt >= olderThanMs)) continue;
+      if (await this.coordination?.isRecorded(path.join(this.processing, n))) continue;
       const original = n.slice(i + CLAIM_MARK.length);
       let target = path.join(this.paths.in, original);
       if (await stat(target).then(() => true, () => false)) target = path.join(this.paths.in, `${n.slice(0, i)}-${original}`);
-      await rename(path.join(this.processing, n), target).catch((e) => this.logger.error({ channel: this.id, file: n, err: String(e) }, 'could not return a claimed file to in/'));
-      this.logger.warn({ channel: this.id, file: original }, 'a file claimed before a crash goes back to in/');
+      await rename(path.join(this.processing, n), target).then(
+        () => this.logger.warn({ channel: this.id, file: original }, 'a file claimed before a crash goes back to in/'),
+        // ENOENT: another instance returned or settled it meanwhile.
+        (e) => (e as NodeJS.ErrnoException).code === 'ENOENT' || this.logger.error({ channel: this.id, file: n, err: String(e) }, 'could not return a claimed file to in/'),
+      );
     }
   }
 
@@ -229,6 +245,7 @@ export class FolderChannel implements InboundSource, OutboundSink {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.orphanTimer) clearInterval(this.orphanTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.watcher?.close();

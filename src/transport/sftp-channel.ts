@@ -3,7 +3,7 @@ import { copyFile, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { Logger } from '../core/ports.ts';
-import type { InboundSource, IncomingFile, OutboundSink, SettleReport, SourceStatus } from './channel.ts';
+import type { InboundSource, IncomingFile, OutboundSink, SettleReport, SourceCoordination, SourceStatus } from './channel.ts';
 import { IN_PROGRESS } from './folder-channel.ts';
 import { HostSessions, type SessionSlots } from './host-sessions.ts';
 
@@ -95,6 +95,8 @@ export class SftpChannel implements InboundSource, OutboundSink {
   private listed = new Map<string, { size: number; modifyTime: number }>();
   private readonly slots: SessionSlots;
   readonly status: SourceStatus = { lastError: null, lastErrorAt: null, lastPollAt: null, lastInboundAt: null, lastOutboundAt: null };
+  /** Other instances on the same channel: one polls at a time (a lease renewed before each file). */
+  coordination?: SourceCoordination;
 
   constructor(
     readonly id: string,
@@ -239,7 +241,11 @@ export class SftpChannel implements InboundSource, OutboundSink {
     await mkdir(path.join(this.stagingDir, 'in'), { recursive: true });
     const tick = () => {
       if (this.stopped || this.polling) return;
-      this.polling = this.poll(onFile)
+      this.polling = (async () => {
+        // Another instance polls this channel while it holds the lease (takeover when it dies).
+        if (this.coordination && !(await this.coordination.mayPoll())) return;
+        await this.poll(onFile);
+      })()
         .catch(() => undefined)
         .finally(() => {
           this.polling = null;
@@ -269,7 +275,8 @@ export class SftpChannel implements InboundSource, OutboundSink {
           continue;
         }
         const remote = `${this.s.inbound}/${f.name}`;
-        const local = path.join(this.stagingDir, 'in', f.name);
+        // Staged under a name of this process's own (instances may share the data dir).
+        const local = path.join(this.stagingDir, 'in', `${process.pid}~${f.name}`);
         try {
           await this.op((c) => c.fastGet(remote, local, { concurrency: 32, chunkSize: READ_CHUNK }));
         } catch (e) {
@@ -293,6 +300,12 @@ export class SftpChannel implements InboundSource, OutboundSink {
       for (const [i, { file, listed }] of batch.entries()) {
         if (this.stopped) {
           // Not handed over: left on the server for the next start.
+          for (const rest of batch.slice(i)) await unlink(rest.file.localPath).catch(() => undefined);
+          return;
+        }
+        // The lease is renewed before each hand-over; lost (this instance stalled past it): the
+        // rest is left to the instance that has it now.
+        if (this.coordination && !(await this.coordination.mayPoll())) {
           for (const rest of batch.slice(i)) await unlink(rest.file.localPath).catch(() => undefined);
           return;
         }

@@ -141,7 +141,7 @@ test('SIGTERM during a download: the process exits within the grace period, the 
   const cfg = testConfig({ partnersDir: sftpPartners(sshd, { inbound, outbound, extra: { shutdownGraceMs: 300 } }), maxBytes: 1e9 });
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'gateway.js'), 'start'], { env: { ...process.env, ...cfg.env, PORT: '0' }, stdio: 'ignore' });
   try {
-    const staged = path.join(cfg.dataDir, 'sftp', 'demo-retail', 'in', 'big.x12');
+    const staged = path.join(cfg.dataDir, 'sftp', 'demo-retail', 'in', `${child.pid}~big.x12`);
     await waitFor(() => existsSync(staged) && statSync(staged).size > 0, 20_000, 'the download to start');
     const t0 = Date.now();
     child.kill('SIGTERM');
