@@ -45,12 +45,33 @@ export async function openDb(cfg: DbConfig): Promise<Db> {
   } else {
     db = knexFactory({ client: 'pg', connection: cfg.connection, pool: { min: 0, max: 10 } });
   }
-  // Only when something is pending: bringing the schema up to date takes knex's migration lock (a
-  // write), which a CLI command beside a running gateway would otherwise wait for every time.
-  const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
-  if (pending.length) await db.migrate.latest({ migrationSource });
+  const migrate = async () => {
+    // Only when something is pending: bringing the schema up to date takes knex's migration lock (a
+    // write), which a CLI command beside a running gateway would otherwise wait for every time.
+    const [, pending] = (await db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
+    if (pending.length) await db.migrate.latest({ migrationSource });
+  };
+  if (cfg.client === 'sqlite3') await migrate();
+  else {
+    // Several instances starting at once on a fresh database would race to create knex's own
+    // tables (its lock lives in one of them): a session advisory lock serialises them first.
+    const conn = await db.client.acquireConnection();
+    try {
+      await db.raw('select pg_advisory_lock(?)', [MIGRATION_LOCK]).connection(conn);
+      try {
+        await migrate();
+      } finally {
+        await db.raw('select pg_advisory_unlock(?)', [MIGRATION_LOCK]).connection(conn);
+      }
+    } finally {
+      await db.client.releaseConnection(conn);
+    }
+  }
   return db;
 }
+
+/** The advisory lock key instances take while they bring the schema up to date (any fixed number). */
+const MIGRATION_LOCK = 846_850_856;
 
 /**
  * A second handle for reads (the API): on SQLite a pool of read-only connections, which WAL lets
