@@ -108,7 +108,7 @@ export function ls(dir: string): string[] {
 }
 
 /** A minimal valid 850 from demo-retail with the given ISA13 and PO number. */
-export function po850(isa13: number, po: string, opts: { sender?: string; qty?: string; ack?: '0' | '1'; receiver?: string } = {}): string {
+export function po850(isa13: number, po: string, opts: { sender?: string; qty?: string; ack?: '0' | '1'; receiver?: string; upc?: string } = {}): string {
   const sender = (opts.sender ?? 'RETAILCO').padEnd(15);
   const receiver = (opts.receiver ?? 'DISTRIBUTOR1').padEnd(15);
   const ctrl = String(isa13).padStart(9, '0');
@@ -118,7 +118,7 @@ export function po850(isa13: number, po: string, opts: { sender?: string; qty?: 
     'ST*850*0001',
     `BEG*00*SA*${po}**20261120`,
     'N1*ST*STORE 17*92*0017',
-    `PO1*1*${opts.qty ?? '10'}*EA*9.25*PE*UP*012345678905`,
+    `PO1*1*${opts.qty ?? '10'}*EA*9.25*PE*UP*${opts.upc ?? '012345678905'}`,
     'CTT*1',
     'SE*6*0001',
     `GE*1*${isa13}`,

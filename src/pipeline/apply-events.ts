@@ -162,7 +162,7 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
         else if (!location) res.rejections.push(problem(e, 'GW_LOCATION_MISSING', `${item}: the line names no location and ${e.partner} has no default location`));
         else wanted.push({ item, location, l: raw[i] });
       }
-      const current = await positions.getMany(db, wanted);
+      const current = await positions.getMany(db, wanted, { lock: true });
       const list: Movement[] = [];
       for (const { item, location, l } of wanted) {
         const q = (l.quantities as Obj | undefined) ?? {};

@@ -511,7 +511,7 @@ export async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSe
     for (const p of (o.packs as Obj[] | undefined) ?? []) for (const it of (p.items as Obj[] | undefined) ?? []) its.push(it);
     const items = await resolveAll(ctx, e, its);
     const changed = new Set<OrderLineRow>();
-    const current = await positions.getMany(db, [...new Set(items.filter((x): x is string => !isProblem(x)))].flatMap((item) => [...new Set([from, ...lines.filter((l) => l.item === item).map((l) => l.location)].filter((x): x is string => !!x))].map((location) => ({ item, location }))));
+    const current = await positions.getMany(db, [...new Set(items.filter((x): x is string => !isProblem(x)))].flatMap((item) => [...new Set([from, ...lines.filter((l) => l.item === item).map((l) => l.location)].filter((x): x is string => !!x))].map((location) => ({ item, location }))), { lock: true });
     const ship = (item: string, location: string | null, qty: number, line: OrderLineRow | undefined) => {
       if (!location) {
         res.rejections.push(problem(e, 'GW_LOCATION_MISSING', `${item}: the shipment names no location and PO ${po} has no line for it at one of ours`));

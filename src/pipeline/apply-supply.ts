@@ -106,7 +106,7 @@ export async function applyReceipt(ctx: ApplyContext, e: CanonicalEvent, apply: 
     else if (!location) res.rejections.push(problem(e, 'GW_LOCATION_MISSING', `${item}: the receipt names no location and ${e.partner} has no default location`));
     else wanted.push({ item, location, l });
   });
-  const current = await positions.getMany(db, wanted);
+  const current = await positions.getMany(db, wanted, { lock: true });
   const moves: Movement[] = [];
   const ref = String(data.receiptId ?? shipmentId ?? '');
   for (const { item, location, l } of wanted) {

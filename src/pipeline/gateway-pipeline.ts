@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { GatewayError } from '../core/errors.ts';
 import { isError, reject } from '../core/rejection.ts';
 import { documents, type DocumentRow } from '../store/document-repository.ts';
+import { isTransient } from '../core/transient.ts';
 import { leases } from '../store/lease-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { rejections } from '../store/rejection-repository.ts';
@@ -309,10 +310,23 @@ export class GatewayPipeline {
           return null;
         }
         this.stats.processed++;
+        this.transient.delete(doc.id);
         if (outcome.movements > 0) this.onStockMoved();
         const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);
         log({ documentId: doc.id, partner: doc.partner_id, status: outcome.status, events: outcome.eventCount, acks: outcome.acks, code: outcome.errorCode, correlationId: doc.correlation_id }, 'processed');
       } catch (e) {
+        if (isTransient(e) && !this.stopped) {
+          // The database or the disk, not the document (a deadlock between instances, a lost
+          // connection, a full disk): tried again with backoff, no attempt counted against it.
+          const n = (this.transient.get(doc.id) ?? 0) + 1;
+          this.transient.set(doc.id, n);
+          const delay = Math.min(30_000, (this.opts.retryBaseMs ?? 1000) * 2 ** Math.min(n - 1, 10));
+          await documents.uncountStart(this.deps.db, doc.id).catch(() => undefined);
+          logger.warn({ documentId: doc.id, transientFailures: n, retryInMs: delay, err: String(e) }, 'processing met a transient error; tried again');
+          this.retryLater(doc.id, f, delay);
+          return null;
+        }
+        this.transient.delete(doc.id);
         // Our own fault (a partner's bad data is a coded rejection, never a throw): counted in a
         // transaction of its own, retried with backoff, and after maxProcessAttempts the document
         // is FAILED with its reason: in the dead letters, its file in error/, never retried forever.
@@ -346,6 +360,8 @@ export class GatewayPipeline {
   }
 
   private retries = new Map<number, NodeJS.Timeout>();
+  /** Transient failures per document in a row (for the backoff). */
+  private transient = new Map<number, number>();
 
   /** Process a document again after a failure of ours, in the queue like any document. */
   private retryLater(id: number, f: IncomingFile | null, delay: number): void {

@@ -46,11 +46,34 @@ function toPosition(r: Record<string, unknown>): Position {
   };
 }
 
+/**
+ * Stock locks (PostgreSQL; SQLite has one writer): every transaction that reads positions to
+ * decide on them (an allocation, a snapshot's differences) or moves them takes, before it reads,
+ * a transaction advisory lock per bucket of the items it touches, in bucket order (no deadlock
+ * between two lock sets). Row locks alone would not do: a snapshot computes its reconciliation
+ * from the positions it read, so a movement committed in between would be lost from the log (the
+ * chaos run found positions 8 units off a rebuild), and a position not yet created has no row to
+ * lock. Buckets bound the locks one transaction holds (a 10,000-item snapshot takes at most
+ * LOCK_BUCKETS, within PostgreSQL's shared lock table); two items in one bucket only wait for each other.
+ */
+const LOCK_BUCKETS = 256;
+
+export async function lockStock(db: Db, items: Iterable<string>): Promise<void> {
+  if (db.client.config.client !== 'pg') return;
+  const uniq = [...new Set(items)];
+  if (!uniq.length) return;
+  // OFFSET 0 keeps the sorted subquery apart: the locks are taken in bucket order.
+  await db.raw(
+    `select pg_advisory_xact_lock(846, b) from (select distinct (hashtext(k) & ${LOCK_BUCKETS - 1}) as b from unnest(?::text[]) as k order by b offset 0) s`,
+    [uniq],
+  );
+}
+
 export const positions = {
-  /** Positions for these (item, location) keys; missing ones come back empty. */
-  async getMany(db: Db, keys: { item: string; location: string }[]): Promise<Map<string, Position>> {
+  /** Positions for these (item, location) keys; missing ones come back empty. `lock`: to decide on them (see forItems). */
+  async getMany(db: Db, keys: { item: string; location: string }[], opts: { lock?: boolean } = {}): Promise<Map<string, Position>> {
     const out = new Map<string, Position>();
-    for (const p of await positions.forItems(db, keys.map((k) => k.item))) out.set(key(p.item, p.location), p);
+    for (const p of await positions.forItems(db, keys.map((k) => k.item), opts)) out.set(key(p.item, p.location), p);
     for (const k of keys) if (!out.has(key(k.item, k.location))) out.set(key(k.item, k.location), emptyPosition(k.item, k.location));
     return out;
   },
@@ -64,6 +87,7 @@ export const positions = {
     const out: Position[] = [];
     const uniq = [...new Set(items)].sort();
     const lock = opts.lock && db.client.config.client === 'pg';
+    if (lock) await lockStock(db, uniq);
     for (let i = 0; i < uniq.length; i += 400) {
       let q = db('positions').whereIn('item', uniq.slice(i, i + 400));
       if (lock) q = q.orderBy([{ column: 'item' }, { column: 'location' }]).forUpdate();
@@ -101,6 +125,7 @@ export const positions = {
   /** Append movements and move the positions by the same deltas, in the caller's transaction. */
   async apply(db: Db, list: Movement[], ctx: { eventSeq: number | null; documentId: number | null; partnerId: string | null; at: string }): Promise<void> {
     if (!list.length) return;
+    await lockStock(db, list.map((m) => m.item));
     // Multi-row statements through raw SQL: the query builder costs more than SQLite does here.
     await insertRows(
       db,
@@ -128,6 +153,7 @@ export const positions = {
   async applySnapshot(db: Db, lines: SnapshotLine[], ctx: { eventSeq: number; documentId: number; partnerId: string; at: string; asOf?: string | null }): Promise<{ movements: number; divergences: number; stale: { item: string; location: string; snapshotAsOf: string }[]; staleCount: number }> {
     const last = new Map<string, SnapshotLine>();
     for (const l of lines) last.set(key(l.item, l.location), l);
+    await lockStock(db, lines.map((l) => l.item));
     // No key on the staging table: lines are unique already (deduplicated above) and joined through positions' key.
     await db.raw('create temp table if not exists snap_lines (item varchar(128) not null, location varchar(64) not null, on_hand bigint, damaged bigint, hold bigint, wh_held bigint)');
     await db.raw('delete from snap_lines');

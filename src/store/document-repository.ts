@@ -179,6 +179,11 @@ export const documents = {
     return num(r?.starts);
   },
 
+  /** A start that ended in a transient error is not a crash (see countStart's use in the pipeline). */
+  async uncountStart(db: Db, id: number): Promise<void> {
+    await db('documents').where({ id }).andWhere('starts', '>', 0).decrement('starts', 1);
+  },
+
   /** One more failed processing attempt (in its own transaction: the failed one rolled back); the count after it. */
   async countFailure(db: Db, id: number): Promise<number> {
     await db('documents').where({ id }).increment('attempts', 1);

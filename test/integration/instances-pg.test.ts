@@ -10,7 +10,7 @@ import { readAllSegments } from '../../src/x12/segment-reader.ts';
 import { drop, ls, po850, testConfig, waitFor } from '../helpers.ts';
 import { startPostgres, type TestPostgres } from '../store/postgres.ts';
 import { SSHD, sftpPartners, startSshd, type TestSshd } from '../transport/sshd.ts';
-import { spawnInstance, type Instance } from './instances.ts';
+import { freshDatabase as freshDatabaseAt, spawnInstance, type Instance } from './instances.ts';
 
 /**
  * Several gateway processes on one PostgreSQL, sharing one data dir (issue 12): files claimed
@@ -32,17 +32,7 @@ after(async () => {
   await sshd?.stop();
 });
 
-/** A fresh database in the cluster for each test (the instances of a test share it). */
-async function freshDatabase(): Promise<string> {
-  const name = `inst_${process.pid}_${++seq}`;
-  const admin = knexFactory({ client: 'pg', connection: pg!.url });
-  try {
-    await admin.raw(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.destroy();
-  }
-  return pg!.url.replace(/\/postgres$/, `/${name}`);
-}
+const freshDatabase = () => freshDatabaseAt(pg!.url);
 
 function start(name: string, env: NodeJS.ProcessEnv, dir: string): Instance {
   const i = spawnInstance(name, env, path.join(dir, `${name}.log`));
@@ -154,7 +144,7 @@ test('one SFTP poller per channel across instances; when it is killed, another t
   if (!pg) return t.skip('no PostgreSQL');
   if (!sshd) return t.skip(`no sshd (${SSHD})`);
   const url = await freshDatabase();
-  const remoteIn = sshd.dir(`in-${seq}`);
+  const remoteIn = sshd.dir(`in-${++seq}`);
   const remoteOut = sshd.dir(`out-${seq}`);
   const cfg = testConfig({ stabilityMs: 50, leaseMs: 2000, partnersDir: sftpPartners(sshd, { inbound: remoteIn, outbound: remoteOut }) });
   const env = { ...cfg.env, DATABASE_URL: url };

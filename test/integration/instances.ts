@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
+import knexFactory from 'knex';
 import { ROOT } from '../helpers.ts';
 
 /**
@@ -67,4 +68,18 @@ export function spawnInstance(name: string, env: NodeJS.ProcessEnv, logFile: str
       await exited;
     },
   };
+}
+
+let databases = 0;
+
+/** A fresh database in the cluster at `url` (the instances of one test share it). */
+export async function freshDatabase(url: string, prefix = 'inst'): Promise<string> {
+  const name = `${prefix}_${process.pid}_${++databases}`;
+  const admin = knexFactory({ client: 'pg', connection: url });
+  try {
+    await admin.raw(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.destroy();
+  }
+  return url.replace(/\/postgres$/, `/${name}`);
 }

@@ -287,6 +287,32 @@ test('a document our own code fails on is retried with backoff, then FAILED into
   assert.equal(r.outcome.status, 'PROCESSED', JSON.stringify(r.outcome));
 });
 
+test('a transient error (a deadlock, a lost connection) is retried without counting an attempt: more of them than maxAttempts, then PROCESSED', async () => {
+  const mappings = g.mappings as unknown as { crosswalk: (id: string) => unknown };
+  const original = mappings.crosswalk.bind(g.mappings);
+  let calls = 0;
+  mappings.crosswalk = (id: string) => {
+    if (id === 'demo-retail' && calls < 6) {
+      calls++;
+      throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    }
+    return original(id);
+  };
+  try {
+    const retail = drop(dataDir, 'demo-retail');
+    writeFileSync(path.join(retail.in, 'transient.x12'), po850(5983, 'PO-TRANSIENT'));
+    await settled(retail, 'transient.x12');
+    const [doc] = await docs({ filename: 'transient.x12' });
+    assert.equal(doc.status, 'PROCESSED', `${doc.status} ${doc.error_message}`);
+    assert.equal(calls, 6, 'tried again after each transient error');
+    // (finish counts the attempt that ended it: one, where three own faults would have FAILED it.)
+    assert.equal(Number(doc.attempts), 1, 'no failed attempt counted');
+    assert.ok(Number(doc.starts) <= 1, `starts ${doc.starts}: a transient error is not a crash`);
+  } finally {
+    mappings.crosswalk = original;
+  }
+});
+
 test('a document the process died on again and again (killed while processing it) is FAILED at the next start, not tried for ever', async () => {
   const { documents } = await import('../../src/store/document-repository.ts');
   const raw = (g.pipeline as unknown as { deps: { raw: { put(src: string): Promise<{ sha256: string; size: number; rel: string }> } } }).deps.raw;
