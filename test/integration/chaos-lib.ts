@@ -125,12 +125,13 @@ export async function runChaos(pg: TestPostgres, sshd: TestSshd, o: ChaosOptions
   const files = plan(o.files, rand);
   let kills = 0;
   let restarts = 0;
-  let writing = true;
+  // Kills go on while files are dropped and until every file has been processed once.
+  let killing = true;
   const pending = new Set<Promise<void>>();
   const killer = (async () => {
-    while (writing) {
+    while (killing) {
       await sleep(o.killEveryMs[0] + rand() * (o.killEveryMs[1] - o.killEveryMs[0]));
-      if (!writing) break;
+      if (!killing) break;
       const live = slots.map((x, s) => (x ? s : -1)).filter((s) => s >= 0);
       if (live.length === 0) continue;
       const s = live[Math.floor(rand() * live.length)];
@@ -159,11 +160,13 @@ export async function runChaos(pg: TestPostgres, sshd: TestSshd, o: ChaosOptions
     renameSync(tmp, path.join(dir, f.name));
   }
   const writeMs = Date.now() - t0;
-  writing = false;
-  await killer;
-  await Promise.all(pending);
-  await Promise.all(slots.map((i) => i!.up.catch(() => undefined)));
-  log(`${files.length} files written in ${writeMs} ms; ${kills} SIGKILLs; waiting for the instances to settle`);
+  log(`${files.length} files written in ${writeMs} ms; ${kills} SIGKILLs so far; killing on until all are processed`);
+  const stopKilling = async () => {
+    killing = false;
+    await killer;
+    await Promise.all(pending);
+    await Promise.all(slots.map((i) => i!.up.catch(() => undefined)));
+  };
 
   const db = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 2 } });
   const t1 = Date.now();
@@ -179,7 +182,12 @@ export async function runChaos(pg: TestPostgres, sshd: TestSshd, o: ChaosOptions
       const [{ n: box }] = await db('outbox').count({ n: '*' });
       const [{ n: due }] = await db('publish_due').count({ n: '*' }).catch(() => [{ n: 0 }]);
       const emptyDirs = Object.values(folders).every((f) => ls(f.in).length === 0 && ls(path.join(path.dirname(f.in), 'processing')).length === 0) && ls(remoteIn).length === 0;
-      const settled = Number(docs) >= files.length && Number(open) === 0 && Number(unsent) === 0 && emptyDirs && Number(due) === 0;
+      if (killing && Number(docs) >= files.length && Number(open) === 0) {
+        await stopKilling();
+        log(`all files processed once; ${kills} SIGKILLs in all; waiting for the instances to settle`);
+        continue;
+      }
+      const settled = !killing && Number(docs) >= files.length && Number(open) === 0 && Number(unsent) === 0 && emptyDirs && Number(due) === 0;
       if (settled && Number(box) === lastOutbox) {
         if (!stableSince) stableSince = Date.now();
         if (Date.now() - stableSince > 3000) break;
@@ -191,6 +199,7 @@ export async function runChaos(pg: TestPostgres, sshd: TestSshd, o: ChaosOptions
       }
       await sleep(250);
     }
+    if (killing) await stopKilling();
     const settleMs = Date.now() - t1;
     for (const i of slots) {
       await i!.kill('SIGTERM');
