@@ -133,16 +133,21 @@ export function cmdEmit846(o: { partner: string; full?: boolean }): Promise<numb
     const r = await publisher.emit(partner.id, !!o.full);
     const folders = config.folders[partner.id];
     let delivered: string | null = null;
-    if (r.outboxId && folders) {
-      const sink = new FolderChannel(partner.id, folders, { stabilityMs: 0, incompleteAfterMs: 0 }, silentLogger);
-      const row = (await outbox.pending(db)).find((x) => x.id === r.outboxId);
-      if (row?.content_path) {
+    let queued = false;
+    if (r.outboxId) {
+      // Delivered here only when this command claims the entry (as any instance would); a running
+      // gateway that claimed it first delivers it, and an SFTP partner's entry waits for it.
+      const owner = `cli:${process.pid}`;
+      const claimed = !config.sftp[partner.id] && !!folders && (await outbox.claimOne(db, r.outboxId, owner, new Date(), config.inbound.leaseMs));
+      const row = claimed ? (await db('outbox').where({ id: r.outboxId }).first()) as { filename: string; content_path: string | null } | undefined : undefined;
+      if (claimed && folders && row?.content_path) {
+        const sink = new FolderChannel(partner.id, folders, { stabilityMs: 0, incompleteAfterMs: 0 }, silentLogger);
         await sink.deliverFile(row.filename, row.content_path);
-        await outbox.markSent(db, row.id, new Date().toISOString());
+        await outbox.markSent(db, r.outboxId, new Date().toISOString(), owner);
         delivered = path.join(folders.out, row.filename);
-      }
+      } else queued = true;
     }
-    out({ ...r, delivered });
+    out({ ...r, delivered, ...(queued ? { queued: 'in the outbox: the running gateway delivers it' } : {}) });
     return 0;
   });
 }

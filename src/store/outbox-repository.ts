@@ -76,6 +76,16 @@ export const outbox = {
     });
   },
 
+  /** Claim one entry (the CLI's `emit`): false when someone else holds it (a running gateway delivers it). */
+  async claimOne(db: Db, id: number, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const at = now.toISOString();
+    const n = await db('outbox')
+      .where({ id, status: 'PENDING' })
+      .andWhere((w) => w.whereNull('lease_until').orWhere('lease_until', '<', at))
+      .update({ claimed_by: owner.slice(0, 128), lease_until: new Date(now.getTime() + leaseMs).toISOString() });
+    return n === 1;
+  },
+
   /** Give a claimed entry back (shutdown): pending for whoever claims it next. */
   async release(db: Db, id: number, owner: string): Promise<void> {
     await db('outbox').where({ id, claimed_by: owner, status: 'PENDING' }).update({ lease_until: null });

@@ -79,3 +79,21 @@ test('two instances on one PostgreSQL: every outbox entry delivered once, whoeve
     await b.db.destroy();
   }
 });
+
+test('claimOne (the CLI\'s emit beside a running gateway): the entry goes to one claimant; a lapsed claim can be taken', async () => {
+  const db = await freshDb('sqlite', null);
+  try {
+    await outbox.enqueue(db, { partnerId: 'demo-retail', kind: '846', sourceDocumentId: null, sourceRef: 'one', filename: '846_1.x12', content: 'x', isa13: '000000001', gs06: null, createdAt: new Date().toISOString() });
+    const [{ id }] = await db('outbox').select('id');
+    // The running gateway claimed it first: the CLI does not deliver it.
+    assert.equal((await outbox.claim(db, 'gateway', new Date(), 60_000)).length, 1);
+    assert.equal(await outbox.claimOne(db, Number(id), 'cli:1', new Date(), 60_000), false);
+    // Its lease ran out (it died): the CLI may claim it, and then nobody else can.
+    assert.equal(await outbox.claimOne(db, Number(id), 'cli:1', new Date(Date.now() + 120_000), 60_000), true);
+    assert.equal((await outbox.claim(db, 'gateway', new Date(Date.now() + 130_000), 60_000)).length, 0);
+    await outbox.markSent(db, Number(id), new Date().toISOString(), 'cli:1');
+    assert.equal(await outbox.claimOne(db, Number(id), 'cli:2', new Date(Date.now() + 999_000), 60_000), false, 'a SENT entry is never claimed');
+  } finally {
+    await db.destroy();
+  }
+});
