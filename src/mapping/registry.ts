@@ -121,6 +121,12 @@ export class MappingRegistry {
     return (partnerId ? scoped(partnerId)[0] : undefined) ?? scoped('_shared')[0];
   }
 
+  /** The XML mappings for a root element, in the order getXml tries them (the partner's, then shared). */
+  xmlCandidates(partnerId: string | null, root: string): CompiledXmlMapping[] {
+    const all = [...this.compiledXml.values()].filter((m) => m.root === root).sort((a, b) => a.id.localeCompare(b.id));
+    return [...(partnerId ? all.filter((m) => m.id.startsWith(`${partnerId}/`)) : []), ...all.filter((m) => m.id.startsWith('_shared/'))];
+  }
+
   /** Elements that always repeat, for every XML mapping (the parser needs them before matching). */
   xmlRepeats(): Set<string> {
     const out = new Set<string>();

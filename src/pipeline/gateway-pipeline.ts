@@ -416,7 +416,7 @@ export class GatewayPipeline {
       if (orig.direction !== 'in') throw new GatewayError('GW_CONFLICT', `document ${id} is outbound`);
       if (orig.status === 'RECEIVED') throw new GatewayError('GW_CONFLICT', `document ${id} is still being processed`);
       if (!orig.raw_path) throw new GatewayError('GW_CONFLICT', `document ${id} has no stored bytes (${orig.error_code ?? 'not kept'})`);
-      const newId = await documents.insertReplay(db, orig, clock.now().toISOString(), correlationId);
+      const newId = await documents.insertReplay(db, orig, clock.now().toISOString(), correlationId, { by: this.instanceId, until: new Date(clock.now().getTime() + this.leaseMs).toISOString() });
       const doc = (await documents.get(db, newId))!;
       const outcome = await processDocument(this.deps, doc, { replay: true });
       this.stats.processed++;

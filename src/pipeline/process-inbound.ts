@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Clock, Logger } from '../core/ports.ts';
 import { isError, reject, type Rejection } from '../core/rejection.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
@@ -175,7 +175,8 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
     const applied: ApplyResult = emptyApplyResult();
 
     if (format === 'xml') {
-      const x = translateXml(await readFile(raw.path(doc.raw_path)), {
+      // Read from the stored file in pieces, never whole (stream-xml.ts).
+      const x = translateXml({ path: raw.path(doc.raw_path) }, {
         partners,
         mappings,
         channelPartnerId,

@@ -230,7 +230,7 @@ export const documents = {
   },
 
   /** A new document for a replay of `of`: the same stored bytes, processed again. */
-  async insertReplay(db: Db, of: DocumentRow, at: string, correlationId: string): Promise<number> {
+  async insertReplay(db: Db, of: DocumentRow, at: string, correlationId: string, claim?: { by: string; until: string }): Promise<number> {
     const [r] = await db('documents')
       .insert({
         direction: 'in',
@@ -247,6 +247,8 @@ export const documents = {
         correlation_id: correlationId,
         received_at: at,
         replay_of: of.id,
+        claimed_by: claim?.by.slice(0, 128) ?? null,
+        lease_until: claim?.until ?? null,
       })
       .returning('id');
     return num(typeof r === 'object' ? (r as { id: unknown }).id : r);
