@@ -109,6 +109,21 @@ export const documents = {
   async claimUnfinished(db: Db, owner: string, now: Date, leaseMs: number, opts: { all?: boolean; limit?: number; afterId?: number } = {}): Promise<DocumentRow[]> {
     const at = now.toISOString();
     const until = new Date(now.getTime() + leaseMs).toISOString();
+    if (db.client.config.client === 'pg') {
+      // One statement (one round trip): the rows locked and skipped as below, claimed, returned.
+      let sub = db('documents')
+        .where({ direction: 'in' })
+        .andWhere((w) => w.where({ status: 'RECEIVED' }).orWhere({ source_done: false }))
+        .orderBy('id')
+        .limit(opts.limit ?? 100)
+        .select('id')
+        .forUpdate()
+        .skipLocked();
+      if (!opts.all) sub = sub.andWhere((w) => w.whereNull('lease_until').orWhere('lease_until', '<', at));
+      if (opts.afterId) sub = sub.andWhere('id', '>', opts.afterId);
+      const rows = (await db('documents').whereIn('id', sub).update({ claimed_by: owner.slice(0, 128), lease_until: until }).returning('*')) as Record<string, unknown>[];
+      return rows.map((r) => row(r)!).sort((a, b) => a.id - b.id);
+    }
     return db.transaction(async (trx) => {
       let q = trx('documents')
         .where({ direction: 'in' })
