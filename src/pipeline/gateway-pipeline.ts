@@ -10,7 +10,7 @@ import { rejections } from '../store/rejection-repository.ts';
 import type { InboundSource, IncomingFile, OutboundSink, SourceCoordination, SourceStatus } from '../transport/channel.ts';
 import type { HeldRow } from '../store/sequencing-repository.ts';
 import { expireWaiting, settleHeld, type ApplyResult } from './apply-events.ts';
-import { applyContext, processDocument, type InboundDeps, type ProcessOutcome } from './process-inbound.ts';
+import { ackAfterFailure, applyContext, processDocument, type InboundDeps, type ProcessOutcome } from './process-inbound.ts';
 
 /**
  * The running pipeline: receive -> commit bytes -> process -> settle the source -> dispatch the
@@ -342,6 +342,11 @@ export class GatewayPipeline {
         }
         outcome = await this.fail(doc.id, `${attempts} attempts: ${String((e as Error).message ?? e).slice(0, 500)}`);
         logger.error({ documentId: doc.id, attempts, code: outcome.errorCode, err: String((e as Error).stack ?? e) }, 'processing failed for good: the document is FAILED (dead letters)');
+        // The partner is still due its 997/TA1 where the file itself is sound (only applying failed).
+        outcome.acks = await ackAfterFailure(this.deps, doc).catch((err) => {
+          logger.warn({ documentId: doc.id, err: String(err) }, 'no acknowledgment for the FAILED document: its translation fails too');
+          return 0;
+        });
       }
     }
     const fresh = (await documents.get(this.deps.db, doc.id))!;

@@ -269,27 +269,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       ...[...gs06s].filter((g) => /^\d+$/.test(g)).map((value) => ({ kind: 'gs06' as const, value })),
     ]);
 
-    let acks = 0;
-    for (const p of opts.replay ? [] : planFileAcks(result.interchanges, partners, channelPartnerId)) {
-      const to = p.partner;
-      if (!to) continue; // nobody to address it to (CLI-only case)
-      const isa = await counters.next(trx, to.id, 'isa');
-      const gs = p.plan.groups.length ? await counters.next(trx, to.id, 'gs') : 0;
-      const built = buildAck({ plan: p.plan, delimiters: p.delimiters, isaControl: isa, gsControl: gs, now, usage: to.x12.usage });
-      const isa13 = String(isa).padStart(9, '0');
-      await outbox.enqueue(trx, {
-        partnerId: to.id,
-        kind: built.kinds.join('+'),
-        sourceDocumentId: doc.id,
-        sourceRef: `ack:${doc.id}:${p.plan.header.seq}`,
-        filename: `${built.kinds.join('-')}_${isa13}.x12`,
-        content: built.content,
-        isa13,
-        gs06: built.gsControl === null ? null : String(built.gsControl),
-        createdAt: nowIso,
-      });
-      acks++;
-    }
+    const acks = opts.replay ? 0 : await enqueueAcks(trx, result.interchanges, partners, channelPartnerId, doc.id, now);
 
     // What survived: events appended for this document (idempotent duplicates are not counted twice).
     const eventCount = await events.count(trx, { document_id: doc.id });
@@ -316,5 +296,57 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       processedAt: nowIso,
     });
     return { documentId: doc.id, status, eventCount, errorCode: firstError?.code ?? null, errorMessage: firstError?.message ?? null, rejections: all, acks, movements: applied.movements, asns: applied.asns };
+  });
+}
+
+/** The 997s/TA1s a file's interchanges are due, queued in the outbox with control numbers from the store. */
+async function enqueueAcks(trx: Db, interchangesOf: InterchangeResult[], partners: PartnerDirectory, channelPartnerId: string | undefined, documentId: number, now: Date): Promise<number> {
+  let acks = 0;
+  for (const p of planFileAcks(interchangesOf, partners, channelPartnerId)) {
+    const to = p.partner;
+    if (!to) continue; // nobody to address it to (CLI-only case)
+    const isa = await counters.next(trx, to.id, 'isa');
+    const gs = p.plan.groups.length ? await counters.next(trx, to.id, 'gs') : 0;
+    const built = buildAck({ plan: p.plan, delimiters: p.delimiters, isaControl: isa, gsControl: gs, now, usage: to.x12.usage });
+    const isa13 = String(isa).padStart(9, '0');
+    await outbox.enqueue(trx, {
+      partnerId: to.id,
+      kind: built.kinds.join('+'),
+      sourceDocumentId: documentId,
+      sourceRef: `ack:${documentId}:${p.plan.header.seq}`,
+      filename: `${built.kinds.join('-')}_${isa13}.x12`,
+      content: built.content,
+      isa13,
+      gs06: built.gsControl === null ? null : String(built.gsControl),
+      createdAt: now.toISOString(),
+    });
+    acks++;
+  }
+  return acks;
+}
+
+/**
+ * A document our own code failed on for good (FAILED) still gets the acknowledgment its partner
+ * is due, where its translation (the syntax, the envelope, the mapping) works and only applying
+ * it failed: the file was received and is functionally sound; the fault is ours, in the dead
+ * letters. The translation runs again without applying anything; if it is what fails, no
+ * acknowledgment is sent (and the caller logs it). Not for a replay (the partner had its ack).
+ */
+export async function ackAfterFailure(deps: InboundDeps, doc: DocumentRow): Promise<number> {
+  const { db, raw, partners, mappings, clock } = deps;
+  if (doc.replay_of !== null || detectFormatOf(await head(raw.path(doc.raw_path))) !== 'x12') return 0;
+  const now = clock.now();
+  return db.transaction(async (trx) => {
+    const result = await translateX12(raw.read(doc.raw_path), {
+      partners,
+      mappings,
+      channelPartnerId: doc.partner_id ?? undefined,
+      documentId: String(doc.id),
+      correlationId: doc.correlation_id,
+      receivedAt: doc.received_at,
+      isDuplicate: (p, isa13) => interchanges.wasAccepted(trx, p, isa13),
+      sink: { events: async () => undefined, discard: async () => undefined, end: async () => undefined },
+    });
+    return enqueueAcks(trx, result.interchanges, partners, doc.partner_id ?? undefined, doc.id, now);
   });
 }

@@ -270,6 +270,8 @@ test('a document our own code fails on is retried with backoff, then FAILED into
     assert.match(doc.error_message, /3 attempts: injected fault/);
     assert.equal(Number(doc.attempts), 3);
     assert.ok(calls >= 3, `tried ${calls} times`);
+    // Its translation is what fails: no acknowledgment can be built, none is sent.
+    assert.equal((await g.db('outbox').where({ source_document_id: doc.id })).length, 0);
     const report = JSON.parse(readFileSync(path.join(supplier.error, `${name}.error.json`), 'utf8'));
     assert.equal(report.errorCode, 'GW_PROCESSING_FAILED');
     const dead = await (await fetch(`http://127.0.0.1:${g.port}/dead-letters`)).json();
@@ -285,6 +287,35 @@ test('a document our own code fails on is retried with backoff, then FAILED into
   const [doc] = await docs({ filename: 'notice.x12' });
   const r = await g.pipeline.replay(Number(doc.id));
   assert.equal(r.outcome.status, 'PROCESSED', JSON.stringify(r.outcome));
+});
+
+test('a document whose applying our code fails on (its file sound) is FAILED and still gets the 997 its partner is due', async () => {
+  // A fault injected beside the real parts: allocating demo-retail's PO lines throws.
+  const deps = (g.pipeline as unknown as { deps: { allocation?: (id: string) => unknown } }).deps;
+  const original = deps.allocation;
+  deps.allocation = (id: string) => {
+    if (id === 'demo-retail') throw new Error('injected apply fault');
+    return original!(id);
+  };
+  try {
+    const retail = drop(dataDir, 'demo-retail');
+    const before = ls(retail.out).filter((f) => f.startsWith('997'));
+    writeFileSync(path.join(retail.in, 'apply-fault.x12'), po850(5989, 'PO-APPLY-FAULT'));
+    const name = await settled(retail, 'apply-fault.x12');
+    assert.ok(ls(retail.error).includes(name), 'the file is in error/');
+    const [doc] = await docs({ filename: 'apply-fault.x12' });
+    assert.equal(doc.status, 'FAILED');
+    assert.match(doc.error_message, /injected apply fault/);
+    assert.equal((await g.db('orders').where({ po_number: 'PO-APPLY-FAULT' })).length, 0, 'nothing applied');
+    const ack = await waitFor(() => ls(retail.out).filter((f) => f.startsWith('997') && !before.includes(f)).find((f) => readFileSync(path.join(retail.out, f), 'utf8').includes('AK1*PO*5989')), 10_000, 'the 997');
+    const text = readFileSync(path.join(retail.out, ack), 'utf8');
+    assert.match(text, /AK5\*A/);
+    assert.match(text, /AK9\*A\*1\*1\*1/);
+    const box = await g.db('outbox').where({ source_document_id: doc.id });
+    assert.equal(box.length, 1, 'one acknowledgment');
+  } finally {
+    deps.allocation = original;
+  }
 });
 
 test('a transient error (a deadlock, a lost connection) is retried without counting an attempt: more of them than maxAttempts, then PROCESSED', async () => {
