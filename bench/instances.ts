@@ -4,9 +4,10 @@
  *   node --import tsx bench/instances.ts [files]
  * Each round: a fresh store, N gateway processes sharing one data dir, `files` small 850s dropped
  * at once into the retailer's in/ (temp name, rename); timed from the first drop until every
- * file is archived and every 997 is in out/. Files per second, and how the files were shared.
+ * file is archived and every 997 is in out/. Files per second, how the files were shared, and
+ * what each instance cost (CPU time per file from /proc, peak RSS).
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory from 'knex';
 import { drop, ls, po850, testConfig, waitFor } from '../test/helpers.ts';
@@ -44,13 +45,22 @@ try {
       shares = by.map((r) => String(r.n)).sort().join(' / ');
       await db.destroy();
     }
+    // What each instance cost: CPU time (user + system, from /proc) and peak RSS.
+    const cost = instances.map((i) => {
+      const stat = readFileSync(`/proc/${i.child.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cpuS = (Number(f[11]) + Number(f[12])) / 100;
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${i.child.pid}/status`, 'utf8'));
+      return { cpuS, rssMB: Number(hwm?.[1] ?? 0) / 1024 };
+    });
+    const cpuPerFile = (cost.reduce((a, c) => a + c.cpuS, 0) * 1000) / files;
     await Promise.all(instances.map((i) => i.kill('SIGTERM')));
     const errors = instances.flatMap((i) => i.errors).length;
-    rows.push([store === 'pg' ? 'PostgreSQL' : 'SQLite', String(n), String(files), (ms / 1000).toFixed(1), (files / (ms / 1000)).toFixed(0), shares || '-', String(errors)]);
+    rows.push([store === 'pg' ? 'PostgreSQL' : 'SQLite', String(n), String(files), (ms / 1000).toFixed(1), (files / (ms / 1000)).toFixed(0), shares || '-', cpuPerFile.toFixed(1), cost.map((c) => c.rssMB.toFixed(0)).join(' / '), String(errors)]);
     console.log(rows.at(-1)!.join('\t'));
   }
 } finally {
   pg.stop();
 }
-console.log('\n| store | instances | files | seconds | files/s | files per instance | errors |\n|---|---|---|---|---|---|---|');
+console.log('\n| store | instances | files | seconds | files/s | files per instance | gateway CPU ms per file (all instances) | peak RSS per instance MB | errors |\n|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);

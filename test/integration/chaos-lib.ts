@@ -3,6 +3,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { readAllSegments } from '../../src/x12/segment-reader.ts';
+import { rng } from '../fuzz/fuzz-lib.ts';
 import { drop, ls, po850, ROOT, snapshot846, testConfig } from '../helpers.ts';
 import type { TestPostgres } from '../store/postgres.ts';
 import { sftpPartners, type TestSshd } from '../transport/sshd.ts';
@@ -55,18 +56,6 @@ export interface ChaosReport {
 }
 
 const UPCS = ['012345678905', '012345678912', '012345678929'];
-
-/** mulberry32: a small seeded generator, so that a run can be repeated. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Planned {
   channel: 'folder:demo-retail' | 'sftp:demo-retail' | 'folder:demo-bigbox' | 'folder:demo-3pl';

@@ -120,9 +120,10 @@ test('work of a dead instance is taken over once its lease runs out: a received 
 
     const c = start('c', { ...cfg.env, DATABASE_URL: url }, cfg.dir);
     await c.up;
-    // The dead holder's lease still runs: nobody touches its document.
-    await db('documents').where({ id }).update({ lease_until: new Date(Date.now() + leaseMs).toISOString() });
-    await new Promise((r) => setTimeout(r, leaseMs / 2));
+    // The dead holder's lease still runs (6 s more): nobody touches its document meanwhile, though
+    // the live instance looks for unfinished work every half of its own lease (1 s).
+    await db('documents').where({ id }).update({ lease_until: new Date(Date.now() + 6000).toISOString() });
+    await waitFor(() => ls(retail.archive).length === 1, 20_000, 'the orphaned claim processed meanwhile');
     assert.equal((await documents.get(db, id))!.status, 'RECEIVED', 'taken while its lease ran');
     // Once it has run out, the live instance takes both over.
     await waitFor(async () => (await documents.get(db, id))!.status === 'PROCESSED', 20_000, 'the held document taken over');
