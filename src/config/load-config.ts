@@ -61,6 +61,8 @@ const PartnerSchema = z
     locations: z.record(z.string().min(1), z.string().min(1)).default({}),
     /** A PO line for an item that no crosswalk knows: backordered with its reason, or rejected. */
     unknownItems: z.enum(['backorder', 'reject']).default('backorder'),
+    /** What the warehouse could not ship of its PO lines (a 945 W1204, a short W12): backordered, or cancelled on the line. */
+    shortShipments: z.enum(['backorder', 'cancel']).default('backorder'),
     /** The partner's feed is stale (GET /partners) when nothing came from it for this long. */
     expectFeedWithinMinutes: z.number().int().min(1).optional(),
     /** Where this partner's PO lines ship from. */
@@ -339,6 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         shipmentCustomer: d.shipmentCustomer,
         locations: d.locations,
         unknownItems: d.unknownItems,
+        shortShipments: d.shortShipments,
         expectFeedWithinMinutes: d.expectFeedWithinMinutes,
         allocation: d.allocation,
         asn856: d.asn856,

@@ -29,6 +29,8 @@ export interface Partner {
   locations: Record<string, string>;
   /** A PO line for an item nobody knows: backordered with its reason, or rejected. */
   unknownItems: 'backorder' | 'reject';
+  /** What a warehouse could not ship of this partner's PO lines: backordered (default) or cancelled on the line. */
+  shortShipments?: 'backorder' | 'cancel';
   /** A feed not heard from for this long is stale. */
   expectFeedWithinMinutes?: number;
   allocation?: AllocationRule;

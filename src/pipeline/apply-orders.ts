@@ -540,6 +540,39 @@ export async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSe
         changed.add(line);
       }
     };
+    /**
+     * The warehouse shipped `n` less than it was told (it could not find them): of what is still
+     * committed to the line, that much is released and taken off on hand (so it is not promised
+     * again before the next snapshot says otherwise); the PO line's partner says whether the rest
+     * waits as a backorder or is cancelled (shortShipments). The line carries GW_SHORT_SHIPPED.
+     */
+    const shortShip = (item: string, location: string | null, n: number, line: OrderLineRow, lineParty: string) => {
+      const policy = ctx.partners.get(lineParty)?.shortShipments ?? 'backorder';
+      const release = Math.min(n, line.committed);
+      const at = line.location ?? location;
+      if (release > 0 && at) {
+        const p = current.get(key(item, at)) ?? emptyPosition(item, at);
+        current.set(key(item, at), p);
+        const gone = Math.min(release, Math.max(0, p.onHand));
+        list.push(movement(item, at, 'uncommit', { dCommitted: -release, reason: 'short-shipped', ref: po, orderId: line.order_id }));
+        if (gone > 0) list.push(movement(item, at, 'adjustment', { dOnHand: -gone, reason: 'short-shipped', ref: po, orderId: line.order_id }));
+        p.onHand -= gone;
+        line.committed -= release;
+      }
+      const open = Math.max(0, line.ordered - line.shipped - line.committed);
+      const note = `${fromUnits(n)} short-shipped by ${e.partner} (shipment ${String(data.shipmentId ?? '')})`;
+      if (policy === 'cancel') {
+        // Cancelled on the line: what is neither shipped nor still committed is no longer ordered.
+        line.ordered = Math.max(line.shipped + line.committed, line.ordered - Math.min(n, open));
+        line.backordered = Math.min(line.backordered, Math.max(0, line.ordered - line.shipped - line.committed));
+        Object.assign(line, { reason_code: 'GW_SHORT_SHIPPED', reason: `${note}: cancelled` });
+      } else {
+        line.backordered = Math.min(open, line.backordered + n);
+        Object.assign(line, { reason_code: 'GW_SHORT_SHIPPED', reason: `${note}: backordered` });
+      }
+      res.rejections.push(problem(e, 'GW_SHORT_SHIPPED', `PO ${po} line ${line.line_number}: ${note}: ${policy === 'cancel' ? 'cancelled' : 'backordered'}`, line.line_number));
+      changed.add(line);
+    };
     for (let i = 0; i < its.length; i++) {
       const it = its[i];
       const item = items[i];
@@ -564,6 +597,12 @@ export async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSe
         changed.add(line);
       } else {
         ship(item, from ?? line?.location ?? partner?.defaultLocation ?? null, q.base, line);
+        if (line) {
+          // What the warehouse says it could not ship of the line (a 945's W1204, or ordered - shipped).
+          const diff = it.difference !== undefined ? baseQty(ctx, e, item, it.difference, it.uom, packOf(it)) : it.ordered !== undefined ? baseQty(ctx, e, item, it.ordered, it.uom, packOf(it)) : undefined;
+          const short = diff && !('problem' in diff) ? (it.difference !== undefined ? diff.base : diff.base - q.base) : 0;
+          if (short > 0) shortShip(item, from ?? line.location ?? partner?.defaultLocation ?? null, short, line, order!.partnerId);
+        }
         if (line?.parent_line) {
           const kit = lines.find((l) => l.line_number === line.parent_line);
           if (kit) {

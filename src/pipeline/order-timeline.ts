@@ -31,8 +31,10 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
     .orderBy('seq');
   const byDoc = new Map<string, { at: string; documentId: number | null; kind: string; items: Record<string, number> }>();
   for (const m of moves) {
+    // A short shipment's on-hand correction is part of its short-shipped step (the released commitment).
+    if (m.kind === 'adjustment' && m.reason === 'short-shipped') continue;
     const k = `${m.document_id}:${m.kind}:${m.reason ?? ''}`;
-    const kind = m.reason === 'cancelled' ? 'cancelled' : m.reason === 'backorder-filled' ? 'backorder-filled' : m.reason === 'changed' ? `${m.kind}-changed` : String(m.kind);
+    const kind = m.reason === 'short-shipped' ? 'short-shipped' : m.reason === 'cancelled' ? 'cancelled' : m.reason === 'backorder-filled' ? 'backorder-filled' : m.reason === 'changed' ? `${m.kind}-changed` : String(m.kind);
     const e = byDoc.get(k) ?? { at: String(m.created_at), documentId: m.document_id == null ? null : num(m.document_id), kind, items: {} as Record<string, number> };
     const d = m.kind === 'ship' ? -num(m.d_on_hand) : num(m.d_committed);
     const item = String(m.item);
