@@ -73,6 +73,8 @@ const PartnerSchema = z
         z.object({ rule: z.literal('fixed'), location: z.string() }).strict(),
       ])
       .optional(),
+    /** Outbound 855 PO acknowledgments: never, always (each PO and each change), or on-change (only when the answer is not "accepted as asked"). */
+    ack855: z.object({ send: z.enum(['never', 'always', 'on-change']).default('never') }).strict().optional(),
     /** Outbound 856 ship notices to this partner when its POs ship. */
     asn856: z
       .object({
@@ -345,6 +347,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         expectFeedWithinMinutes: d.expectFeedWithinMinutes,
         allocation: d.allocation,
         asn856: d.asn856,
+        ack855: d.ack855,
         publish846: d.publish846 && { ...d.publish846, kits: {} },
       });
       const sf = d.channels.sftp;

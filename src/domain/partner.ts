@@ -34,6 +34,8 @@ export interface Partner {
   /** A feed not heard from for this long is stale. */
   expectFeedWithinMinutes?: number;
   allocation?: AllocationRule;
+  /** 855 PO acknowledgments we send it. */
+  ack855?: { send: 'never' | 'always' | 'on-change' };
   asn856?: { structure: 'SOPI' | 'SOTPI'; gs1CompanyPrefix: string; allowOverShipment: boolean; idQualifiers: string[] };
   publish846?: PublishPolicy;
 }

@@ -11,6 +11,7 @@ import { oversells, promises, type PromiseRow } from '../store/promise-repositor
 import type { Rejection } from '../core/rejection.ts';
 import { baseQty, isProblem, packOf, problem, resolveAll, type ApplyContext, type ApplyMovements, type ApplyResult, type Obj } from './apply-context.ts';
 import { queueAsns, type ShippedItem } from './asn.ts';
+import { queuePoAck } from './po-ack.ts';
 import { customerOf, orderArrived } from './sequencing.ts';
 
 /**
@@ -227,6 +228,8 @@ export async function createOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq
   }
   res.backordered += plans.filter((p) => p.row.backordered > 0 && !p.row.parent_line).length;
   await refreshStatus(db, orderId);
+  // The retailer's 855: the promise engine's answer per line (per its ack855 policy).
+  if (ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, orderId, 'received');
 }
 
 /**
@@ -402,6 +405,8 @@ export async function applyChange(ctx: ApplyContext, e: CanonicalEvent, apply: A
   res.backordered += [...touched].filter((r) => r.backordered > 0).length;
   await refreshStatus(db, order.id);
   if (freed.size) await fillBackorders(ctx, freed, res);
+  // The retailer's 855 revision for the changed order (per its ack855 policy).
+  if (ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, order.id, 'changed');
 }
 
 function isKitRow(ctx: ApplyContext, l: OrderLineRow): boolean {
@@ -546,7 +551,9 @@ export async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSe
      * again before the next snapshot says otherwise); the PO line's partner says whether the rest
      * waits as a backorder or is cancelled (shortShipments). The line carries GW_SHORT_SHIPPED.
      */
+    let shorted = false;
     const shortShip = (item: string, location: string | null, n: number, line: OrderLineRow, lineParty: string) => {
+      shorted = true;
       const policy = ctx.partners.get(lineParty)?.shortShipments ?? 'backorder';
       const release = Math.min(n, line.committed);
       const at = line.location ?? location;
@@ -618,6 +625,8 @@ export async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSe
     }
     await orders.upsertLines(db, [...changed]);
     if (order) await refreshStatus(db, order.id);
+    // A line shipped short changed the order: the retailer's 855 revision says so (per its policy).
+    if (order && shorted && ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, order.id, 'changed');
   }
   await apply(list);
   if (ctx.asn) res.asns.push(...(await queueAsns({ db, partners: ctx.asn.partners, now: ctx.asn.now }, e, eventSeq, shippedNow, (it) => resolved.get(it), (o) => orderOf.get(o))));
