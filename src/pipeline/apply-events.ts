@@ -216,7 +216,7 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
 const ADJUSTMENT_KINDS = new Set(['return', 'release', 'scrap', 'damage', 'receipt']);
 
 /** What a partner's 997 group (GS01) acknowledges of ours. */
-const KIND_BY_FUNCTIONAL_ID: Record<string, string[]> = { IB: ['846'], SH: ['856'] };
+const KIND_BY_FUNCTIONAL_ID: Record<string, string[]> = { IB: ['846'], SH: ['856'], PR: ['855'] };
 
 /** A partner's 997 (or TA1) marks what we sent to it: accepted, accepted with errors, rejected. */
 async function applyAck(ctx: ApplyContext, e: CanonicalEvent): Promise<void> {

@@ -79,6 +79,14 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
     if (o?.ack_at) steps.push({ at: o.ack_at, step: 'asn-acknowledged', documentId: o.ack_document_id, details: { status: o.ack_status } });
     else if (o?.sent_at && now.getTime() - Date.parse(o.sent_at) > window * 60_000) steps.push({ at: new Date(Date.parse(o.sent_at) + window * 60_000).toISOString(), step: 'asn-overdue', details: { windowMinutes: window } });
   }
+  // The PO acknowledgments (855) we sent it: each revision queued, sent, acknowledged by its 997.
+  for (const o of await db('outbox').where({ partner_id: order.partner_id, kind: '855' }).andWhere('source_ref', 'like', `855:${order.partner_id}:${po}:%`).orderBy('id')) {
+    const revision = Number(String(o.source_ref).split(':').pop());
+    const bak = /BAK\*([^*~]*)\*([^*~]*)/.exec(String(o.content ?? ''));
+    steps.push({ at: o.created_at, step: 'po-ack-queued', details: { revision, type: bak?.[2] ?? null, isa13: o.isa13 } });
+    if (o.sent_at) steps.push({ at: o.sent_at, step: 'po-ack-sent', details: { revision, file: o.filename, isa13: o.isa13 } });
+    if (o.ack_at) steps.push({ at: o.ack_at, step: 'po-ack-acknowledged', documentId: o.ack_document_id, details: { revision, status: o.ack_status } });
+  }
   steps.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
   return {
     poNumber: po,
