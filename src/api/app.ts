@@ -11,7 +11,8 @@ import { availabilityView, heldView, showDivergence, showHeld, showOversell, sup
 import { dryRun } from '../pipeline/dry-run.ts';
 import type { GatewayPipeline } from '../pipeline/gateway-pipeline.ts';
 import { orderTimeline } from '../pipeline/order-timeline.ts';
-import { divergences } from '../store/availability-repository.ts';
+import { divergences, orders } from '../store/availability-repository.ts';
+import { fromUnits } from '../domain/quantity.ts';
 import { provisionalItems } from '../store/item-repository.ts';
 import { oversells } from '../store/promise-repository.ts';
 import type { Db } from '../store/db.ts';
@@ -354,6 +355,16 @@ export function createApi(deps: ApiDeps): Koa {
     const status = str(ctx.query.status, 'status') ?? 'PROVISIONAL';
     if (!['PROVISIONAL', 'PROMOTED', 'MERGED'].includes(status)) fail('GW_BAD_REQUEST', 'status must be PROVISIONAL, PROMOTED or MERGED');
     ctx.body = { items: await provisionalItems.list(deps.readDb, { status, limit: int(ctx.query.limit, 'limit', { min: 1, max: 5000, def: 100 })! }) };
+  });
+
+  router.get('/orders', async (ctx) => {
+    const limit = int(ctx.query.limit, 'limit', { min: 1, max: 1000, def: 100 })!;
+    const status = str(ctx.query.status, 'status', /^(open|overdue|OPEN|BACKORDERED|SHIPPED|CANCELLED|REJECTED|backordered|shipped|cancelled|rejected)$/);
+    const rows = await orders.list(deps.readDb, { status, partnerId: str(ctx.query.partner, 'partner'), before: int(ctx.query.before, 'before'), limit, today: new Date().toISOString().slice(0, 10) });
+    ctx.body = {
+      orders: rows.map((r) => ({ poNumber: r.po_number, partner: r.partner_id, status: r.status, receivedAt: r.received_at, lines: r.lines, ordered: fromUnits(r.ordered), committed: fromUnits(r.committed), backordered: fromUnits(r.backordered), shipped: fromUnits(r.shipped), ...(r.due ? { due: r.due } : {}), id: r.id })),
+      next: rows.length === limit ? rows.at(-1)!.id : null,
+    };
   });
 
   router.get('/orders/:po', async (ctx) => {

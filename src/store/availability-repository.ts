@@ -299,6 +299,53 @@ export const orders = {
     await db('orders').where({ id }).update({ cancelled: true });
   },
 
+  /**
+   * Orders newest first (keyset on the id), with their line totals: by status (OPEN, BACKORDERED,
+   * SHIPPED, CANCELLED, REJECTED; `open`: OPEN or BACKORDERED) and partner. `overdue`: open orders
+   * whose PO asked them shipped (ship no later, ship requested) or delivered (deliver no later,
+   * delivery requested) before `today`, the date it asked with them.
+   */
+  async list(db: Db, q: { status?: string; partnerId?: string; before?: number; limit: number; today: string }): Promise<{ id: number; partner_id: string; po_number: string; status: string; received_at: string; lines: number; ordered: number; committed: number; backordered: number; shipped: number; due?: string }[]> {
+    const open = q.status === 'open' || q.status === 'overdue';
+    const out: Awaited<ReturnType<typeof orders.list>> = [];
+    let before = q.before;
+    // Overdue needs each PO's dates: read in pages until the page is full (or the orders run out).
+    for (let pages = 0; out.length < q.limit && pages < 50; pages++) {
+      let sel = db('orders as o')
+        .leftJoin('order_lines as l', (j) => j.on('l.order_id', 'o.id').andOnNull('l.parent_line'))
+        .groupBy('o.id', 'o.partner_id', 'o.po_number', 'o.status', 'o.received_at', 'o.event_seq')
+        .select('o.id', 'o.partner_id', 'o.po_number', 'o.status', 'o.received_at', 'o.event_seq')
+        .count({ lines: 'l.line_number' })
+        .sum({ ordered: 'l.ordered', committed: 'l.committed', backordered: 'l.backordered', shipped: 'l.shipped' })
+        .orderBy('o.id', 'desc')
+        .limit(q.limit);
+      if (before) sel = sel.where('o.id', '<', before);
+      if (q.partnerId) sel = sel.where('o.partner_id', q.partnerId);
+      if (open) sel = sel.whereIn('o.status', ['OPEN', 'BACKORDERED']);
+      else if (q.status) sel = sel.where('o.status', q.status.toUpperCase());
+      const rows = (await sel) as Record<string, unknown>[];
+      if (!rows.length) break;
+      before = num(rows.at(-1)!.id);
+      const due = new Map<number, string>();
+      if (q.status === 'overdue') {
+        const evs = await db('events').whereIn('seq', rows.map((r) => num(r.event_seq))).select('seq', 'payload');
+        for (const e of evs) {
+          const d = ((JSON.parse(String(e.payload)) as { data?: { dates?: Record<string, string> } }).data?.dates ?? {}) as Record<string, string>;
+          const by = d.shipNoLater ?? d.shipRequested ?? d.deliverNoLater ?? d.deliveryRequested;
+          if (by) due.set(num(e.seq), by);
+        }
+      }
+      for (const r of rows) {
+        const by = due.get(num(r.event_seq));
+        if (q.status === 'overdue' && !(by && by < q.today)) continue;
+        out.push({ id: num(r.id), partner_id: String(r.partner_id), po_number: String(r.po_number), status: String(r.status), received_at: String(r.received_at), lines: num(r.lines), ordered: num(r.ordered), committed: num(r.committed), backordered: num(r.backordered), shipped: num(r.shipped), ...(by ? { due: by } : {}) });
+        if (out.length >= q.limit) break;
+      }
+      if (q.status !== 'overdue') break;
+    }
+    return out;
+  },
+
   /** Every partner's order with this PO number (a PO is identified by partner and number). */
   async allByPo(db: Db, poNumber: string): Promise<{ id: number; partnerId: string; eventSeq: number }[]> {
     const rows = await db('orders').where({ po_number: poNumber }).orderBy('id');

@@ -45,6 +45,9 @@ test('admin API on PostgreSQL: filters, replay (applied once), dead letters, met
   assert.equal(replay.status, 201);
   assert.equal(((await replay.json()) as { status: string }).status, 'DUPLICATE', 'already applied: nothing again');
   assert.equal((await gw.db('events').whereLike('payload', '%PO-PG-1%')).length, 1);
+  // The orders list's aggregate query on PostgreSQL (its counts and sums come back as text there).
+  const listed = (await (await fetch(`${base}/orders?status=open`)).json()) as { orders: { poNumber: string; lines: number; ordered: string }[] };
+  assert.deepEqual(listed.orders.map((o) => [o.poNumber, o.lines, o.ordered]), [['PO-PG-1', 1, '10']]);
   const metrics = await (await fetch(`${base}/metrics`)).text();
   assert.match(metrics, /gateway_store_bytes [1-9]\d+/);
   assert.match(metrics, /gateway_documents\{partner="demo-retail",direction="in",set="850",status="REJECTED"\} 1/);

@@ -92,3 +92,26 @@ test('850 partly backordered -> 855 AC; 945 short by 2 -> 856, 855 revision, tim
   assert.ok(acked, JSON.stringify(t2.timeline.map((x: { step: string }) => x.step)));
   assert.deepEqual([acked.details.revision, acked.details.status], [1, 'accepted']);
 });
+
+test('GET /orders lists orders by status: open, backordered, shipped, overdue (past the date the PO asked)', async () => {
+  const bb = drop(dataDir, 'demo-bigbox');
+  // A PO that asked to ship no later than 2026-11-01 and has no stock left for it: overdue.
+  const late = po850(7905, 'PO-BB-LATE', { sender: 'BIGBOX', qty: '5', upc: '012345678912' }).replace('N1*ST', 'DTM*038*20261101~\nN1*ST').replace('SE*6*0001', 'SE*7*0001');
+  writeFileSync(path.join(bb.in, 'late.x12'), late);
+  await settled(bb, 'late.x12');
+  assert.equal((await g.db('documents').where({ filename: 'late.x12' }).first()).status, 'PROCESSED');
+  const base = `http://127.0.0.1:${g.port}`;
+  const list = async (q: string) => (await (await fetch(`${base}/orders${q}`)).json()) as { orders: { poNumber: string; status: string; due?: string; backordered: string }[]; next: number | null };
+  const all = await list('');
+  assert.deepEqual(all.orders.map((o) => o.poNumber), ['PO-BB-LATE', 'PO-BB-1'], 'newest first');
+  assert.deepEqual((await list('?status=backordered')).orders.map((o) => o.poNumber).sort(), ['PO-BB-1', 'PO-BB-LATE']);
+  assert.deepEqual((await list('?status=open')).orders.map((o) => o.poNumber).sort(), ['PO-BB-1', 'PO-BB-LATE']);
+  assert.deepEqual((await list('?status=shipped')).orders, []);
+  const overdue = await list('?status=overdue');
+  assert.deepEqual(overdue.orders.map((o) => [o.poNumber, o.due]), [['PO-BB-LATE', '2026-11-01']]);
+  assert.equal((await list('?status=open&partner=demo-retail')).orders.length, 0);
+  const page = await list('?limit=1');
+  assert.equal(page.orders.length, 1);
+  assert.deepEqual((await list(`?limit=1&before=${page.next}`)).orders.map((o) => o.poNumber), ['PO-BB-1']);
+  assert.equal((await fetch(`${base}/orders?status=nope`)).status, 400);
+});
