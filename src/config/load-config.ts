@@ -73,6 +73,17 @@ const PartnerSchema = z
         z.object({ rule: z.literal('fixed'), location: z.string() }).strict(),
       ])
       .optional(),
+    /** A warehouse (3PL): 940 shipping orders for PO lines committed at the locations it holds (its `locations` map), at once or never. */
+    orders940: z
+      .object({
+        send: z.enum(['never', 'at-once']).default('never'),
+        idQualifiers: z.array(z.string().length(2)).default(['VN', 'UP']),
+        payment: z.string().min(2).max(2).default('PP'),
+        transport: z.string().min(1).max(2).default('M'),
+        carrier: z.string().min(2).max(4).optional(),
+      })
+      .strict()
+      .optional(),
     /** Outbound 855 PO acknowledgments: never, always (each PO and each change), or on-change (only when the answer is not "accepted as asked"). */
     ack855: z.object({ send: z.enum(['never', 'always', 'on-change']).default('never') }).strict().optional(),
     /** Outbound 856 ship notices to this partner when its POs ship. */
@@ -348,6 +359,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         allocation: d.allocation,
         asn856: d.asn856,
         ack855: d.ack855,
+        orders940: d.orders940,
         publish846: d.publish846 && { ...d.publish846, kits: {} },
       });
       const sf = d.channels.sftp;

@@ -134,6 +134,7 @@ export const ERRORS = {
   GW_CONFIG_INVALID: def('The gateway configuration is invalid', 500, 'fatal', 'error'),
   GW_MAPPING_INVALID: def('A mapping config is invalid', 422, 'error', 'error'),
   GW_MAPPING_MISSING: def('No mapping config exists for this partner and transaction set', 422, 'warn', 'error', { ak5: '1' }),
+  GW_OUTBOUND_NOT_BUILT: def('An 855 or 940 could not be written: a value it would carry holds a delimiter of the partner\'s envelope; it is kept out with its reason, the document that caused it is applied', 422, 'warn', 'warning'),
   GW_VALUE_HAS_DELIMITER: def('An outbound element value contains a delimiter character', 500, 'error', 'error'),
   GW_NOT_FOUND: def('Not found', 404, 'info', 'error'),
   GW_BAD_REQUEST: def('Bad request', 400, 'info', 'error'),

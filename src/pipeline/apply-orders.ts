@@ -12,6 +12,7 @@ import type { Rejection } from '../core/rejection.ts';
 import { baseQty, isProblem, packOf, problem, resolveAll, type ApplyContext, type ApplyMovements, type ApplyResult, type Obj } from './apply-context.ts';
 import { queueAsns, type ShippedItem } from './asn.ts';
 import { queuePoAck } from './po-ack.ts';
+import { releaseToWarehouses } from './release-940.ts';
 import { customerOf, orderArrived } from './sequencing.ts';
 
 /**
@@ -229,7 +230,9 @@ export async function createOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq
   res.backordered += plans.filter((p) => p.row.backordered > 0 && !p.row.parent_line).length;
   await refreshStatus(db, orderId);
   // The retailer's 855: the promise engine's answer per line (per its ack855 policy).
-  if (ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, orderId, 'received');
+  if (ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, orderId, 'received', res.rejections);
+  // What is committed goes to the warehouse holding it (940), per its policy.
+  await releaseToWarehouses(ctx, orderId, res.rejections);
 }
 
 /**
@@ -406,7 +409,8 @@ export async function applyChange(ctx: ApplyContext, e: CanonicalEvent, apply: A
   await refreshStatus(db, order.id);
   if (freed.size) await fillBackorders(ctx, freed, res);
   // The retailer's 855 revision for the changed order (per its ack855 policy).
-  if (ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, order.id, 'changed');
+  if (ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, order.id, 'changed', res.rejections);
+  await releaseToWarehouses(ctx, order.id, res.rejections);
 }
 
 function isKitRow(ctx: ApplyContext, l: OrderLineRow): boolean {
@@ -489,6 +493,8 @@ export async function fillBackorders(ctx: ApplyContext, items: Set<string>, res:
     for (const k of kits) rollUpKit(k, lines.filter((c) => c.parent_line === k.line_number));
     if (kits.length) await orders.upsertLines(db, kits);
     await refreshStatus(db, orderId);
+    // The stock that filled a backorder goes to its warehouse (a further release of the PO).
+    await releaseToWarehouses(ctx, orderId, res.rejections);
   }
 }
 
@@ -626,7 +632,7 @@ export async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSe
     await orders.upsertLines(db, [...changed]);
     if (order) await refreshStatus(db, order.id);
     // A line shipped short changed the order: the retailer's 855 revision says so (per its policy).
-    if (order && shorted && ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, order.id, 'changed');
+    if (order && shorted && ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, order.id, 'changed', res.rejections);
   }
   await apply(list);
   if (ctx.asn) res.asns.push(...(await queueAsns({ db, partners: ctx.asn.partners, now: ctx.asn.now }, e, eventSeq, shippedNow, (it) => resolved.get(it), (o) => orderOf.get(o))));

@@ -1,3 +1,4 @@
+import { reject, type Rejection } from '../core/rejection.ts';
 import { planPoAck, type PoAckLineInput } from '../domain/po-ack.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
@@ -18,7 +19,7 @@ type Obj = Record<string, unknown>;
  * "accepted as asked", and every revision after that). Control numbers from the store; the 855
  * goes through the outbox like every document we send.
  */
-export async function queuePoAck(ctx: { db: Db; partners: PartnerDirectory; now: Date }, orderId: number, why: 'received' | 'changed'): Promise<{ isa13: string; revision: number } | null> {
+export async function queuePoAck(ctx: { db: Db; partners: PartnerDirectory; now: Date }, orderId: number, why: 'received' | 'changed', problems: Rejection[] = []): Promise<{ isa13: string; revision: number } | null> {
   const { db } = ctx;
   const order = await db('orders').where({ id: orderId }).first();
   if (!order) return null;
@@ -64,14 +65,21 @@ export async function queuePoAck(ctx: { db: Db; partners: PartnerDirectory; now:
   const isa = await counters.next(db, partner.id, 'isa');
   const gs = await counters.next(db, partner.id, 'gs');
   const us = ctx.partners.us;
-  const content = build855(ack, {
-    envelope: partner.x12,
-    sender: { qualifier: us.qualifier, id: us.id, gsId: us.gsId },
-    receiver: { qualifier: partner.interchange.qualifier, id: partner.interchange.id, gsId: partner.gsId },
-    isaControl: isa,
-    gsControl: gs,
-    now: ctx.now,
-  });
+  let content: string;
+  try {
+    content = build855(ack, {
+      envelope: partner.x12,
+      sender: { qualifier: us.qualifier, id: us.id, gsId: us.gsId },
+      receiver: { qualifier: partner.interchange.qualifier, id: partner.interchange.id, gsId: partner.gsId },
+      isaControl: isa,
+      gsControl: gs,
+      now: ctx.now,
+    });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'GW_VALUE_HAS_DELIMITER') throw e;
+    problems.push(reject('GW_OUTBOUND_NOT_BUILT', `855 for PO ${order.po_number} to ${partner.id}: ${(e as Error).message}`));
+    return null;
+  }
   const isa13 = String(isa).padStart(9, '0');
   await outbox.enqueue(db, { partnerId: partner.id, kind: '855', sourceDocumentId: null, sourceRef: `${ref}${revision}`, filename: `855_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: ctx.now.toISOString() });
   return { isa13, revision };

@@ -287,6 +287,8 @@ export interface OrderLineRow {
   /** A kit's component rows name the kit line. */
   parent_line: string | null;
   seq: number;
+  /** What a warehouse was told to ship of it (940s), base units, cumulative. */
+  released?: number;
 }
 
 export const orders = {
@@ -372,11 +374,16 @@ export const orders = {
       uom_factor: r.uom_factor == null ? null : num(r.uom_factor),
       seq: num(r.seq),
       change_seq: num(r.change_seq),
+      released: num(r.released),
     }));
   },
 
   async upsertLines(db: Db, list: OrderLineRow[]): Promise<void> {
-    for (let i = 0; i < list.length; i += 500) await db('order_lines').insert(list.slice(i, i + 500)).onConflict(['order_id', 'line_number']).merge();
+    // Rows read from the store carry `released`; rows made anew do not, and leave it as it is (0
+    // for a new line): one statement each, since a multi-row insert takes the same columns.
+    for (const group of [list.filter((r) => r.released !== undefined), list.filter((r) => r.released === undefined)]) {
+      for (let i = 0; i < group.length; i += 500) await db('order_lines').insert(group.slice(i, i + 500)).onConflict(['order_id', 'line_number']).merge();
+    }
   },
 };
 

@@ -525,7 +525,22 @@ const m007: Migration = {
   },
 };
 
-export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007];
+const m008: Migration = {
+  name: '008_released_to_warehouse',
+  async up(k) {
+    // What of each PO line a warehouse was told to ship (940s), in base units, cumulative.
+    await k.schema.alterTable('order_lines', (t) => {
+      t.bigInteger('released').notNullable().defaultTo(0);
+    });
+  },
+  async down(k) {
+    await k.schema.alterTable('order_lines', (t) => {
+      t.dropColumn('released');
+    });
+  },
+};
+
+export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -1,0 +1,102 @@
+import { reject, type Rejection } from '../core/rejection.ts';
+import type { CanonicalEvent } from '../domain/events.ts';
+import type { Partner } from '../domain/partner.ts';
+import { fromUnits } from '../domain/quantity.ts';
+import { orders } from '../store/availability-repository.ts';
+import { counters } from '../store/counter-repository.ts';
+import { outbox } from '../store/outbox-repository.ts';
+import { build940, type WarehouseOrder } from '../x12/build-940.ts';
+import type { ApplyContext } from './apply-context.ts';
+
+type Obj = Record<string, unknown>;
+
+/** The warehouse that holds `location` and takes 940s for it (its `locations` map or default location). */
+export function warehouseFor(ctx: ApplyContext, location: string): { partner: Partner; code: string } | undefined {
+  for (const p of ctx.partners.all()) {
+    if (p.orders940?.send !== 'at-once' || !p.receives.includes('940')) continue;
+    const code = Object.entries(p.locations).find(([, ours]) => ours === location)?.[0] ?? (p.defaultLocation === location ? location : undefined);
+    if (code) return { partner: p, code };
+  }
+  return undefined;
+}
+
+/**
+ * What of an order is committed and not yet released to its warehouse goes to it as a 940, one per
+ * warehouse location, in the transaction that committed it (at once: the warehouse's policy);
+ * each line's `released` grows by what was sent, so a later commit (a backorder filled) releases
+ * only the rest. Kit lines release their components. Returns the 940s queued.
+ */
+export async function releaseToWarehouses(ctx: ApplyContext, orderId: number, problems: Rejection[] = []): Promise<number> {
+  const { db } = ctx;
+  const order = await db('orders').where({ id: orderId }).first();
+  if (!order || order.cancelled) return 0;
+  const lines = await orders.lines(db, orderId);
+  const kitParents = new Set(lines.filter((l) => l.parent_line).map((l) => l.parent_line));
+  const byLocation = new Map<string, { row: (typeof lines)[number]; qty: number }[]>();
+  for (const row of lines) {
+    if (kitParents.has(row.line_number) || row.status === 'REJECTED' || !row.location) continue;
+    const qty = row.committed + row.shipped - (row.released ?? 0);
+    if (qty <= 0) continue;
+    byLocation.set(row.location, [...(byLocation.get(row.location) ?? []), { row, qty }]);
+  }
+  if (!byLocation.size) return 0;
+  const po = (JSON.parse((await db('events').where({ seq: order.event_seq }).first()).payload) as CanonicalEvent).data as Obj;
+  const shipTo = (po.shipTo as Obj | undefined) ?? {};
+  let queued = 0;
+  for (const [location, list] of byLocation) {
+    const wh = warehouseFor(ctx, location);
+    if (!wh) continue;
+    const cfg = wh.partner.orders940!;
+    const cw = ctx.crosswalk(wh.partner.id);
+    const ref = `940:${wh.partner.id}:${order.po_number}:`;
+    const release = Number((await db('outbox').where({ partner_id: wh.partner.id, kind: '940' }).andWhere('source_ref', 'like', `${ref}%`).count({ n: '*' }))[0].n) + 1;
+    const wo: WarehouseOrder = {
+      status: 'N',
+      depositorOrder: String(order.po_number),
+      poNumber: String(order.po_number),
+      release,
+      shipTo: { qualifier: String(shipTo.qualifier ?? '92'), id: String(shipTo.id ?? ''), name: shipTo.name as string | undefined },
+      shipFrom: { id: wh.code, name: wh.partner.name },
+      shipDate: ((po.dates as Obj | undefined)?.shipRequested as string | undefined) ?? undefined,
+      payment: cfg.payment,
+      transport: cfg.transport,
+      carrier: cfg.carrier,
+      lines: list.map(({ row, qty }) => {
+        const q = cfg.idQualifiers.find((x) => cw?.partnerId(row.item, x));
+        return {
+          // A kit's components ship under the kit's PO line.
+          lineNumber: row.parent_line ?? row.line_number,
+          quantity: fromUnits(qty),
+          uom: ctx.partners.items.items.get(row.item)?.baseUnit ?? ctx.partners.items.defaultBaseUnit,
+          upc: cw?.partnerId(row.item, 'UP'),
+          qualifier: q ?? 'SK',
+          id: q ? cw!.partnerId(row.item, q)! : row.item,
+        };
+      }),
+    };
+    const isa = await counters.next(db, wh.partner.id, 'isa');
+    const gs = await counters.next(db, wh.partner.id, 'gs');
+    const us = ctx.partners.us;
+    let content: string;
+    try {
+      content = build940(wo, {
+        envelope: wh.partner.x12,
+        sender: { qualifier: us.qualifier, id: us.id, gsId: us.gsId },
+        receiver: { qualifier: wh.partner.interchange.qualifier, id: wh.partner.interchange.id, gsId: wh.partner.gsId },
+        isaControl: isa,
+        gsControl: gs,
+        now: new Date(ctx.at),
+      });
+    } catch (e) {
+      // A value holding one of the warehouse's delimiters (a name, an id from another partner's file): kept out, said.
+      if ((e as { code?: string }).code !== 'GW_VALUE_HAS_DELIMITER') throw e;
+      problems.push(reject('GW_OUTBOUND_NOT_BUILT', `940 for PO ${order.po_number} to ${wh.partner.id}: ${(e as Error).message}`));
+      continue;
+    }
+    const isa13 = String(isa).padStart(9, '0');
+    await outbox.enqueue(db, { partnerId: wh.partner.id, kind: '940', sourceDocumentId: null, sourceRef: `${ref}${release}`, filename: `940_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: ctx.at });
+    for (const { row, qty } of list) await db('order_lines').where({ order_id: orderId, line_number: row.line_number }).update({ released: (row.released ?? 0) + qty });
+    queued++;
+  }
+  return queued;
+}
