@@ -9,6 +9,7 @@ import type { Db } from '../store/db.ts';
 import { num } from '../store/db.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { build856 } from '../x12/build-856.ts';
+import { envelopeTo } from './envelope-to.ts';
 import { normaliseSscc } from '../x12/sscc.ts';
 
 /**
@@ -122,18 +123,9 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
     await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'REFUSED', reason: JSON.stringify(problems), created_at: now }).onConflict(['partner_id', 'shipment_id', 'po_number']).ignore();
     return { poNumber, partnerId: partner.id, status: 'REFUSED', problems: problems.map((p) => `${p.code}: ${p.message}`) };
   }
-  const isa = await counters.next(db, partner.id, 'isa');
-  const gs = await counters.next(db, partner.id, 'gs');
-  const us = ctx.partners.us;
-  const content = build856(asn, {
-    envelope: partner.x12,
-    sender: { qualifier: us.qualifier, id: us.id, gsId: us.gsId },
-    receiver: { qualifier: partner.interchange.qualifier, id: partner.interchange.id, gsId: partner.gsId },
-    isaControl: isa,
-    gsControl: gs,
-    now: ctx.now,
-  });
-  const isa13 = String(isa).padStart(9, '0');
+  const env = await envelopeTo(db, ctx.partners, partner, ctx.now);
+  const content = build856(asn, env);
+  const { isa13, gsControl: gs } = env;
   const [row] = await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'QUEUED', isa13, created_at: now }).returning('id');
   const asnId = num(typeof row === 'object' ? (row as { id: unknown }).id : row);
   for (let i = 0; i < ssccs.length; i += 500) await db('ssccs').insert(ssccs.slice(i, i + 500).map((sscc) => ({ sscc, partner_id: partner.id, asn_id: asnId })));

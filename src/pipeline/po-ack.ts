@@ -5,10 +5,10 @@ import type { PartnerDirectory } from '../domain/partner.ts';
 import { fromUnits, QTY_SCALE } from '../domain/quantity.ts';
 import { fromBaseExact } from '../domain/units.ts';
 import { orders, positions } from '../store/availability-repository.ts';
-import { counters } from '../store/counter-repository.ts';
 import type { Db } from '../store/db.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { build855 } from '../x12/build-855.ts';
+import { envelopeTo } from './envelope-to.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -62,25 +62,16 @@ export async function queuePoAck(ctx: { db: Db; partners: PartnerDirectory; now:
   // on-change: an 855 only when the answer is not "accepted as asked" (and every revision after one).
   if (send === 'on-change' && why === 'received' && ack.type === 'AD') return null;
   if (send === 'on-change' && why === 'changed' && revision === 1 && ack.type === 'AD') return null;
-  const isa = await counters.next(db, partner.id, 'isa');
-  const gs = await counters.next(db, partner.id, 'gs');
-  const us = ctx.partners.us;
+  const env = await envelopeTo(db, ctx.partners, partner, ctx.now);
+  const { isa13, gsControl: gs } = env;
   let content: string;
   try {
-    content = build855(ack, {
-      envelope: partner.x12,
-      sender: { qualifier: us.qualifier, id: us.id, gsId: us.gsId },
-      receiver: { qualifier: partner.interchange.qualifier, id: partner.interchange.id, gsId: partner.gsId },
-      isaControl: isa,
-      gsControl: gs,
-      now: ctx.now,
-    });
+    content = build855(ack, env);
   } catch (e) {
     if ((e as { code?: string }).code !== 'GW_VALUE_HAS_DELIMITER') throw e;
     problems.push(reject('GW_OUTBOUND_NOT_BUILT', `855 for PO ${order.po_number} to ${partner.id}: ${(e as Error).message}`));
     return null;
   }
-  const isa13 = String(isa).padStart(9, '0');
   await outbox.enqueue(db, { partnerId: partner.id, kind: '855', sourceDocumentId: null, sourceRef: `${ref}${revision}`, filename: `855_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: ctx.now.toISOString() });
   return { isa13, revision };
 }

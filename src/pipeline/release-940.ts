@@ -3,9 +3,9 @@ import type { CanonicalEvent } from '../domain/events.ts';
 import type { Partner } from '../domain/partner.ts';
 import { fromUnits } from '../domain/quantity.ts';
 import { orders } from '../store/availability-repository.ts';
-import { counters } from '../store/counter-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { build940, type WarehouseOrder } from '../x12/build-940.ts';
+import { envelopeTo } from './envelope-to.ts';
 import type { ApplyContext } from './apply-context.ts';
 
 type Obj = Record<string, unknown>;
@@ -74,26 +74,17 @@ export async function releaseToWarehouses(ctx: ApplyContext, orderId: number, pr
         };
       }),
     };
-    const isa = await counters.next(db, wh.partner.id, 'isa');
-    const gs = await counters.next(db, wh.partner.id, 'gs');
-    const us = ctx.partners.us;
+    const env = await envelopeTo(db, ctx.partners, wh.partner, new Date(ctx.at));
+    const { isa13, gsControl: gs } = env;
     let content: string;
     try {
-      content = build940(wo, {
-        envelope: wh.partner.x12,
-        sender: { qualifier: us.qualifier, id: us.id, gsId: us.gsId },
-        receiver: { qualifier: wh.partner.interchange.qualifier, id: wh.partner.interchange.id, gsId: wh.partner.gsId },
-        isaControl: isa,
-        gsControl: gs,
-        now: new Date(ctx.at),
-      });
+      content = build940(wo, env);
     } catch (e) {
       // A value holding one of the warehouse's delimiters (a name, an id from another partner's file): kept out, said.
       if ((e as { code?: string }).code !== 'GW_VALUE_HAS_DELIMITER') throw e;
       problems.push(reject('GW_OUTBOUND_NOT_BUILT', `940 for PO ${order.po_number} to ${wh.partner.id}: ${(e as Error).message}`));
       continue;
     }
-    const isa13 = String(isa).padStart(9, '0');
     await outbox.enqueue(db, { partnerId: wh.partner.id, kind: '940', sourceDocumentId: null, sourceRef: `${ref}${release}`, filename: `940_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: ctx.at });
     for (const { row, qty } of list) await db('order_lines').where({ order_id: orderId, line_number: row.line_number }).update({ released: (row.released ?? 0) + qty });
     queued++;

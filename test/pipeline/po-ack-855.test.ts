@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { partnerDirectory } from '../../src/domain/partner.ts';
@@ -7,7 +7,8 @@ import { planPoAck, planPoAckLine } from '../../src/domain/po-ack.ts';
 import { openDb } from '../../src/store/db.ts';
 import { RawStore } from '../../src/store/raw-store.ts';
 import { readAllSegments } from '../../src/x12/segment-reader.ts';
-import { demo, processText, ROOT, snapshot846, tempDir, translateBuffer } from '../helpers.ts';
+import { demo, processText, ROOT, snapshot846, tempDir } from '../helpers.ts';
+import { golden, readBack } from './outbound-golden.ts';
 
 /**
  * The retailer's 855 (issue 13): the promise engine's answer per PO line, byte for byte
@@ -43,26 +44,6 @@ async function harness(stock: [string, string, string][]) {
   const h = { db, raw: new RawStore(path.join(dir, 'raw')), dir, partners, mappings: base.mappings };
   if (stock.length) await processText(h, 'stock.x12', snapshot846(1, stock), 'demo-3pl');
   return { db, h };
-}
-
-function golden(name: string, text: string) {
-  const file = path.join(ROOT, 'samples', 'outbound', `${name}.x12`);
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  assert.ok(existsSync(file), `${file} missing (UPDATE_GOLDEN=1 creates it)`);
-  assert.equal(text, readFileSync(file, 'utf8'));
-}
-
-async function readBack(text: string) {
-  const { result } = await translateBuffer(text, base);
-  const ic = result.interchanges[0];
-  assert.deepEqual(ic.rejections.filter((r) => r.severity === 'error' && !r.code.startsWith('GW_PARTNER')), []);
-  assert.deepEqual(ic.groups[0].rejections, []);
-  // (We take no 855s in, so the set has no mapping here: its envelope and segments are what is checked.)
-  assert.deepEqual(ic.groups[0].sets[0].rejections.filter((r) => r.severity === 'error' && r.code !== 'GW_MAPPING_MISSING'), []);
-  return readAllSegments(Buffer.from(text)).segments;
 }
 
 const acks = (segs: ReturnType<typeof readAllSegments>['segments']) => segs.filter((s) => s.tag === 'ACK').map((s) => s.elements.slice(1, 6).join('*').replace(/\*+$/, ''));

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { openDb } from '../../src/store/db.ts';
 import { RawStore } from '../../src/store/raw-store.ts';
 import { readAllSegments } from '../../src/x12/segment-reader.ts';
-import { demo, processText, ROOT, snapshot846, tempDir, translateBuffer } from '../helpers.ts';
+import { demo, processText, ROOT, snapshot846, tempDir } from '../helpers.ts';
+import { golden, readBack } from './outbound-golden.ts';
 
 /**
  * 940 warehouse shipping orders (issue 13): what of a PO is committed goes to the 3PL holding its
@@ -25,25 +26,6 @@ async function harness(stock: [string, string, string][]) {
   const h = { db, raw: new RawStore(path.join(dir, 'raw')), dir, partners: base.partners, mappings: base.mappings };
   await processText(h, 'stock.x12', snapshot846(1, stock), 'demo-3pl');
   return { db, h };
-}
-
-function golden(name: string, text: string) {
-  const file = path.join(ROOT, 'samples', 'outbound', `${name}.x12`);
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  assert.ok(existsSync(file), `${file} missing (UPDATE_GOLDEN=1 creates it)`);
-  assert.equal(text, readFileSync(file, 'utf8'));
-}
-
-async function readBack(text: string) {
-  const { result } = await translateBuffer(text, base);
-  const ic = result.interchanges[0];
-  assert.deepEqual(ic.rejections.filter((r) => r.severity === 'error' && !r.code.startsWith('GW_PARTNER')), []);
-  assert.deepEqual(ic.groups[0].rejections, []);
-  assert.deepEqual(ic.groups[0].sets[0].rejections.filter((r) => r.severity === 'error' && r.code !== 'GW_MAPPING_MISSING'), []);
-  return readAllSegments(Buffer.from(text)).segments;
 }
 
 const w01 = (segs: ReturnType<typeof readAllSegments>['segments']) => segs.filter((s) => s.tag === 'W01').map((s) => s.elements.slice(1, 6).join('*'));

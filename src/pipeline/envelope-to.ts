@@ -1,0 +1,23 @@
+import type { Partner, PartnerDirectory } from '../domain/partner.ts';
+import { counters } from '../store/counter-repository.ts';
+import type { Db } from '../store/db.ts';
+import type { OutboundEnvelope } from '../x12/outbound-envelope.ts';
+
+/**
+ * The envelope of a document we send a partner, with its next ISA and GS control numbers taken
+ * from the store in the caller's transaction (an 855, 856 or 940).
+ */
+export async function envelopeTo(db: Db, partners: PartnerDirectory, partner: Partner, now: Date): Promise<OutboundEnvelope & { isa13: string }> {
+  const isa = await counters.next(db, partner.id, 'isa');
+  const gs = await counters.next(db, partner.id, 'gs');
+  const us = partners.us;
+  return {
+    envelope: partner.x12,
+    sender: { qualifier: us.qualifier, id: us.id, gsId: us.gsId },
+    receiver: { qualifier: partner.interchange.qualifier, id: partner.interchange.id, gsId: partner.gsId },
+    isaControl: isa,
+    gsControl: gs,
+    now,
+    isa13: String(isa).padStart(9, '0'),
+  };
+}
