@@ -15,7 +15,7 @@ import { covers, inScope, kitAvailable, partnerView, type PublishPolicy } from '
 import type { CrosswalkIndex } from '../mapping/crosswalk.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { positions, publications, publishDue } from '../store/availability-repository.ts';
-import { counters } from '../store/counter-repository.ts';
+import { envelopeTo } from './envelope-to.ts';
 import type { Db } from '../store/db.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { build846, type Line846 } from '../x12/build-846.ts';
@@ -222,15 +222,13 @@ export class Publisher {
       if (run.freed) this.notifyOthers(partner.id);
       return { partnerId: partner.id, full, sets: 0, lines: 0 };
     }
-    const isa = await counters.next(db, partner.id, 'isa');
-    const gs = await counters.next(db, partner.id, 'gs');
-    const isa13 = String(isa).padStart(9, '0');
+    const env = await envelopeTo(db, this.deps.partners, partner, now);
+    const { isa13, gsControl: gs } = env;
     const filename = `846_${isa13}.x12`;
     const dir = path.join(this.deps.outboundDir, partner.id);
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, filename);
     const out = createWriteStream(file);
-    const us = this.deps.partners.us;
     const all = (async function* () {
       yield first.value;
       for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
@@ -238,12 +236,7 @@ export class Publisher {
     const built = await build846(
       all,
       {
-        envelope: partner.x12,
-        sender: { qualifier: us.qualifier, id: us.id, gsId: us.gsId },
-        receiver: { qualifier: partner.interchange.qualifier, id: partner.interchange.id, gsId: partner.gsId },
-        isaControl: isa,
-        gsControl: gs,
-        now,
+        ...env,
         reportId: `${full ? 'FULL' : 'DELTA'}-${isa13}`,
         quantities: policy.quantities,
       },
