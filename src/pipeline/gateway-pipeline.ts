@@ -299,21 +299,22 @@ export class GatewayPipeline {
         logger.error({ documentId: doc.id, starts, code: outcome.errorCode }, 'a document the gateway keeps dying on is FAILED (dead letters)');
       }
     }
+    let already = false;
     if (doc.status === 'RECEIVED' && !outcome) {
       try {
         outcome = await processDocument(this.deps, doc, { replay: doc.replay_of !== null });
         if (outcome.already) {
-          // Another instance finished it meanwhile (it held the document's lock): only the source is left.
+          // Another instance finished it meanwhile (it held the document's lock): only the source
+          // is left, settled below, outside this try (a failing settle is not a processing failure).
           logger.info({ documentId: doc.id, status: outcome.status }, 'already processed by another instance');
-          const fresh = (await documents.get(this.deps.db, doc.id))!;
-          if (f && !fresh.source_done) await this.settle(fresh, f, null);
-          return null;
+          already = true;
+        } else {
+          this.stats.processed++;
+          this.transient.delete(doc.id);
+          if (outcome.movements > 0) this.onStockMoved();
+          const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);
+          log({ documentId: doc.id, partner: doc.partner_id, status: outcome.status, events: outcome.eventCount, acks: outcome.acks, code: outcome.errorCode, correlationId: doc.correlation_id }, 'processed');
         }
-        this.stats.processed++;
-        this.transient.delete(doc.id);
-        if (outcome.movements > 0) this.onStockMoved();
-        const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);
-        log({ documentId: doc.id, partner: doc.partner_id, status: outcome.status, events: outcome.eventCount, acks: outcome.acks, code: outcome.errorCode, correlationId: doc.correlation_id }, 'processed');
       } catch (e) {
         if (isTransient(e) && !this.stopped) {
           // The database or the disk, not the document (a deadlock between instances, a lost
@@ -350,6 +351,10 @@ export class GatewayPipeline {
       }
     }
     const fresh = (await documents.get(this.deps.db, doc.id))!;
+    if (already) {
+      if (f && !fresh.source_done) await this.settle(fresh, f, null);
+      return null;
+    }
     if (f && !fresh.source_done) await this.settle(fresh, f, outcome);
     return outcome;
   }

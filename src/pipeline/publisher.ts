@@ -16,6 +16,7 @@ import type { CrosswalkIndex } from '../mapping/crosswalk.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { positions, publications, publishDue } from '../store/availability-repository.ts';
 import { envelopeTo } from './envelope-to.ts';
+import { isTransient } from '../core/transient.ts';
 import type { Db } from '../store/db.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { build846, type Line846 } from '../x12/build-846.ts';
@@ -120,6 +121,15 @@ export class Publisher {
       }
       await this.emit(partnerId, false);
     } catch (e) {
+      if (isTransient(e) && !this.stopped) {
+        // A deadlock with another instance's commit, a lost connection: due again in a second
+        // (nothing is lost meanwhile: a delta carries every movement since the last one sent).
+        logger.warn({ partner: partnerId, err: String(e) }, '846 publication met a transient error; due again');
+        const now = this.deps.clock.now();
+        const at = await publishDue.put(db, partnerId, new Date(now.getTime() + 1000), now).catch(() => null);
+        if (at !== null) this.wake(partnerId, at);
+        return;
+      }
       logger.error({ partner: partnerId, err: String(e) }, '846 publication failed');
     }
   }
