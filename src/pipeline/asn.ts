@@ -7,6 +7,7 @@ import { orders } from '../store/availability-repository.ts';
 import { counters } from '../store/counter-repository.ts';
 import type { Db } from '../store/db.ts';
 import { num } from '../store/db.ts';
+import { events } from '../store/event-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { build856 } from '../x12/build-856.ts';
 import { envelopeTo } from './envelope-to.ts';
@@ -61,8 +62,7 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
   const data = e.data as Obj;
   const poNumber = String(o.poNumber);
   const orderRow = await db('orders').where({ id: orderId }).first();
-  const poEvent = JSON.parse((await db('events').where({ seq: orderRow.event_seq }).first()).payload) as CanonicalEvent;
-  const po = poEvent.data as Obj;
+  const po = ((await events.bySeq(db, num(orderRow.event_seq)))?.data ?? {}) as Obj;
   const lineRows = (await orders.lines(db, orderId)).filter((r) => !r.parent_line);
   // Quantities go back in the PO line's unit (SN1 as the retailer ordered), exactly.
   const inLineUnit = (base: number, factor: number | null | undefined) => fromBaseExact(base, factor ?? QTY_SCALE);

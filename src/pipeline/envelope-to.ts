@@ -1,3 +1,4 @@
+import { reject, type Rejection } from '../core/rejection.ts';
 import type { Partner, PartnerDirectory } from '../domain/partner.ts';
 import { counters } from '../store/counter-repository.ts';
 import type { Db } from '../store/db.ts';
@@ -20,4 +21,19 @@ export async function envelopeTo(db: Db, partners: PartnerDirectory, partner: Pa
     now,
     isa13: String(isa).padStart(9, '0'),
   };
+}
+
+/**
+ * Write a document we send (an 855, a 940); a value holding one of the partner's delimiters (a
+ * name, an id from another partner's file) keeps it out with GW_OUTBOUND_NOT_BUILT in `problems`
+ * (null), never fails the document that caused it. Any other error is ours and thrown.
+ */
+export function writeOrKeepOut(write: () => string, what: string, problems: Rejection[]): string | null {
+  try {
+    return write();
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'GW_VALUE_HAS_DELIMITER') throw e;
+    problems.push(reject('GW_OUTBOUND_NOT_BUILT', `${what}: ${(e as Error).message}`));
+    return null;
+  }
 }

@@ -144,6 +144,11 @@ export class GatewayPipeline {
     return this.opts.workLeaseMs ?? 60_000;
   }
 
+  /** When work this instance takes now stops being its own without renewal. */
+  private leaseUntil(): string {
+    return new Date(this.deps.clock.now().getTime() + this.leaseMs).toISOString();
+  }
+
   /** How a source shares its channel with other instances: a poll lease, orphaned claims returned. */
   private coordinationFor(source: InboundSource): SourceCoordination {
     const { db, clock } = this.deps;
@@ -203,9 +208,9 @@ export class GatewayPipeline {
   async recover(): Promise<void> {
     await this.serial(async () => {
       const { db, clock, logger } = this.deps;
+      // SQLite has one gateway (its data dir lock): at start, whatever the one before it held is ours.
       const all = !this.shared && !this.recovered;
-      // SQLite has one gateway (its data dir lock): claims left by the one before it are void.
-      if (!this.shared && !this.recovered) await outbox.releaseAll(db);
+      if (all) await outbox.releaseAll(db);
       this.recovered = true;
       // A remote source's file is finished by its next poll (same name and hash), not blindly here.
       const local = (doc: DocumentRow) => !!doc.source_path && !this.sourceOf(doc.channel)?.remote;
@@ -260,7 +265,7 @@ export class GatewayPipeline {
       correlationId: randomUUID(),
       receivedAt: clock.now().toISOString(),
       claimedBy: this.instanceId,
-      leaseUntil: new Date(clock.now().getTime() + this.leaseMs).toISOString(),
+      leaseUntil: this.leaseUntil(),
     });
     const doc = (await documents.get(db, id))!;
     this.stats.received++;
@@ -351,12 +356,9 @@ export class GatewayPipeline {
       }
     }
     const fresh = (await documents.get(this.deps.db, doc.id))!;
-    if (already) {
-      if (f && !fresh.source_done) await this.settle(fresh, f, null);
-      return null;
-    }
-    if (f && !fresh.source_done) await this.settle(fresh, f, outcome);
-    return outcome;
+    const result = already ? null : outcome;
+    if (f && !fresh.source_done) await this.settle(fresh, f, result);
+    return result;
   }
 
   /** Our own code gave up on a document: FAILED with its reason (GW_PROCESSING_FAILED), in one transaction. */
@@ -426,7 +428,7 @@ export class GatewayPipeline {
       if (orig.direction !== 'in') throw new GatewayError('GW_CONFLICT', `document ${id} is outbound`);
       if (orig.status === 'RECEIVED') throw new GatewayError('GW_CONFLICT', `document ${id} is still being processed`);
       if (!orig.raw_path) throw new GatewayError('GW_CONFLICT', `document ${id} has no stored bytes (${orig.error_code ?? 'not kept'})`);
-      const newId = await documents.insertReplay(db, orig, clock.now().toISOString(), correlationId, { by: this.instanceId, until: new Date(clock.now().getTime() + this.leaseMs).toISOString() });
+      const newId = await documents.insertReplay(db, orig, clock.now().toISOString(), correlationId, { by: this.instanceId, until: this.leaseUntil() });
       const doc = (await documents.get(db, newId))!;
       const outcome = await processDocument(this.deps, doc, { replay: true });
       this.stats.processed++;

@@ -1,14 +1,14 @@
-import { reject, type Rejection } from '../core/rejection.ts';
+import type { Rejection } from '../core/rejection.ts';
 import { planPoAck, type PoAckLineInput } from '../domain/po-ack.ts';
-import type { CanonicalEvent } from '../domain/events.ts';
 import type { PartnerDirectory } from '../domain/partner.ts';
 import { fromUnits, QTY_SCALE } from '../domain/quantity.ts';
 import { fromBaseExact } from '../domain/units.ts';
 import { orders, positions } from '../store/availability-repository.ts';
-import type { Db } from '../store/db.ts';
+import { num, type Db } from '../store/db.ts';
+import { events } from '../store/event-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { build855 } from '../x12/build-855.ts';
-import { envelopeTo } from './envelope-to.ts';
+import { envelopeTo, writeOrKeepOut } from './envelope-to.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -26,7 +26,7 @@ export async function queuePoAck(ctx: { db: Db; partners: PartnerDirectory; now:
   const partner = ctx.partners.get(String(order.partner_id));
   const send = partner?.ack855?.send ?? 'never';
   if (!partner || send === 'never' || !partner.receives.includes('855')) return null;
-  const po = (JSON.parse((await db('events').where({ seq: order.event_seq }).first()).payload) as CanonicalEvent).data as Obj;
+  const po = ((await events.bySeq(db, num(order.event_seq)))?.data ?? {}) as Obj;
   const rows = (await orders.lines(db, orderId)).filter((r) => !r.parent_line);
   const inLineUnit = (base: number, factor: number | null) => fromUnits(fromBaseExact(base, factor ?? QTY_SCALE) ?? base);
   const poLines = (po.lines as Obj[] | undefined) ?? [];
@@ -56,22 +56,14 @@ export async function queuePoAck(ctx: { db: Db; partners: PartnerDirectory; now:
     });
   }
   const ref = `855:${partner.id}:${order.po_number}:`;
-  const before = (await db('outbox').where({ partner_id: partner.id, kind: '855' }).andWhere('source_ref', 'like', `${ref}%`).count({ n: '*' }))[0].n;
-  const revision = Number(before) + 1;
+  const revision = (await outbox.countByRef(db, partner.id, '855', ref)) + 1;
   const ack = planPoAck({ purpose: revision === 1 ? '00' : '05', poNumber: String(order.po_number), poDate: po.poDate as string | undefined, orderId: `ORD-${orderId}`, ackDate: ctx.now.toISOString().slice(0, 10), lines });
-  // on-change: an 855 only when the answer is not "accepted as asked" (and every revision after one).
-  if (send === 'on-change' && why === 'received' && ack.type === 'AD') return null;
-  if (send === 'on-change' && why === 'changed' && revision === 1 && ack.type === 'AD') return null;
+  // on-change: a first 855 only when the answer is not "accepted as asked"; every revision after one.
+  if (send === 'on-change' && revision === 1 && ack.type === 'AD') return null;
   const env = await envelopeTo(db, ctx.partners, partner, ctx.now);
   const { isa13, gsControl: gs } = env;
-  let content: string;
-  try {
-    content = build855(ack, env);
-  } catch (e) {
-    if ((e as { code?: string }).code !== 'GW_VALUE_HAS_DELIMITER') throw e;
-    problems.push(reject('GW_OUTBOUND_NOT_BUILT', `855 for PO ${order.po_number} to ${partner.id}: ${(e as Error).message}`));
-    return null;
-  }
+  const content = writeOrKeepOut(() => build855(ack, env), `855 for PO ${order.po_number} to ${partner.id}`, problems);
+  if (content === null) return null;
   await outbox.enqueue(db, { partnerId: partner.id, kind: '855', sourceDocumentId: null, sourceRef: `${ref}${revision}`, filename: `855_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: ctx.now.toISOString() });
   return { isa13, revision };
 }

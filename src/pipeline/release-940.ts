@@ -1,11 +1,12 @@
-import { reject, type Rejection } from '../core/rejection.ts';
-import type { CanonicalEvent } from '../domain/events.ts';
+import type { Rejection } from '../core/rejection.ts';
 import type { Partner } from '../domain/partner.ts';
 import { fromUnits } from '../domain/quantity.ts';
 import { orders } from '../store/availability-repository.ts';
+import { num } from '../store/db.ts';
+import { events } from '../store/event-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { build940, type WarehouseOrder } from '../x12/build-940.ts';
-import { envelopeTo } from './envelope-to.ts';
+import { envelopeTo, writeOrKeepOut } from './envelope-to.ts';
 import type { ApplyContext } from './apply-context.ts';
 
 type Obj = Record<string, unknown>;
@@ -40,7 +41,7 @@ export async function releaseToWarehouses(ctx: ApplyContext, orderId: number, pr
     byLocation.set(row.location, [...(byLocation.get(row.location) ?? []), { row, qty }]);
   }
   if (!byLocation.size) return 0;
-  const po = (JSON.parse((await db('events').where({ seq: order.event_seq }).first()).payload) as CanonicalEvent).data as Obj;
+  const po = ((await events.bySeq(db, num(order.event_seq)))?.data ?? {}) as Obj;
   const shipTo = (po.shipTo as Obj | undefined) ?? {};
   let queued = 0;
   for (const [location, list] of byLocation) {
@@ -49,7 +50,7 @@ export async function releaseToWarehouses(ctx: ApplyContext, orderId: number, pr
     const cfg = wh.partner.orders940!;
     const cw = ctx.crosswalk(wh.partner.id);
     const ref = `940:${wh.partner.id}:${order.po_number}:`;
-    const release = Number((await db('outbox').where({ partner_id: wh.partner.id, kind: '940' }).andWhere('source_ref', 'like', `${ref}%`).count({ n: '*' }))[0].n) + 1;
+    const release = (await outbox.countByRef(db, wh.partner.id, '940', ref)) + 1;
     const wo: WarehouseOrder = {
       status: 'N',
       depositorOrder: String(order.po_number),
@@ -76,15 +77,8 @@ export async function releaseToWarehouses(ctx: ApplyContext, orderId: number, pr
     };
     const env = await envelopeTo(db, ctx.partners, wh.partner, new Date(ctx.at));
     const { isa13, gsControl: gs } = env;
-    let content: string;
-    try {
-      content = build940(wo, env);
-    } catch (e) {
-      // A value holding one of the warehouse's delimiters (a name, an id from another partner's file): kept out, said.
-      if ((e as { code?: string }).code !== 'GW_VALUE_HAS_DELIMITER') throw e;
-      problems.push(reject('GW_OUTBOUND_NOT_BUILT', `940 for PO ${order.po_number} to ${wh.partner.id}: ${(e as Error).message}`));
-      continue;
-    }
+    const content = writeOrKeepOut(() => build940(wo, env), `940 for PO ${order.po_number} to ${wh.partner.id}`, problems);
+    if (content === null) continue;
     await outbox.enqueue(db, { partnerId: wh.partner.id, kind: '940', sourceDocumentId: null, sourceRef: `${ref}${release}`, filename: `940_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: ctx.at });
     for (const { row, qty } of list) await db('order_lines').where({ order_id: orderId, line_number: row.line_number }).update({ released: (row.released ?? 0) + qty });
     queued++;

@@ -97,10 +97,6 @@ export const documents = {
     return row(await db('documents').where({ id }).first());
   },
 
-  async byStatus(db: Db, status: string): Promise<DocumentRow[]> {
-    return (await db('documents').where({ status }).orderBy('id')).map((r) => row(r)!);
-  },
-
   /**
    * Claim unfinished inbound documents (RECEIVED, or processed with their source not yet settled)
    * whose lease ran out (their holder died) or that nobody holds; `all`: every one (SQLite at
@@ -109,41 +105,30 @@ export const documents = {
   async claimUnfinished(db: Db, owner: string, now: Date, leaseMs: number, opts: { all?: boolean; limit?: number; afterId?: number } = {}): Promise<DocumentRow[]> {
     const at = now.toISOString();
     const until = new Date(now.getTime() + leaseMs).toISOString();
-    if (db.client.config.client === 'pg') {
-      // One statement (one round trip): the rows locked and skipped as below, claimed, returned.
-      let sub = db('documents')
+    const unfinished = (q: Db) => {
+      let w = q('documents')
         .where({ direction: 'in' })
-        .andWhere((w) => w.where({ status: 'RECEIVED' }).orWhere({ source_done: false }))
-        .orderBy('id')
-        .limit(opts.limit ?? 100)
-        .select('id')
-        .forUpdate()
-        .skipLocked();
-      if (!opts.all) sub = sub.andWhere((w) => w.whereNull('lease_until').orWhere('lease_until', '<', at));
-      if (opts.afterId) sub = sub.andWhere('id', '>', opts.afterId);
-      const rows = (await db('documents').whereIn('id', sub).update({ claimed_by: owner.slice(0, 128), lease_until: until }).returning('*')) as Record<string, unknown>[];
-      return rows.map((r) => row(r)!).sort((a, b) => a.id - b.id);
-    }
-    return db.transaction(async (trx) => {
-      let q = trx('documents')
-        .where({ direction: 'in' })
-        .andWhere((w) => w.where({ status: 'RECEIVED' }).orWhere({ source_done: false }))
+        .andWhere((x) => x.where({ status: 'RECEIVED' }).orWhere({ source_done: false }))
         .orderBy('id')
         .limit(opts.limit ?? 100)
         .select('id');
-      if (!opts.all) q = q.andWhere((w) => w.whereNull('lease_until').orWhere('lease_until', '<', at));
-      if (opts.afterId) q = q.andWhere('id', '>', opts.afterId);
-      if (trx.client.config.client === 'pg') q = q.forUpdate().skipLocked();
-      const ids = (await q).map((r: { id: unknown }) => num(r.id));
+      if (!opts.all) w = w.andWhere((x) => x.whereNull('lease_until').orWhere('lease_until', '<', at));
+      if (opts.afterId) w = w.andWhere('id', '>', opts.afterId);
+      return w;
+    };
+    const claim = { claimed_by: owner.slice(0, 128), lease_until: until };
+    if (db.client.config.client === 'pg') {
+      // One statement (one round trip): the rows locked and skipped by other claimants, claimed, returned.
+      const rows = (await db('documents').whereIn('id', unfinished(db).forUpdate().skipLocked()).update(claim).returning('*')) as Record<string, unknown>[];
+      return rows.map((r) => row(r)!).sort((a, b) => a.id - b.id);
+    }
+    // SQLite: one writer; the select and the update in one transaction.
+    return db.transaction(async (trx) => {
+      const ids = (await unfinished(trx)).map((r: { id: unknown }) => num(r.id));
       if (!ids.length) return [];
-      await trx('documents').whereIn('id', ids).update({ claimed_by: owner.slice(0, 128), lease_until: until });
+      await trx('documents').whereIn('id', ids).update(claim);
       return (await trx('documents').whereIn('id', ids).orderBy('id')).map((r) => row(r)!);
     });
-  },
-
-  /** Keep a claimed document ours a while longer (long work); false when another took it over. */
-  async renewLease(db: Db, id: number, owner: string, until: Date): Promise<boolean> {
-    return (await db('documents').where({ id, claimed_by: owner.slice(0, 128) }).update({ lease_until: until.toISOString() })) > 0;
   },
 
   /**
@@ -160,10 +145,6 @@ export const documents = {
   /** A document names this source file and has not settled it yet (it is being worked on). */
   async recordedSource(db: Db, sourcePath: string): Promise<boolean> {
     return !!(await db('documents').where({ source_path: sourcePath, source_done: false }).first('id'));
-  },
-
-  async unfinishedSources(db: Db): Promise<DocumentRow[]> {
-    return (await db('documents').where({ source_done: false }).whereNot({ status: 'RECEIVED' }).orderBy('id')).map((r) => row(r)!);
   },
 
   async finish(

@@ -24,8 +24,4 @@ export const leases = {
     await db('leases').where({ name, holder: holder.slice(0, 128) }).delete();
   },
 
-  async holderOf(db: Db, name: string, now: Date): Promise<string | null> {
-    const r = await db('leases').where({ name }).andWhere('until', '>=', now.toISOString()).first('holder');
-    return r ? String(r.holder) : null;
-  },
 };

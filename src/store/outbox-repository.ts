@@ -76,6 +76,12 @@ export const outbox = {
     });
   },
 
+  /** How many entries of this kind to a partner have a source ref starting with `prefix` (the revisions of an 855, the releases of a PO's 940s). */
+  async countByRef(db: Db, partnerId: string, kind: string, prefix: string): Promise<number> {
+    const [r] = await db('outbox').where({ partner_id: partnerId, kind }).andWhere('source_ref', 'like', `${prefix}%`).count({ n: '*' });
+    return num(r.n);
+  },
+
   /** Claim one entry (the CLI's `emit`): false when someone else holds it (a running gateway delivers it). */
   async claimOne(db: Db, id: number, owner: string, now: Date, leaseMs: number): Promise<boolean> {
     const at = now.toISOString();

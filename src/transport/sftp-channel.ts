@@ -298,14 +298,10 @@ export class SftpChannel implements InboundSource, OutboundSink {
     });
     try {
       for (const [i, { file, listed }] of batch.entries()) {
-        if (this.stopped) {
-          // Not handed over: left on the server for the next start.
-          for (const rest of batch.slice(i)) await unlink(rest.file.localPath).catch(() => undefined);
-          return;
-        }
-        // The lease is renewed before each hand-over; lost (this instance stalled past it): the
-        // rest is left to the instance that has it now.
-        if (this.coordination && !(await this.coordination.mayPoll())) {
+        // Not handed over when stopping (left on the server for the next start), nor when the poll
+        // lease, renewed before each hand-over, was lost (this instance stalled past it: the rest
+        // is left to the instance that has it now).
+        if (this.stopped || (this.coordination && !(await this.coordination.mayPoll()))) {
           for (const rest of batch.slice(i)) await unlink(rest.file.localPath).catch(() => undefined);
           return;
         }

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser } from 'saxes';
 import { reject, type Rejection } from '../core/rejection.ts';
@@ -63,13 +63,7 @@ function* pieces(src: XmlSource): Generator<Buffer> {
 }
 
 function sizeOf(src: XmlSource): number {
-  if (Buffer.isBuffer(src)) return src.length;
-  const fd = openSync(src.path, 'r');
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
+  return Buffer.isBuffer(src) ? src.length : statSync(src.path).size;
 }
 
 /**
