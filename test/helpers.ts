@@ -99,6 +99,11 @@ export function drop(dataDir: string, partner: string) {
   return { in: path.join(base, 'in'), out: path.join(base, 'out'), archive: path.join(base, 'archive'), error: path.join(base, 'error') };
 }
 
+/** A file dropped in `dir.in` has been settled: its name (moved to archive/ or error/ with its claim's prefix). */
+export function settled(dir: ReturnType<typeof drop>, name: string, timeoutMs = 15_000): Promise<string> {
+  return waitFor(() => [...ls(dir.archive), ...ls(dir.error)].find((f) => f.endsWith(`-${name}`)), timeoutMs, `${name} settled`);
+}
+
 export function ls(dir: string): string[] {
   try {
     return readdirSync(dir).filter((f) => !f.startsWith('.')).sort();

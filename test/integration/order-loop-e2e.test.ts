@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { readAllSegments } from '../../src/x12/segment-reader.ts';
-import { drop, ls, po850, snapshot846, testConfig, waitFor } from '../helpers.ts';
+import { drop, ls, po850, settled, snapshot846, testConfig, waitFor } from '../helpers.ts';
 
 /**
  * Issue 13 on the running gateway with demo-bigbox (855s on change): its 850 is partly
@@ -20,8 +20,6 @@ before(async () => {
   g = await startGateway(t.env);
 });
 after(() => g.stop());
-
-const settled = (d: ReturnType<typeof drop>, n: string) => waitFor(() => [...ls(d.archive), ...ls(d.error)].find((f) => f.endsWith(`-${n}`)), 15_000, n);
 
 function w945(isa: number, po: string, ordered: number, shipped: number): string {
   const c = String(isa).padStart(9, '0');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { readAllSegments } from '../../src/x12/segment-reader.ts';
-import { drop, ls, ROOT, snapshot846, testConfig, waitFor } from '../helpers.ts';
+import { drop, ls, ROOT, settled, snapshot846, testConfig, waitFor } from '../helpers.ts';
 
 /**
  * Issue 13 (945 in): the 3PL's warehouse shipping advice on the running gateway. PO-1001 from
@@ -25,8 +25,6 @@ before(async () => {
 after(async () => {
   for (const x of started) await x.stop();
 });
-
-const settled = (d: ReturnType<typeof drop>, n: string) => waitFor(() => [...ls(d.archive), ...ls(d.error)].find((f) => f.endsWith(`-${n}`)), 15_000, n);
 
 async function shipShort(gw: RunningGateway, dir: string) {
   const retail = drop(dir, 'demo-retail');

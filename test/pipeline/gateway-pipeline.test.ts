@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { readAllSegments } from '../../src/x12/segment-reader.ts';
-import { drop, ls, po850, ROOT, testConfig, waitFor } from '../helpers.ts';
+import { drop, ls, po850, ROOT, settled as settledIn, testConfig, waitFor } from '../helpers.ts';
 
 /** The running gateway on a real SQLite file and real folders (chokidar), in-process. */
 let g: RunningGateway;
@@ -13,8 +13,7 @@ let retail: ReturnType<typeof drop>;
 let tpl: ReturnType<typeof drop>;
 
 const docs = async (where: Record<string, unknown> = {}) => g.db('documents').where(where).orderBy('id');
-const settled = (dir: ReturnType<typeof drop>, name: string) =>
-  waitFor(() => [...ls(dir.archive), ...ls(dir.error)].find((f) => f.endsWith(`-${name}`)), 10_000, `${name} settled`);
+const settled = (dir: ReturnType<typeof drop>, name: string) => settledIn(dir, name, 10_000);
 
 before(async () => {
   // incompleteAfterMs: long, so that a stalled writer's half file is never taken for a truncated
