@@ -116,9 +116,8 @@ export class MappingRegistry {
 
   /** The XML mapping that takes this document: the partner's first, then the shared ones (by name). */
   getXml(partnerId: string | null, doc: XmlNode): CompiledXmlMapping | undefined {
-    const all = [...this.compiledXml.values()].sort((a, b) => a.id.localeCompare(b.id));
-    const scoped = (scope: string) => all.filter((m) => m.id.startsWith(`${scope}/`) && xmlMatches(m, doc));
-    return (partnerId ? scoped(partnerId)[0] : undefined) ?? scoped('_shared')[0];
+    const root = Object.keys(doc).find((k) => !k.startsWith('?'));
+    return root === undefined ? undefined : this.xmlCandidates(partnerId, root).find((m) => xmlMatches(m, doc));
   }
 
   /** The XML mappings for a root element, in the order getXml tries them (the partner's, then shared). */
