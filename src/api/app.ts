@@ -359,10 +359,10 @@ export function createApi(deps: ApiDeps): Koa {
 
   router.get('/orders', async (ctx) => {
     const limit = int(ctx.query.limit, 'limit', { min: 1, max: 1000, def: 100 })!;
-    const status = str(ctx.query.status, 'status', /^(open|overdue|OPEN|BACKORDERED|SHIPPED|CANCELLED|REJECTED|backordered|shipped|cancelled|rejected)$/);
+    const status = str(ctx.query.status, 'status', /^(open|overdue|released|OPEN|BACKORDERED|SHIPPED|CANCELLED|REJECTED|backordered|shipped|cancelled|rejected)$/);
     const rows = await orders.list(deps.readDb, { status, partnerId: str(ctx.query.partner, 'partner'), before: int(ctx.query.before, 'before'), limit, today: new Date().toISOString().slice(0, 10) });
     ctx.body = {
-      orders: rows.map((r) => ({ poNumber: r.po_number, partner: r.partner_id, status: r.status, receivedAt: r.received_at, lines: r.lines, ordered: fromUnits(r.ordered), committed: fromUnits(r.committed), backordered: fromUnits(r.backordered), shipped: fromUnits(r.shipped), ...(r.due ? { due: r.due } : {}), id: r.id })),
+      orders: rows.map((r) => ({ poNumber: r.po_number, partner: r.partner_id, status: r.status, receivedAt: r.received_at, lines: r.lines, ordered: fromUnits(r.ordered), committed: fromUnits(r.committed), backordered: fromUnits(r.backordered), shipped: fromUnits(r.shipped), released: fromUnits(r.released), ...(r.due ? { due: r.due } : {}), id: r.id })),
       next: rows.length === limit ? rows.at(-1)!.id : null,
     };
   });

@@ -73,10 +73,14 @@ const PartnerSchema = z
         z.object({ rule: z.literal('fixed'), location: z.string() }).strict(),
       ])
       .optional(),
-    /** A warehouse (3PL): 940 shipping orders for PO lines committed at the locations it holds (its `locations` map), at once or never. */
+    /** A warehouse (3PL): 940 shipping orders for PO lines committed at the locations it holds (its `locations` map), at once, in waves or never. */
     orders940: z
       .object({
-        send: z.enum(['never', 'at-once']).default('never'),
+        /** at-once: in the transaction that commits; waves: new units every waveEveryMinutes (changes that take units back and cancels at once). */
+        send: z.enum(['never', 'at-once', 'waves']).default('never'),
+        waveEveryMinutes: z.number().int().min(1).max(1440).default(60),
+        /** Its 846 available (QTY 33) excludes what it was told to ship and has not shipped (the usual WMS): added back, so it is not deducted twice. */
+        availableNetOfReleased: z.boolean().default(true),
         idQualifiers: z.array(z.string().length(2)).default(['VN', 'UP']),
         payment: z.string().min(2).max(2).default('PP'),
         transport: z.string().min(1).max(2).default('M'),

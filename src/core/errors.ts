@@ -113,6 +113,8 @@ export const ERRORS = {
   GW_X12_SEGMENT_OUT_OF_PLACE: def('A segment is not where the transaction set allows it (e.g. N1 after QTY inside a LIN loop)', 422, 'warn', 'error', { ak3: '2', ak5: '5' }),
   GW_ITEM_PROVISIONAL: def('The item is in no crosswalk: it is kept as a provisional item until a crosswalk entry names it', 200, 'info', 'warning'),
   GW_SHORT_SHIPPED: def('The warehouse shipped less than the line it was released (its shipping advice says the difference): the rest is backordered or cancelled per the partner\'s shortShipments policy, and taken off on hand', 200, 'warn', 'warning'),
+  GW_SHIPPED_AFTER_CANCEL: def('The warehouse reports a shipment of an order we had cancelled with it (940 F): what shipped stays shipped and the order is SHIPPED; the retailer\'s ASN follows', 200, 'warn', 'warning'),
+  GW_ORDER_CANCEL_AFTER_SHIP: def('A cancel came for an order that shipped, all or in part: what shipped stays shipped; the rest is cancelled (and the warehouse told, 940 F)', 200, 'info', 'warning'),
   GW_BACKORDER_NO_STOCK: def('Not enough stock can be promised to this partner at the location: the rest is backordered', 200, 'info', 'warning'),
 
   // Outbound ASN pre-flight (the ASN is kept out of the outbox)

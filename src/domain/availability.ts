@@ -121,15 +121,19 @@ export interface SnapshotLine {
 /**
  * A warehouse's line in base units -> a snapshot line: on hand (or, when only availability is
  * given, that); what the warehouse does not call available beyond what it itemised as hold or
- * damaged is held by it. Negative statements count as zero.
+ * damaged is held by it. Negative statements count as zero. `toldNotShipped`: what the warehouse
+ * was told to ship (our 940s) and has not shipped, when its available is net of it: those units
+ * are on its shelves and committed here already, so they count as available to us once (our
+ * commitment takes them), not as held by the warehouse.
  */
-export function snapshotLine(item: string, location: string, q: { onHand?: number; available?: number; damaged?: number; hold?: number }): SnapshotLine {
+export function snapshotLine(item: string, location: string, q: { onHand?: number; available?: number; damaged?: number; hold?: number }, toldNotShipped = 0): SnapshotLine {
   const nn = (v: number | undefined) => (v === undefined ? undefined : Math.max(0, v));
-  const onHand = nn(q.onHand) ?? nn(q.available);
+  const available = q.available === undefined ? undefined : Math.max(0, q.available) + Math.max(0, toldNotShipped);
+  const onHand = nn(q.onHand) ?? available;
   const damaged = nn(q.damaged);
   const hold = nn(q.hold);
   let whHeld = 0;
-  if (q.onHand !== undefined && q.available !== undefined) whHeld = Math.max(0, onHand! - Math.max(0, q.available) - (damaged ?? 0) - (hold ?? 0));
+  if (q.onHand !== undefined && available !== undefined) whHeld = Math.max(0, onHand! - available - (damaged ?? 0) - (hold ?? 0));
   return { item, location, onHand, damaged, hold, whHeld };
 }
 

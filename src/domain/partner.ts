@@ -35,7 +35,7 @@ export interface Partner {
   expectFeedWithinMinutes?: number;
   allocation?: AllocationRule;
   /** A warehouse: 940 shipping orders we send it for lines committed at its locations. */
-  orders940?: { send: 'never' | 'at-once'; idQualifiers: string[]; payment: string; transport: string; carrier?: string };
+  orders940?: { send: 'never' | 'at-once' | 'waves'; waveEveryMinutes: number; availableNetOfReleased: boolean; idQualifiers: string[]; payment: string; transport: string; carrier?: string };
   /** 855 PO acknowledgments we send it. */
   ack855?: { send: 'never' | 'always' | 'on-change' };
   asn856?: { structure: 'SOPI' | 'SOTPI'; gs1CompanyPrefix: string; allowOverShipment: boolean; idQualifiers: string[] };

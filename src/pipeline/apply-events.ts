@@ -2,7 +2,8 @@ import { key, planAdjustment, movement, snapshotLine, type Movement, type Snapsh
 import { asOfOf } from '../domain/as-of.ts';
 import { businessKey, contentHash } from '../domain/business-key.ts';
 import type { CanonicalEvent } from '../domain/events.ts';
-import { positions } from '../store/availability-repository.ts';
+import { lockStock, positions } from '../store/availability-repository.ts';
+import { warehouseOrders } from '../store/warehouse-order-repository.ts';
 import { businessKeys, heldEvents, type HeldRow } from '../store/sequencing-repository.ts';
 import { baseQtys, emptyApplyResult, isProblem, problem, resolveAll, type ApplyContext, type ApplyResult, type Obj } from './apply-context.ts';
 import { applyChange, applyOrder, applyShipped, fillBackorders } from './apply-orders.ts';
@@ -122,6 +123,14 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
       const raw = (data.lines as Obj[] | undefined) ?? [];
       const items = await resolveAll(ctx, e, raw);
       const lines: SnapshotLine[] = [];
+      // A warehouse we send 940s states its available net of what it was told to ship and has not
+      // shipped: still on its shelves and still committed here, so it is added back (counted once).
+      const found = items.filter((x): x is string => !isProblem(x));
+      let told = new Map<string, number>();
+      if (partner?.orders940 && partner.orders940.send !== 'never' && partner.orders940.availableNetOfReleased) {
+        await lockStock(db, found);
+        told = await warehouseOrders.outstanding(db, e.partner, [...new Set(found)]);
+      }
       for (let i = 0; i < raw.length; i++) {
         const l = raw[i];
         const item = items[i];
@@ -137,7 +146,7 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
         const q = (l.quantities as Obj | undefined) ?? {};
         const conv = baseQtys(ctx, e, item, l, ['onHand', 'available', 'damaged', 'hold'].map((n) => [n, q[n]]));
         if (isProblem(conv)) res.rejections.push(conv);
-        else lines.push(snapshotLine(item, location, conv));
+        else lines.push(snapshotLine(item, location, conv, told.get(key(item, location))));
       }
       const asOf = asOfOf(e);
       const r = await positions.applySnapshot(db, lines, { ...meta, asOf });
@@ -216,7 +225,7 @@ async function applyEvent(ctx: ApplyContext, e: CanonicalEvent, eventSeq: number
 const ADJUSTMENT_KINDS = new Set(['return', 'release', 'scrap', 'damage', 'receipt']);
 
 /** What a partner's 997 group (GS01) acknowledges of ours. */
-const KIND_BY_FUNCTIONAL_ID: Record<string, string[]> = { IB: ['846'], SH: ['856'], PR: ['855'] };
+const KIND_BY_FUNCTIONAL_ID: Record<string, string[]> = { IB: ['846'], SH: ['856'], PR: ['855'], OW: ['940'] };
 
 /** A partner's 997 (or TA1) marks what we sent to it: accepted, accepted with errors, rejected. */
 async function applyAck(ctx: ApplyContext, e: CanonicalEvent): Promise<void> {

@@ -12,7 +12,8 @@ import type { Rejection } from '../core/rejection.ts';
 import { baseQty, isProblem, packOf, problem, resolveAll, type ApplyContext, type ApplyMovements, type ApplyResult, type Obj } from './apply-context.ts';
 import { queueAsns, type ShippedItem } from './asn.ts';
 import { queuePoAck } from './po-ack.ts';
-import { releaseToWarehouses } from './release-940.ts';
+import { closeWarehouseOrders, releaseToWarehouses } from './release-940.ts';
+import { warehouseOrders } from '../store/warehouse-order-repository.ts';
 import { customerOf, orderArrived } from './sequencing.ts';
 
 /**
@@ -148,7 +149,7 @@ export async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq:
   const data = e.data as Obj;
   const po = String(data.poNumber);
   const existing = await orders.find(ctx.db, e.partner, po);
-  if (data.purpose === 'cancellation') return cancelOrder(ctx, po, existing, apply, res);
+  if (data.purpose === 'cancellation') return cancelOrder(ctx, e, po, existing, apply, res);
   if (existing && (data.purpose === 'change' || data.purpose === 'replace')) return applyChange(ctx, e, apply, res);
   if (data.purpose === 'change') return void res.rejections.push(problem(e, 'GW_ORDER_CHANGE_REFUSED', `PO ${po}: a change of an order we do not have`, po));
   // The same PO again under another key (a confirmation or duplicate copy, BEG01 06/07): nothing to apply.
@@ -156,12 +157,17 @@ export async function applyOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq:
   return createOrder(ctx, e, eventSeq, apply, res);
 }
 
-/** Cancel an order: what it still holds committed is released (and fills other backorders); what shipped stays shipped. */
-export async function cancelOrder(ctx: ApplyContext, po: string, existing: { id: number; cancelled: boolean } | undefined, apply: ApplyMovements, res: ApplyResult): Promise<void> {
+/**
+ * Cancel an order: what it still holds committed is released (and fills other backorders), and a
+ * warehouse told to ship it gets a cancel (940 F); what shipped stays shipped, with a note.
+ */
+export async function cancelOrder(ctx: ApplyContext, e: CanonicalEvent, po: string, existing: { id: number; cancelled: boolean } | undefined, apply: ApplyMovements, res: ApplyResult): Promise<void> {
   const { db } = ctx;
   if (!existing || existing.cancelled) return;
   const list: Movement[] = [];
   const lines = await orders.lines(db, existing.id);
+  const shipped = lines.filter((l) => !l.parent_line && l.shipped > 0);
+  if (shipped.length) res.rejections.push(problem(e, 'GW_ORDER_CANCEL_AFTER_SHIP', `PO ${po}: line ${shipped.map((l) => `${l.line_number} (${fromUnits(l.shipped)} ${l.item})`).join(', ')} shipped already and stays shipped; the rest is cancelled`, po));
   for (const l of lines) {
     const open = l.committed;
     if (open > 0 && l.location && !isKitRow(ctx, l)) list.push(movement(l.item, l.location, 'uncommit', { dCommitted: -open, reason: 'cancelled', ref: po, orderId: existing.id }));
@@ -170,6 +176,7 @@ export async function cancelOrder(ctx: ApplyContext, po: string, existing: { id:
   await apply(list);
   await orders.cancel(db, existing.id);
   await refreshStatus(db, existing.id);
+  await releaseToWarehouses(ctx, existing.id, res.rejections);
   await fillBackorders(ctx, new Set(lines.map((l) => l.item)), res);
 }
 
@@ -276,7 +283,7 @@ export async function applyChange(ctx: ApplyContext, e: CanonicalEvent, apply: A
   const order = await orders.find(db, e.partner, po);
   if (!order) return void res.rejections.push(problem(e, 'GW_ORDER_CHANGE_REFUSED', `PO ${po}: a change of an order we do not have`, po));
   const purpose = String(data.purpose ?? 'change');
-  if (purpose === 'cancellation') return cancelOrder(ctx, po, order, apply, res);
+  if (purpose === 'cancellation') return cancelOrder(ctx, e, po, order, apply, res);
   if (purpose === 'confirmation' || purpose === 'duplicate') return;
   const seq = changeSequence(data);
   const is850 = e.type === 'order.received';
@@ -509,8 +516,12 @@ export async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSe
   const resolved = new WeakMap<Obj, ShippedItem>();
   const orderOf = new Map<Obj, { id: number; partnerId: string }>();
   for (const o of (data.orders as Obj[] | undefined) ?? []) {
-    const po = String(o.poNumber ?? '');
-    const order = po ? await orderOfShipment(ctx, e, o, po) : undefined;
+    let po = String(o.poNumber ?? '');
+    // Our warehouse order number (a 945's W0602) names the order whoever's PO it is.
+    const wo = o.orderId ? await warehouseOrders.byNumber(db, e.partner, String(o.orderId)) : undefined;
+    const byNumber = wo ? await db('orders').where({ id: wo.orderId }).first('id', 'partner_id', 'po_number', 'cancelled') : undefined;
+    if (byNumber) po = String(byNumber.po_number);
+    const order = byNumber ? { id: num(byNumber.id), partnerId: String(byNumber.partner_id) } : po ? await orderOfShipment(ctx, e, o, po) : undefined;
     if (order && 'code' in order) {
       // Whose PO this is cannot be told: nothing of it is applied (never a guess).
       res.rejections.push(order);
@@ -631,6 +642,12 @@ export async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSe
     }
     await orders.upsertLines(db, [...changed]);
     if (order) await refreshStatus(db, order.id);
+    // A shipping advice closes the warehouse's order; units it shipped after we cancelled them are a fact, and noted.
+    if (order && o.closesOrder === true) {
+      const told = (await warehouseOrders.ofOrder(db, order.id)).filter((w) => w.partnerId === e.partner);
+      if (told.length && told.every((w) => w.status === 'CANCELLED') && [...changed].some((l) => l.shipped > 0)) res.rejections.push(problem(e, 'GW_SHIPPED_AFTER_CANCEL', `PO ${po}: ${e.partner} shipped after our cancel (940 F) of its order ${told.at(-1)!.number}: what shipped stays shipped`, po));
+      await closeWarehouseOrders(ctx, order.id, e.partner, from, res.rejections);
+    }
     // A line shipped short changed the order: the retailer's 855 revision says so (per its policy).
     if (order && shorted && ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, order.id, 'changed', res.rejections);
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GatewayError } from '../core/errors.ts';
-import { isError, reject } from '../core/rejection.ts';
+import { isError, reject, type Rejection } from '../core/rejection.ts';
 import { documents, type DocumentRow } from '../store/document-repository.ts';
 import { isTransient } from '../core/transient.ts';
 import { leases } from '../store/lease-repository.ts';
@@ -11,6 +11,8 @@ import type { InboundSource, IncomingFile, OutboundSink, SourceCoordination, Sou
 import type { HeldRow } from '../store/sequencing-repository.ts';
 import { expireWaiting, settleHeld, type ApplyResult } from './apply-events.ts';
 import { ackAfterFailure, applyContext, processDocument, type InboundDeps, type ProcessOutcome } from './process-inbound.ts';
+import { releaseWave } from './release-940.ts';
+import { publishDue } from '../store/availability-repository.ts';
 
 /**
  * The running pipeline: receive -> commit bytes -> process -> settle the source -> dispatch the
@@ -55,6 +57,8 @@ export interface PipelineOptions {
    * instance takes it over (default a minute).
    */
   workLeaseMs?: number;
+  /** How often warehouses with 940 waves are looked at (default 30 s; each releases every waveEveryMinutes). */
+  waveCheckMs?: number;
 }
 
 export class GatewayPipeline {
@@ -127,11 +131,16 @@ export class GatewayPipeline {
       this.sweepTimer.unref?.();
     }
     await this.expireWaiting();
+    const waves = () => void this.releaseWaves().catch((e) => this.deps.logger.error({ err: String(e) }, '940 wave failed'));
+    this.waveTimer = setInterval(waves, this.opts.waveCheckMs ?? 30_000);
+    this.waveTimer.unref?.();
+    waves();
     this.heldTimer = setInterval(() => void this.expireWaiting().catch((e) => this.deps.logger.error({ err: String(e) }, 'expiring waiting documents failed')), this.opts.heldSweepMs ?? 60_000);
     this.heldTimer.unref?.();
   }
 
   private sweepTimer: NodeJS.Timeout | null = null;
+  private waveTimer: NodeJS.Timeout | null = null;
   private heldTimer: NodeJS.Timeout | null = null;
   private recoverTimer: NodeJS.Timeout | null = null;
 
@@ -171,6 +180,27 @@ export class GatewayPipeline {
     });
   }
 
+  /**
+   * Warehouses whose 940s go in waves: each whose wave is due (one instance claims it for its
+   * period: the claim row's end is the next wave) releases what its 940s do not say yet.
+   */
+  async releaseWaves(): Promise<number> {
+    const { db, clock, logger, partners } = this.deps;
+    let queued = 0;
+    for (const p of partners.all()) {
+      if (this.stopped || p.orders940?.send !== 'waves' || !p.receives.includes('940')) continue;
+      const now = clock.now();
+      if (!(await publishDue.claim(db, `wave:${p.id}`, new Date(now.getTime() + p.orders940.waveEveryMinutes * 60_000), now))) continue;
+      const problems: Rejection[] = [];
+      const n = await this.serial(() => db.transaction((trx) => releaseWave(applyContext(this.deps, trx, 0, now), p, problems)));
+      for (const r of problems) logger.error({ partner: p.id, code: r.code }, r.message);
+      logger.info({ partner: p.id, queued: n }, '940 wave released');
+      queued += n;
+    }
+    if (queued) void this.dispatch();
+    return queued;
+  }
+
   /** An admin's release or discard of a held event (in the queue, like a document). */
   async settleHeld(id: number, action: 'release' | 'discard', by: string): Promise<{ held: HeldRow; result: ApplyResult }> {
     const out = await this.serial(() => this.deps.db.transaction((trx) => settleHeld(applyContext(this.deps, trx, 0, this.deps.clock.now()), id, action, by)));
@@ -187,6 +217,7 @@ export class GatewayPipeline {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.heldTimer) clearInterval(this.heldTimer);
+    if (this.waveTimer) clearInterval(this.waveTimer);
     if (this.recoverTimer) clearInterval(this.recoverTimer);
     for (const t of this.retries.values()) clearTimeout(t);
     this.retries.clear();

@@ -68,6 +68,7 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
     steps.push({ at: o.created_at, step: 'oversell', documentId: o.document_id == null ? null : num(o.document_id), details: { line: o.line_number, item: o.item, location: o.location, ordered: fromUnits(num(o.ordered)), committed: fromUnits(num(o.committed)), promised: fromUnits(num(o.promised)), shown: fromUnits(num(o.shown)) } });
   }
   const window = partners.get(order.partner_id)?.acks.expect997WithinMinutes ?? 60;
+  const warehouseWindow = (id: string) => partners.get(id)?.acks.expect997WithinMinutes ?? 60;
   for (const a of await db('asns').where({ po_number: po, partner_id: order.partner_id }).orderBy('id')) {
     if (a.status === 'REFUSED') {
       steps.push({ at: a.created_at, step: 'asn-refused', details: { shipmentId: a.shipment_id, problems: JSON.parse(a.reason ?? '[]') } });
@@ -87,11 +88,25 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
     if (o.sent_at) steps.push({ at: o.sent_at, step: 'po-ack-sent', details: { revision, file: o.filename, isa13: o.isa13 } });
     if (o.ack_at) steps.push({ at: o.ack_at, step: 'po-ack-acknowledged', documentId: o.ack_document_id, details: { revision, status: o.ack_status } });
   }
+  // The warehouse orders (940) we sent for it: each queued (N original, R change, F cancel), sent, acknowledged by the 3PL's 997.
+  const wos = await db('warehouse_orders').where({ order_id: order.id }).orderBy('id');
+  for (const o of await db('outbox').where({ kind: '940' }).andWhere('source_ref', 'like', `940:${order.id}:%`).orderBy('id')) {
+    const [, , number, revision, type] = String(o.source_ref).split(':');
+    const wo = wos.find((w) => w.number === number && w.partner_id === o.partner_id);
+    const d = { warehouse: o.partner_id, location: wo?.location ?? null, order: number, revision: Number(revision), type: type === 'F' ? 'cancel' : type === 'R' ? 'change' : 'original' };
+    steps.push({ at: o.created_at, step: 'release-queued', details: { ...d, isa13: o.isa13 } });
+    if (o.sent_at) steps.push({ at: o.sent_at, step: 'release-sent', details: { ...d, file: o.filename } });
+    if (o.ack_at) steps.push({ at: o.ack_at, step: 'release-acknowledged', documentId: o.ack_document_id, details: { ...d, status: o.ack_status } });
+    else if (o.sent_at && now.getTime() - Date.parse(o.sent_at) > warehouseWindow(o.partner_id) * 60_000) steps.push({ at: new Date(Date.parse(o.sent_at) + warehouseWindow(o.partner_id) * 60_000).toISOString(), step: 'release-overdue', details: { ...d, windowMinutes: warehouseWindow(o.partner_id) } });
+  }
+  for (const w of wos) if (w.status === 'CLOSED') steps.push({ at: w.updated_at, step: 'warehouse-order-closed', details: { warehouse: w.partner_id, location: w.location, order: w.number } });
   steps.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
   return {
     poNumber: po,
     partner: order.partner_id,
     status: order.status,
+    // What each warehouse was told (940) and what became of it.
+    warehouseOrders: wos.map((w) => ({ warehouse: w.partner_id, location: w.location, order: w.number, status: w.status, revisions: num(w.revisions) })),
     lines: lines.map((l) => ({
       lineNumber: l.line_number,
       item: l.item,
@@ -100,6 +115,7 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
       committed: fromUnits(num(l.committed)),
       backordered: fromUnits(num(l.backordered)),
       shipped: fromUnits(num(l.shipped)),
+      released: fromUnits(num(l.released)),
       status: l.status ?? 'OPEN',
       // Quantities are in the item's base unit; the line as the partner ordered it beside them.
       unit: partners.items.items.get(String(l.item))?.baseUnit ?? partners.items.defaultBaseUnit,

@@ -9,6 +9,7 @@ import { events } from '../store/event-repository.ts';
 import { rejections } from '../store/rejection-repository.ts';
 import { businessKeys, heldEvents, type HeldRow } from '../store/sequencing-repository.ts';
 import { supply } from '../store/supply-repository.ts';
+import { warehouseOrders } from '../store/warehouse-order-repository.ts';
 import { problem } from './apply-context.ts';
 
 /**
@@ -56,6 +57,8 @@ export async function waitsFor(ctx: SequencingContext, e: CanonicalEvent): Promi
     for (const o of (data.orders as Obj[] | undefined) ?? []) {
       const po = typeof o.poNumber === 'string' ? o.poNumber : '';
       if (!po) continue;
+      // Our warehouse order number (a 945's W0602) names an order we have.
+      if (typeof o.orderId === 'string' && o.orderId && (await warehouseOrders.byNumber(ctx.db, e.partner, o.orderId))) continue;
       const customer = customerOf(ctx.partners, e, o);
       if (customer === undefined) continue; // an unknown customer is a problem, not a wait
       const all = await orders.allByPo(ctx.db, po);

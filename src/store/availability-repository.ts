@@ -303,11 +303,12 @@ export const orders = {
 
   /**
    * Orders newest first (keyset on the id), with their line totals: by status (OPEN, BACKORDERED,
-   * SHIPPED, CANCELLED, REJECTED; `open`: OPEN or BACKORDERED) and partner. `overdue`: open orders
+   * SHIPPED, CANCELLED, REJECTED; `open`: OPEN or BACKORDERED; `released`: a warehouse holds an
+   * open order (940) for it) and partner. `overdue`: open orders
    * whose PO asked them shipped (ship no later, ship requested) or delivered (deliver no later,
    * delivery requested) before `today`, the date it asked with them.
    */
-  async list(db: Db, q: { status?: string; partnerId?: string; before?: number; limit: number; today: string }): Promise<{ id: number; partner_id: string; po_number: string; status: string; received_at: string; lines: number; ordered: number; committed: number; backordered: number; shipped: number; due?: string }[]> {
+  async list(db: Db, q: { status?: string; partnerId?: string; before?: number; limit: number; today: string }): Promise<{ id: number; partner_id: string; po_number: string; status: string; received_at: string; lines: number; ordered: number; committed: number; backordered: number; shipped: number; released: number; due?: string }[]> {
     const open = q.status === 'open' || q.status === 'overdue';
     const out: Awaited<ReturnType<typeof orders.list>> = [];
     let before = q.before;
@@ -318,12 +319,13 @@ export const orders = {
         .groupBy('o.id', 'o.partner_id', 'o.po_number', 'o.status', 'o.received_at', 'o.event_seq')
         .select('o.id', 'o.partner_id', 'o.po_number', 'o.status', 'o.received_at', 'o.event_seq')
         .count({ lines: 'l.line_number' })
-        .sum({ ordered: 'l.ordered', committed: 'l.committed', backordered: 'l.backordered', shipped: 'l.shipped' })
+        .sum({ ordered: 'l.ordered', committed: 'l.committed', backordered: 'l.backordered', shipped: 'l.shipped', released: 'l.released' })
         .orderBy('o.id', 'desc')
         .limit(q.limit);
       if (before) sel = sel.where('o.id', '<', before);
       if (q.partnerId) sel = sel.where('o.partner_id', q.partnerId);
-      if (open) sel = sel.whereIn('o.status', ['OPEN', 'BACKORDERED']);
+      if (q.status === 'released') sel = sel.whereExists(db('warehouse_orders as w').whereRaw('w.order_id = o.id').andWhere('w.status', 'OPEN'));
+      else if (open) sel = sel.whereIn('o.status', ['OPEN', 'BACKORDERED']);
       else if (q.status) sel = sel.where('o.status', q.status.toUpperCase());
       const rows = (await sel) as Record<string, unknown>[];
       if (!rows.length) break;
@@ -340,7 +342,7 @@ export const orders = {
       for (const r of rows) {
         const by = due.get(num(r.event_seq));
         if (q.status === 'overdue' && !(by && by < q.today)) continue;
-        out.push({ id: num(r.id), partner_id: String(r.partner_id), po_number: String(r.po_number), status: String(r.status), received_at: String(r.received_at), lines: num(r.lines), ordered: num(r.ordered), committed: num(r.committed), backordered: num(r.backordered), shipped: num(r.shipped), ...(by ? { due: by } : {}) });
+        out.push({ id: num(r.id), partner_id: String(r.partner_id), po_number: String(r.po_number), status: String(r.status), received_at: String(r.received_at), lines: num(r.lines), ordered: num(r.ordered), committed: num(r.committed), backordered: num(r.backordered), shipped: num(r.shipped), released: num(r.released), ...(by ? { due: by } : {}) });
         if (out.length >= q.limit) break;
       }
       if (q.status !== 'overdue') break;

@@ -540,7 +540,31 @@ const m008: Migration = {
   },
 };
 
-export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];
+const m009: Migration = {
+  name: '009_warehouse_orders',
+  async up(k) {
+    // One warehouse order (940 W0502) per PO, warehouse and location while it is open: changed by
+    // 940s with W0501 R, cancelled by F, closed by the 945 that reports its shipment.
+    await k.schema.createTable('warehouse_orders', (t) => {
+      t.increments('id').primary();
+      t.integer('order_id').notNullable().references('orders.id');
+      t.string('partner_id').notNullable();
+      t.string('location').notNullable();
+      t.string('number').notNullable();
+      t.string('status').notNullable(); // OPEN | CLOSED | CANCELLED
+      t.integer('revisions').notNullable().defaultTo(0);
+      t.string('created_at').notNullable();
+      t.string('updated_at').notNullable();
+      t.unique(['partner_id', 'number']);
+      t.index(['order_id']);
+    });
+  },
+  async down(k) {
+    await k.schema.dropTable('warehouse_orders');
+  },
+};
+
+export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

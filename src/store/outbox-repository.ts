@@ -138,7 +138,7 @@ export const outbox = {
 };
 
 /** What we send that a partner acknowledges with a 997: those entries await one once sent. */
-export const ACKED_KINDS = ['846', '855', '856'];
+export const ACKED_KINDS = ['846', '855', '856', '940'];
 
 /**
  * What became of a sent entry at the partner: its 997's verdict, `awaited`, `overdue` once the

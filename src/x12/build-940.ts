@@ -2,13 +2,11 @@ import { openInterchange, type OutboundEnvelope } from './outbound-envelope.ts';
 
 /** A warehouse shipping order: what of one PO a warehouse is told to ship from one location. */
 export interface WarehouseOrder {
-  /** W0501: N original (C cancel, R replace). */
-  status: 'N' | 'C' | 'R';
-  /** W0502: the depositor order number (ours: the PO number, so the 945 can name it). */
+  /** W0501 (order status code 473): N original, R change (every line as it is to be now), F cancel. */
+  status: 'N' | 'R' | 'F';
+  /** W0502: the depositor order number (ours: the PO number, then PO-2... for later orders of it; the 945 gives it back). */
   depositorOrder: string;
   poNumber: string;
-  /** W0504: which release of the PO this is (1, 2, ... as more of it is committed). */
-  release: number;
   shipTo: { qualifier: string; id: string; name?: string };
   shipFrom: { id: string; name?: string };
   shipDate?: string;
@@ -19,15 +17,14 @@ export interface WarehouseOrder {
 }
 
 /**
- * Outbound 940 for one PO at one warehouse: W05 (status, our order number and the PO, the
- * release), N1 ship-to (as the PO gave it) and ship-from (the warehouse's own code), G62*10 the
+ * Outbound 940 for one PO at one warehouse: W05 (status N/R/F, our order number and the PO), N1 ship-to (as the PO gave it) and ship-from (the warehouse's own code), G62*10 the
  * requested ship date, W66 payment, transport and carrier, per line LX, W01 (quantity, unit, UPC,
  * the warehouse's own item id) and N9*LI (the PO line, which its 945 gives back), W76 the total.
  */
 export function build940(o: WarehouseOrder, env: OutboundEnvelope): string {
   const { w } = openInterchange(env, 'OW');
   w.st('940', '0001');
-  w.segment('W05', o.status, o.depositorOrder, o.poNumber, String(o.release));
+  w.segment('W05', o.status, o.depositorOrder, o.poNumber);
   w.segment('N1', 'ST', o.shipTo.name, o.shipTo.qualifier, o.shipTo.id);
   w.segment('N1', 'SF', o.shipFrom.name, '92', o.shipFrom.id);
   if (o.shipDate) w.segment('G62', '10', o.shipDate.replace(/-/g, ''));
