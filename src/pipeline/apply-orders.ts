@@ -642,11 +642,11 @@ export async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSe
     }
     await orders.upsertLines(db, [...changed]);
     if (order) await refreshStatus(db, order.id);
-    // A shipping advice closes the warehouse's order; units it shipped after we cancelled them are a fact, and noted.
+    // A shipping advice is final for the lines it reports (the order closes when all are); units shipped after our cancel are a fact, and noted.
     if (order && o.closesOrder === true) {
       const told = (await warehouseOrders.ofOrder(db, order.id)).filter((w) => w.partnerId === e.partner);
       if (told.length && told.every((w) => w.status === 'CANCELLED') && [...changed].some((l) => l.shipped > 0)) res.rejections.push(problem(e, 'GW_SHIPPED_AFTER_CANCEL', `PO ${po}: ${e.partner} shipped after our cancel (940 F) of its order ${told.at(-1)!.number}: what shipped stays shipped`, po));
-      await closeWarehouseOrders(ctx, order.id, e.partner, from, res.rejections);
+      await closeWarehouseOrders(ctx, order.id, e.partner, from, [...changed].map((l) => l.line_number), res.rejections);
     }
     // A line shipped short changed the order: the retailer's 855 revision says so (per its policy).
     if (order && shorted && ctx.asn) await queuePoAck({ db, partners: ctx.asn.partners, now: ctx.asn.now }, order.id, 'changed', res.rejections);

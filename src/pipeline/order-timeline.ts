@@ -94,10 +94,10 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
     const [, , number, revision, type] = String(o.source_ref).split(':');
     const wo = wos.find((w) => w.number === number && w.partner_id === o.partner_id);
     const d = { warehouse: o.partner_id, location: wo?.location ?? null, order: number, revision: Number(revision), type: type === 'F' ? 'cancel' : type === 'R' ? 'change' : 'original' };
-    steps.push({ at: o.created_at, step: 'release-queued', details: { ...d, isa13: o.isa13 } });
-    if (o.sent_at) steps.push({ at: o.sent_at, step: 'release-sent', details: { ...d, file: o.filename } });
-    if (o.ack_at) steps.push({ at: o.ack_at, step: 'release-acknowledged', documentId: o.ack_document_id, details: { ...d, status: o.ack_status } });
-    else if (o.sent_at && now.getTime() - Date.parse(o.sent_at) > warehouseWindow(o.partner_id) * 60_000) steps.push({ at: new Date(Date.parse(o.sent_at) + warehouseWindow(o.partner_id) * 60_000).toISOString(), step: 'release-overdue', details: { ...d, windowMinutes: warehouseWindow(o.partner_id) } });
+    steps.push({ at: o.created_at, step: 'warehouse-order-queued', details: { ...d, isa13: o.isa13 } });
+    if (o.sent_at) steps.push({ at: o.sent_at, step: 'warehouse-order-sent', details: { ...d, file: o.filename } });
+    if (o.ack_at) steps.push({ at: o.ack_at, step: 'warehouse-order-acknowledged', documentId: o.ack_document_id, details: { ...d, status: o.ack_status } });
+    else if (o.sent_at && now.getTime() - Date.parse(o.sent_at) > warehouseWindow(o.partner_id) * 60_000) steps.push({ at: new Date(Date.parse(o.sent_at) + warehouseWindow(o.partner_id) * 60_000).toISOString(), step: 'warehouse-order-overdue', details: { ...d, windowMinutes: warehouseWindow(o.partner_id) } });
   }
   for (const w of wos) if (w.status === 'CLOSED') steps.push({ at: w.updated_at, step: 'warehouse-order-closed', details: { warehouse: w.partner_id, location: w.location, order: w.number } });
   steps.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));

@@ -38,8 +38,9 @@ interface Want {
  * Keep each warehouse told what to ship of an order: one warehouse order (940 W0502) per PO and
  * warehouse location while it is open. Per location, each line's `want` is what is committed to
  * it there (not shipped yet) and `told` what the open warehouse order says and has not shipped:
- * - nothing open and something wanted: a new order (W0501 N), numbered the PO (then PO-2, PO-3
- *   after the first is closed or cancelled);
+ * - nothing open and something wanted: a new order (W0501 N), numbered the PO, or PO-2, PO-3...
+ *   when the warehouse has that number already (an earlier order of the PO, another retailer's
+ *   PO of the same number);
  * - open, and the want changed: a change (R) stating every line as it is now (0: no longer), or,
  *   when nothing is wanted any more (a cancel, every line changed to what shipped), a cancel (F).
  * Each line's `released` becomes what shipped plus what is wanted. `wave`: this is the partner's
@@ -90,8 +91,7 @@ export async function releaseToWarehouses(ctx: ApplyContext, orderId: number, pr
       status = 'R';
       send = list.map((w) => ({ row: w.row, qty: w.want }));
     }
-    const earlier = known.filter((k) => k.partnerId === wh.partner.id).length;
-    const number = open?.number ?? (earlier ? `${order.po_number}-${earlier + 1}` : String(order.po_number));
+    const number = open?.number ?? (await freeNumber(ctx, wh.partner.id, String(order.po_number)));
     po ??= ((await events.bySeq(db, num(order.event_seq)))?.data ?? {}) as Obj;
     // A 940 that cannot be written is kept out with its reason: the warehouse has what it had.
     const content = await build(ctx, wh, { po, poNumber: String(order.po_number), number, status }, send, problems);
@@ -108,19 +108,31 @@ export async function releaseToWarehouses(ctx: ApplyContext, orderId: number, pr
 }
 
 /**
- * A 945 reports what a warehouse shipped of its order: the order is closed (what it did not ship
- * it will not), so each line at that location was told only what shipped. What is still committed
- * there (a backorder filled meanwhile) goes as a new warehouse order by the partner's policy.
+ * A 945 reports what a warehouse shipped of the lines it names, and is final for them: what it did
+ * not ship of them it will not (short: backordered or cancelled by policy), so each was told only
+ * what shipped. The warehouse order is closed once none of its lines is told more than shipped (a
+ * line it has not reported yet keeps it open). What is still committed to a reported line (a
+ * backorder filled meanwhile) then goes by the partner's policy: a change of the open order, or a
+ * new one.
  */
-export async function closeWarehouseOrders(ctx: ApplyContext, orderId: number, partnerId: string, location: string | undefined, problems: Rejection[]): Promise<void> {
+export async function closeWarehouseOrders(ctx: ApplyContext, orderId: number, partnerId: string, location: string | undefined, reported: string[], problems: Rejection[]): Promise<void> {
   const { db } = ctx;
   const open = (await warehouseOrders.ofOrder(db, orderId)).filter((w) => w.partnerId === partnerId && w.status === 'OPEN' && (!location || w.location === location));
   if (!open.length) return;
   for (const w of open) {
-    await warehouseOrders.update(db, w.id, { status: 'CLOSED', at: ctx.at });
-    await db('order_lines').where({ order_id: orderId, location: w.location }).update({ released: db.ref('shipped') });
+    if (reported.length) await db('order_lines').where({ order_id: orderId, location: w.location }).whereIn('line_number', reported).update({ released: db.ref('shipped') });
+    const [r] = await db('order_lines').where({ order_id: orderId, location: w.location }).andWhereRaw('released > shipped').count({ n: '*' });
+    if (num(r.n) === 0) await warehouseOrders.update(db, w.id, { status: 'CLOSED', at: ctx.at });
   }
   await releaseToWarehouses(ctx, orderId, problems);
+}
+
+/** Our order number at a warehouse: the PO number, else the first of PO-2, PO-3... it does not have. */
+async function freeNumber(ctx: ApplyContext, partnerId: string, po: string): Promise<string> {
+  for (let k = 1; ; k++) {
+    const n = k === 1 ? po : `${po}-${k}`;
+    if (!(await warehouseOrders.byNumber(ctx.db, partnerId, n))) return n;
+  }
 }
 
 async function build(

@@ -80,7 +80,8 @@ test('order: the PO and its timeline; an unknown PO exits 1', () => {
   assert.equal(r.code, 0, r.err);
   const [o] = r.lines;
   assert.equal(o.status, 'OPEN');
-  assert.deepEqual(o.lines[0], { lineNumber: '1', item: 'WIDGET-S', location: 'ACME-EAST', ordered: '15', committed: '15', backordered: '0', shipped: '0', status: 'OPEN', unit: 'EA', asOrdered: { quantity: '15', uom: 'EA' } });
-  assert.deepEqual(o.timeline.map((s: { step: string }) => s.step), ['received', 'committed']);
+  assert.deepEqual(o.lines[0], { lineNumber: '1', item: 'WIDGET-S', location: 'ACME-EAST', ordered: '15', committed: '15', backordered: '0', shipped: '0', released: '15', status: 'OPEN', unit: 'EA', asOrdered: { quantity: '15', uom: 'EA' } });
+  // The retailer's 855 and the 3PL's 940 are queued with the PO and sent.
+  assert.deepEqual(o.timeline.map((s: { step: string }) => s.step).sort(), ['committed', 'po-ack-queued', 'po-ack-sent', 'received', 'warehouse-order-queued', 'warehouse-order-sent']);
   assert.equal(gw('order', 'NOPE').code, 1);
 });

@@ -83,10 +83,12 @@ test('two instances on one PostgreSQL and one data dir: 40 POs, each applied onc
     assert.ok(docs.every((d) => d.status === 'PROCESSED'), JSON.stringify(docs.filter((d) => d.status !== 'PROCESSED')));
     const orders = await db('events').where({ type: 'order.received' }).select('payload');
     assert.equal(orders.length, N, 'one order.received per PO');
-    const box = await db('outbox').select('isa13', 'status', 'partner_id');
-    assert.equal(box.length, N, 'one 997 per interchange');
+    const box = await db('outbox').select('isa13', 'status', 'partner_id', 'kind');
+    assert.equal(box.filter((o) => o.kind === '997').length, N, 'one 997 per interchange');
+    assert.equal(box.filter((o) => o.kind === '855').length, N, 'one 855 per PO (demo-retail\'s policy)');
+    assert.equal(box.length, 2 * N);
     assert.ok(box.every((o) => o.status === 'SENT'));
-    assert.equal(new Set(box.map((o) => `${o.partner_id}:${o.isa13}`)).size, N, 'control numbers unique');
+    assert.equal(new Set(box.map((o) => `${o.partner_id}:${o.isa13}`)).size, 2 * N, 'control numbers unique');
     const byInstance = new Map<string, number>();
     for (const d of docs) byInstance.set(String(d.claimed_by).split(':')[1], (byInstance.get(String(d.claimed_by).split(':')[1]) ?? 0) + 1);
     t.diagnostic(`documents received per instance (pid: count): ${JSON.stringify(Object.fromEntries(byInstance))}`);

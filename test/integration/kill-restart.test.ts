@@ -56,7 +56,7 @@ test('SIGKILL during processing, restart: every file applied once and acknowledg
     child = start(t.env);
     child.stderr!.on('data', (d) => (stderr += d));
   }
-  await waitFor(() => ls(retail.archive).length >= N && ls(retail.out).filter((f) => f.endsWith('.x12')).length >= N, 60_000, 'all files archived and acknowledged');
+  await waitFor(() => ls(retail.archive).length >= N && ls(retail.out).filter((f) => f.startsWith('997')).length >= N && ls(retail.out).filter((f) => f.startsWith('855')).length >= N, 60_000, 'all files archived, acknowledged (997) and answered (855)');
   await new Promise((r) => setTimeout(r, 500));
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
@@ -76,17 +76,19 @@ test('SIGKILL during processing, restart: every file applied once and acknowledg
     const docs = await db('documents').select('filename', 'status');
     assert.equal(docs.length, N, `documents: ${docs.length}`);
     assert.ok(docs.every((d) => d.status === 'PROCESSED'));
-    // Exactly one 997 per interchange: in the outbox and in the out folder.
-    const outbox = await db('outbox').select('isa13', 'status', 'filename', 'content');
-    assert.equal(outbox.length, N);
-    assert.ok(outbox.every((o) => o.status === 'SENT'));
-    const files = ls(retail.out).filter((f) => f.endsWith('.x12'));
+    // Exactly one 997 per interchange and one 855 per PO (demo-retail's policy): in the outbox and in the out folder.
+    const all = await db('outbox').select('isa13', 'status', 'filename', 'content', 'kind');
+    assert.deepEqual([all.filter((o) => o.kind === '997').length, all.filter((o) => o.kind === '855').length, all.length], [N, N, 2 * N]);
+    assert.ok(all.every((o) => o.status === 'SENT'));
+    const outbox = all.filter((o) => o.kind === '997');
+    assert.equal(ls(retail.out).filter((f) => f.startsWith('855')).length, N);
+    const files = ls(retail.out).filter((f) => f.startsWith('997'));
     assert.equal(files.length, N);
     const acked = files.map((f) => readAllSegments(readFileSync(path.join(retail.out, f))).segments.find((s) => s.tag === 'AK1')!.elements[2]).sort();
     assert.equal(new Set(acked).size, N);
     assert.deepEqual(acked, Array.from({ length: N }, (_, i) => String(7000 + i)).sort());
-    const isa13s = outbox.map((o) => o.isa13);
-    assert.equal(new Set(isa13s).size, N, 'control numbers reused');
+    const isa13s = all.map((o) => o.isa13);
+    assert.equal(new Set(isa13s).size, 2 * N, 'control numbers reused');
   } finally {
     await db.destroy();
   }

@@ -287,3 +287,17 @@ test('940 waves: new units wait for the warehouse\'s wave (one per period, whoev
   assert.deepEqual(w05(await readBack((await db('outbox').where({ kind: '940' }).orderBy('id', 'desc').first()).content)), ['N', 'PO-79', 'PO-79']);
   await pipeline.stop();
 });
+
+test('a 945 is final for the lines it reports: the warehouse order stays open for the others until a later 945 reports them', async () => {
+  const { db, h } = await harness([[A, 'ACME-EAST', '100'], [M, 'ACME-EAST', '100'], [G, 'ACME-EAST', '200']]);
+  await processText(h, 'po.x12', SAMPLE, 'demo-retail');
+  await processText(h, '945-1.x12', ship945(1801, 'PO-1001', 'PO-1001', [['1', A, 24, 24]]), 'demo-3pl');
+  assert.deepEqual((await db('warehouse_orders')).map((w) => w.status), ['OPEN']);
+  assert.deepEqual(await released(db), [24, 12, 78]);
+  assert.equal((await db('outbox').where({ kind: '940' })).length, 1, 'the lines not reported are not ordered again');
+  assert.deepEqual((await (await import('../../src/store/availability-repository.ts')).orders.list(db, { status: 'released', limit: 10, today: '2026-11-20' })).map((o) => o.po_number), ['PO-1001']);
+  await processText(h, '945-2.x12', ship945(1802, 'PO-1001', 'PO-1001', [['2', M, 12, 12], ['3', G, 78, 78]], '20261122'), 'demo-3pl');
+  assert.deepEqual((await db('warehouse_orders')).map((w) => w.status), ['CLOSED']);
+  assert.equal((await db('orders').first()).status, 'SHIPPED');
+  assert.equal((await (await import('../../src/store/availability-repository.ts')).orders.list(db, { status: 'released', limit: 10, today: '2026-11-20' })).length, 0);
+});

@@ -67,10 +67,13 @@ function backend(name: 'sqlite' | 'pg') {
       const ev = await events.forDocument(db, sample.documentId);
       assert.equal((ev[0].data as { orders: { packs: unknown[] }[] }).orders[0].packs.length, 2);
       const acks = await outbox.all(db);
+      // Each applied PO also has its 855 (demo-retail's policy: always), queued in its transaction before its 997.
       assert.deepEqual(acks.map((o) => [o.partner_id, o.kind, o.isa13]), [
-        ['demo-retail', '997', '000000001'],
-        ['demo-retail', 'TA1', '000000002'],
-        ['demo-retail', '997', '000000003'],
+        ['demo-retail', '855', '000000001'],
+        ['demo-retail', '997', '000000002'],
+        ['demo-retail', 'TA1', '000000003'],
+        ['demo-retail', '855', '000000004'],
+        ['demo-retail', '997', '000000005'],
         ['demo-3pl', '997', '000000001'],
       ]);
     });
