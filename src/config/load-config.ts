@@ -89,7 +89,14 @@ const PartnerSchema = z
       .strict()
       .optional(),
     /** Outbound 855 PO acknowledgments: never, always (each PO and each change), or on-change (only when the answer is not "accepted as asked"). */
-    ack855: z.object({ send: z.enum(['never', 'always', 'on-change']).default('never') }).strict().optional(),
+    ack855: z
+      .object({
+        send: z.enum(['never', 'always', 'on-change']).default('never'),
+        /** The retailer expects its 855 within this many minutes of its PO: later (or none) shows as po-ack-overdue. */
+        withinMinutes: z.number().int().min(1).max(10_080).default(60),
+      })
+      .strict()
+      .optional(),
     /** Outbound 856 ship notices to this partner when its POs ship. */
     asn856: z
       .object({

@@ -37,7 +37,7 @@ export interface Partner {
   /** A warehouse: 940 shipping orders we send it for lines committed at its locations. */
   orders940?: { send: 'never' | 'at-once' | 'waves'; waveEveryMinutes: number; availableNetOfReleased: boolean; idQualifiers: string[]; payment: string; transport: string; carrier?: string };
   /** 855 PO acknowledgments we send it. */
-  ack855?: { send: 'never' | 'always' | 'on-change' };
+  ack855?: { send: 'never' | 'always' | 'on-change'; withinMinutes: number };
   asn856?: { structure: 'SOPI' | 'SOTPI'; gs1CompanyPrefix: string; allowOverShipment: boolean; idQualifiers: string[] };
   publish846?: PublishPolicy;
 }

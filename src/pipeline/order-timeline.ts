@@ -81,7 +81,15 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
     else if (o?.sent_at && now.getTime() - Date.parse(o.sent_at) > window * 60_000) steps.push({ at: new Date(Date.parse(o.sent_at) + window * 60_000).toISOString(), step: 'asn-overdue', details: { windowMinutes: window } });
   }
   // The PO acknowledgments (855) we sent it: each revision queued, sent, acknowledged by its 997.
-  for (const o of await db('outbox').where({ partner_id: order.partner_id, kind: '855' }).andWhere('source_ref', 'like', `855:${order.partner_id}:${po}:%`).orderBy('id')) {
+  const acks855 = await db('outbox').where({ partner_id: order.partner_id, kind: '855' }).andWhere('source_ref', 'like', `855:${order.partner_id}:${po}:%`).orderBy('id');
+  // Its first 855 was due within its window of the PO (always; on-change: when one was needed).
+  const pol = partners.get(order.partner_id)?.ack855;
+  if (pol && pol.send !== 'never' && (pol.send === 'always' || acks855.length)) {
+    const due = Date.parse(order.received_at) + pol.withinMinutes * 60_000;
+    const firstSent = acks855.map((o) => o.sent_at).filter(Boolean).sort()[0] as string | undefined;
+    if (firstSent ? Date.parse(firstSent) > due : now.getTime() > due) steps.push({ at: new Date(due).toISOString(), step: 'po-ack-overdue', details: { withinMinutes: pol.withinMinutes, ...(firstSent ? { sentAt: firstSent } : {}) } });
+  }
+  for (const o of acks855) {
     const revision = Number(String(o.source_ref).split(':').pop());
     const bak = /BAK\*([^*~]*)\*([^*~]*)/.exec(String(o.content ?? ''));
     steps.push({ at: o.created_at, step: 'po-ack-queued', details: { revision, type: bak?.[2] ?? null, isa13: o.isa13 } });

@@ -21,7 +21,7 @@ async function harness(structure: 'SOPI' | 'SOTPI') {
   const dir = tempDir('gw-asn-');
   const db = await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') });
   // No 855 here (it would take the control numbers the golden 856 has): po-ack-855.test.ts has them.
-  const retail = { ...base.partners.get('demo-retail')!, ack855: { send: 'never' as const }, asn856: { ...base.partners.get('demo-retail')!.asn856!, structure } };
+  const retail = { ...base.partners.get('demo-retail')!, ack855: { send: 'never' as const, withinMinutes: 60 }, asn856: { ...base.partners.get('demo-retail')!.asn856!, structure } };
   const partners = partnerDirectory(base.partners.us, [retail, base.partners.get('demo-3pl')!], base.partners);
   const h = { db, raw: new RawStore(path.join(dir, 'raw')), dir, partners, mappings: base.mappings };
   await processText(h, 'stock.x12', snapshot846(1, [['012345678905', 'ACME-EAST', '100'], ['012345678912', 'ACME-EAST', '100'], ['098765432109', 'ACME-EAST', '100']]), 'demo-3pl');

@@ -38,8 +38,8 @@ async function harness(stock: [string, string, string][]) {
   const dir = tempDir('gw-855-');
   const db = await openDb({ client: 'sqlite3', filename: path.join(dir, 'gw.sqlite') });
   opened.push(db);
-  // demo-retail with 855s for every PO (its demo config sends none yet).
-  const retail = { ...base.partners.get('demo-retail')!, ack855: { send: 'always' as const } };
+  // demo-retail with 855s for every PO (as its demo config has it).
+  const retail = { ...base.partners.get('demo-retail')!, ack855: { send: 'always' as const, withinMinutes: 60 } };
   const partners = partnerDirectory(base.partners.us, [retail, base.partners.get('demo-3pl')!], base.partners);
   const h = { db, raw: new RawStore(path.join(dir, 'raw')), dir, partners, mappings: base.mappings };
   if (stock.length) await processText(h, 'stock.x12', snapshot846(1, stock), 'demo-3pl');
@@ -85,4 +85,21 @@ test('855 with a rejected line (a unit that cannot be converted): IR for it, the
   const segs = await readBack(row.content);
   assert.equal(segs.find((s) => s.tag === 'BAK')!.elements[2], 'AC');
   assert.ok(acks(segs).includes('IR*12*ZZ'), acks(segs).join(' '));
+});
+
+test('the 855 is due within the partner\'s window of its PO (ack855.withinMinutes): po-ack-overdue on the timeline when it was not sent in time', async () => {
+  const { db, h } = await harness([['012345678905', 'ACME-EAST', '100']]);
+  await processText(h, 'po.x12', readFileSync(path.join(ROOT, 'samples/demo-retail/850-po-1001.x12')), 'demo-retail');
+  const { orderTimeline } = await import('../../src/pipeline/order-timeline.ts');
+  const received = Date.parse((await db('orders').first()).received_at);
+  const steps = async (minutes: number) => ((await orderTimeline(db, h.partners, 'PO-1001', 'demo-retail', new Date(received + minutes * 60_000)))!.timeline as { step: string; details?: Record<string, unknown> }[]).filter((s) => s.step === 'po-ack-overdue');
+  // Queued, not sent (no gateway delivers here): fine at 59 minutes, overdue after 60.
+  assert.deepEqual(await steps(59), []);
+  assert.deepEqual((await steps(61)).map((s) => s.details), [{ withinMinutes: 60 }]);
+  // Sent at minute 5: on time, whenever asked.
+  await db('outbox').where({ kind: '855' }).update({ status: 'SENT', sent_at: new Date(received + 5 * 60_000).toISOString() });
+  assert.deepEqual(await steps(600), []);
+  // Sent at minute 75: late, and the step says when it went.
+  await db('outbox').where({ kind: '855' }).update({ sent_at: new Date(received + 75 * 60_000).toISOString() });
+  assert.deepEqual((await steps(600)).map((s) => s.details), [{ withinMinutes: 60, sentAt: new Date(received + 75 * 60_000).toISOString() }]);
 });
