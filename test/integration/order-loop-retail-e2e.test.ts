@@ -52,6 +52,7 @@ test('the whole loop: 850 -> 855 and 940s; 997 of the 940s and a 945 short by 2 
   assert.deepEqual(els(east, 'N1', 1, 2).concat(els(east, 'N1', 4, 5)), ['ST', 'SF', '0017', 'CMH1']);
   assert.deepEqual(els(east, 'W01', 1, 6), ['24*EA*012345678905*VN*AB3542', '12*EA*012345678912*VN*RD5322']);
   assert.deepEqual(els(west, 'W01', 1, 3), ['78*EA']);
+  assert.deepEqual(els(west, 'W05'), ['N*PO-1001-2*PO-1001'], 'our order numbers are unique at a warehouse');
   assert.deepEqual(els(west, 'N1', 4, 5), ['0017', 'RNO1']);
   const base = `http://127.0.0.1:${g.port}`;
   const listed = async (status: string) => ((await (await fetch(`${base}/orders?status=${status}`)).json()) as { orders: { poNumber: string }[] }).orders.map((o) => o.poNumber);
