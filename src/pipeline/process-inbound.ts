@@ -12,7 +12,7 @@ import { interchanges } from '../store/interchange-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import type { RawStore } from '../store/raw-store.ts';
 import { rejections as rejectionRepo } from '../store/rejection-repository.ts';
-import { buildAck } from '../x12/ack-builder.ts';
+import { buildAck, faGroupsOf } from '../x12/ack-builder.ts';
 import type { InterchangeResult } from '../x12/envelope-types.ts';
 import { planFileAcks } from './acks-for.ts';
 import { applyEvents, emptyApplyResult, type ApplyContext, type ApplyResult } from './apply-events.ts';
@@ -306,7 +306,8 @@ async function enqueueAcks(trx: Db, interchangesOf: InterchangeResult[], partner
     const to = p.partner;
     if (!to) continue; // nobody to address it to (CLI-only case)
     const isa = await counters.next(trx, to.id, 'isa');
-    const gs = p.plan.groups.length ? await counters.next(trx, to.id, 'gs') : 0;
+    const gs: number[] = [];
+    for (let i = 0; i < faGroupsOf(p.plan.groups).length; i++) gs.push(await counters.next(trx, to.id, 'gs'));
     const built = buildAck({ plan: p.plan, delimiters: p.delimiters, isaControl: isa, gsControl: gs, now, usage: to.x12.usage });
     const isa13 = String(isa).padStart(9, '0');
     await outbox.enqueue(trx, {

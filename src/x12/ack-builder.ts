@@ -1,6 +1,7 @@
 import { isError, type Rejection } from '../core/rejection.ts';
 import type { GroupResult, InterchangeHeader, InterchangeResult, SetResult } from './envelope-types.ts';
 import { X12Writer, type WriterDelimiters } from './x12-writer.ts';
+import { versionNumber } from './x12-codes.ts';
 
 /**
  * What the partner gets back for an interchange:
@@ -42,7 +43,8 @@ export interface AckBuildInput {
   plan: AckPlan;
   delimiters: WriterDelimiters;
   isaControl: number;
-  gsControl: number;
+  /** GS06 of the FA groups: one number each (faGroupsOf), or the first of consecutive ones. */
+  gsControl: number | number[];
   /** Date and time of the acknowledgment. */
   now: Date;
   usage?: string;
@@ -59,6 +61,22 @@ export interface BuiltAck {
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** The version an FA group answers in: the inbound group's, or 004010 when its GS08 is not a version. */
+function ackVersion(v: string): string {
+  const n = versionNumber(v);
+  return n >= 2001 && n <= 9999 ? v.slice(0, 6) : '004010';
+}
+
+/** The FA groups an acknowledgment needs: one per inbound group version and application ids, in order. */
+export function faGroupsOf(groups: GroupResult[]): GroupResult[][] {
+  const by = new Map<string, GroupResult[]>();
+  for (const g of groups) {
+    const k = `${ackVersion(g.header.version)}|${g.header.sender}|${g.header.receiver}`;
+    by.set(k, [...(by.get(k) ?? []), g]);
+  }
+  return [...by.values()];
+}
 
 export function buildAck(input: AckBuildInput): BuiltAck {
   const { plan, delimiters, now } = input;
@@ -92,26 +110,31 @@ export function buildAck(input: AckBuildInput): BuiltAck {
     kinds.push('TA1');
   }
   const acknowledged: BuiltAck['acknowledged'] = [];
-  if (plan.groups.length) {
-    kinds.push('997');
-    const first = plan.groups[0].header;
+  // One FA group per inbound group's version and application ids (each answered in its own terms).
+  const faGroups = faGroupsOf(plan.groups);
+  const controls = Array.isArray(input.gsControl) ? input.gsControl : faGroups.map((_, i) => (input.gsControl as number) + i);
+  if (faGroups.length) kinds.push('997');
+  faGroups.forEach((groups, gi) => {
+    const first = groups[0].header;
+    const version = ackVersion(first.version);
     w.gs({
       functionalId: 'FA',
       sender: strip(first.receiver || h.receiverId) || strip(h.receiverId) || 'UNKNOWN',
       receiver: strip(first.sender || h.senderId) || strip(h.senderId) || 'UNKNOWN',
-      date: `${now.getUTCFullYear()}${pad2(now.getUTCMonth() + 1)}${pad2(now.getUTCDate())}`,
+      // GS04 is YYMMDD before 004010, CCYYMMDD from it on.
+      date: versionNumber(version) < 4010 ? yymmdd : `${now.getUTCFullYear()}${pad2(now.getUTCMonth() + 1)}${pad2(now.getUTCDate())}`,
       time: hhmm,
-      control: input.gsControl,
-      version: /^\d{6}/.test(first.version) ? first.version : '004010',
+      control: controls[gi] ?? controls[controls.length - 1] + gi,
+      version,
     });
-    plan.groups.forEach((g, i) => {
+    groups.forEach((g, i) => {
       const status = write997(w, g, String(i + 1).padStart(4, '0'), delimiters);
       acknowledged.push({ functionalId: g.header.functionalId, control: g.header.control, status });
     });
     w.ge();
-  }
+  });
   w.iea();
-  return { content: w.toString(), isaControl: input.isaControl, gsControl: plan.groups.length ? input.gsControl : null, kinds, acknowledged };
+  return { content: w.toString(), isaControl: input.isaControl, gsControl: faGroups.length ? controls[0] : null, kinds, acknowledged };
 }
 
 const safe = (v: string | undefined, d: WriterDelimiters): string | undefined => {
@@ -125,15 +148,20 @@ function setErrors(s: SetResult): Rejection[] {
 }
 
 function write997(w: X12Writer, g: GroupResult, control: string, d: WriterDelimiters): string {
-  const v5010 = g.header.version >= '005010';
+  const v5010 = versionNumber(ackVersion(g.header.version)) >= 5010;
   w.st('997', control);
-  // Values echoed from the partner's envelope never carry our delimiters (its file may use others).
+  // Values echoed from the partner's envelope never carry our delimiters (its file may use others)
+  // and fit the element they are echoed into (AK102 N0 1/9, AK201 ID 3/3, AK202 AN 4/9).
   const echo = (v: string, fallback: string) => safe(v, d) ?? fallback;
-  w.segment('AK1', echo(g.header.functionalId, 'FA'), echo(g.header.control, '0'), v5010 ? safe(g.header.version, d) : undefined);
+  const gs06 = /^\d{1,9}$/.test(g.header.control) ? g.header.control : /^\d+$/.test(g.header.control) ? g.header.control.slice(-9) : '0';
+  w.segment('AK1', echo(g.header.functionalId, 'FA').slice(0, 2), gs06, v5010 ? safe(g.header.version, d)?.slice(0, 12) : undefined);
   const groupErrors = g.rejections.filter(isError);
   let accepted = 0;
-  for (const s of g.sets) {
-    w.segment('AK2', echo(s.setId, '000'), echo(s.control, '0000'), v5010 ? safe(s.implementation, d) : undefined);
+  // A group rejected as a whole (its GE, its control numbers) rejects every set in it: the AK9 says
+  // so and why, with no AK2 loops that would call its sets accepted.
+  for (const s of groupErrors.length ? [] : g.sets) {
+    const st02 = echo(s.control, '0000').slice(0, 9).padStart(4, '0');
+    w.segment('AK2', echo(s.setId, '000').slice(0, 3), st02, v5010 ? safe(s.implementation, d)?.slice(0, 35) : undefined);
     const errs = setErrors(s);
     // AK3/AK4: one AK3 per segment in error, its AK4s beneath.
     const bySegment = new Map<number, Rejection[]>();
@@ -147,7 +175,9 @@ function write997(w: X12Writer, g: GroupResult, control: string, d: WriterDelimi
     for (const [pos, rs] of [...bySegment].sort((a, b) => a[0] - b[0])) {
       const withAk4 = rs.filter((r) => r.x12?.ak4 && r.element);
       const ak3 = withAk4.length ? '8' : rs[0].x12!.ak3!;
-      w.segment('AK3', echo((rs[0].segmentTag ?? '').slice(0, 3), ''), String(pos), undefined, ak3);
+      // AK301 is the segment id as it came, without padding (ZZZ where nothing of it is an id).
+      const tag = (rs[0].segmentTag ?? '').replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 3);
+      w.segment('AK3', tag.length >= 2 ? tag : 'ZZZ', String(pos), undefined, ak3);
       for (const r of withAk4.slice(0, 99)) {
         w.segment('AK4', r.component ? [String(r.element), String(r.component)] : String(r.element), undefined, r.x12!.ak4!, safe(r.value, d));
       }

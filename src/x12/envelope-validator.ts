@@ -10,7 +10,7 @@ import type {
   TransactionSet,
 } from './envelope-types.ts';
 import type { Segment } from './segment-reader.ts';
-import { FUNCTIONAL_ID_BY_SET, ID_QUALIFIERS, ISA_VERSIONS, isValidDate, isValidTime } from './x12-codes.ts';
+import { FUNCTIONAL_ID_BY_SET, ID_QUALIFIERS, ISA_VERSIONS, isValidDate, isValidTime, versionNumber } from './x12-codes.ts';
 
 /**
  * Envelope validation as a strict translator does it, one segment at a time:
@@ -235,7 +235,7 @@ export class EnvelopeValidator<E> {
     if (header.sender.length < 2 || header.sender.length > 15) bad(2, 'GS02 must be 2-15 characters');
     if (header.receiver.length < 2 || header.receiver.length > 15) bad(3, 'GS03 must be 2-15 characters');
     if (!isValidDate(header.date)) bad(4, 'GS04 is not a valid date');
-    else if (header.version >= '004010' && header.date.length !== 8) bad(4, 'GS04 must be CCYYMMDD from version 004010 on');
+    else if (versionNumber(header.version) >= 4010 && header.date.length !== 8) bad(4, 'GS04 must be CCYYMMDD from version 004010 on');
     if (!isValidTime(header.time)) bad(5, 'GS05 is not a valid time');
     if (!/^\d{1,9}$/.test(header.control)) bad(6, 'GS06 must be 1-9 digits');
     if (!/^(X|T)$/.test(header.agency)) bad(7, 'GS07 must be X or T');

@@ -69,3 +69,8 @@ export function isoDate(v: string): string {
   if (v.length === 6) return `20${v.slice(0, 2)}-${v.slice(2, 4)}-${v.slice(4, 6)}`;
   return `${v.slice(0, 4)}-${v.slice(4, 6)}-${v.slice(6, 8)}`;
 }
+
+/** A GS08 version as a number (004010 -> 4010), NaN when it is not one (so every comparison is false). */
+export function versionNumber(v: string): number {
+  return /^\d{6}/.test(v) ? Number(v.slice(0, 6)) : NaN;
+}

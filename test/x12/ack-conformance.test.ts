@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildAck, planAcks } from '../../src/x12/ack-builder.ts';
+import { readAllSegments } from '../../src/x12/segment-reader.ts';
+import { demo, translateBuffer } from '../helpers.ts';
+
+/**
+ * Issue 14: 997s a strict translator would write, for the envelope cases the validators found:
+ * the FA group in the version of the group it answers (GS04 YYMMDD before 004010, no AK103
+ * before 005010), one FA group per inbound group's version and application ids, echoed values
+ * that fit their elements, no AK5*A beside a group rejected as a whole, AK3 ids without padding.
+ */
+const ctx = demo();
+const delims = { element: '*', component: '>', segment: '~', repetition: '^', suffix: '\n' };
+const now = new Date('2026-11-20T10:00:00Z');
+
+function isa(ctrl: number, version = '00401'): string {
+  return `ISA*00*          *00*          *ZZ*RETAILCO       *ZZ*DISTRIBUTOR1   *261120*0930*U*${version}*${String(ctrl).padStart(9, '0')}*0*P*>`;
+}
+const group = (fid: string, ctrl: number, version: string, sets: string[][], gsIds = ['RETAILCO', 'DISTRIBUTOR1']) => [`GS*${fid}*${gsIds[0]}*${gsIds[1]}*${version >= '004010' ? '20261120' : '261120'}*0930*${ctrl}*X*${version}`, ...sets.flat(), `GE*${sets.length}*${ctrl}`];
+const set850 = (st02: string, date = '20261120') => ['ST*850*' + st02, `BEG*00*SA*PO-${st02}**${date}`, 'PO1*1*1*EA*1**UP*012345678905', 'SE*4*' + st02];
+
+async function ack(text: string) {
+  const { result } = await translateBuffer(text, ctx, { partner: 'demo-retail' });
+  const plan = planAcks(result.interchanges[0], { send997: true, ta1: 'on-request' });
+  assert.ok(plan, 'an acknowledgment is due');
+  const built = buildAck({ plan, delimiters: delims, isaControl: 42, gsControl: 7, now });
+  return { built, segs: readAllSegments(Buffer.from(built.content)).segments };
+}
+const line = (segs: ReturnType<typeof readAllSegments>['segments'], tag: string) => segs.filter((s) => s.tag === tag).map((s) => s.elements.slice(1).join('*'));
+
+test('a 003060 group is answered in 003060: GS04 YYMMDD, no AK103', async () => {
+  const { segs } = await ack([isa(501, '00306'), ...group('PO', 11, '003060', [set850('0001', '261120')]), 'IEA*1*000000501'].join('~\n') + '~\n');
+  assert.deepEqual(line(segs, 'GS'), ['FA*DISTRIBUTOR1*RETAILCO*261120*1000*7*X*003060']);
+  assert.deepEqual(line(segs, 'AK1'), ['PO*11']);
+});
+
+test('a 005010 group gets AK103 with its version', async () => {
+  const { segs } = await ack([isa(502, '00501'), ...group('PO', 12, '005010', [set850('0001')]), 'IEA*1*000000502'].join('~\n') + '~\n');
+  assert.deepEqual(line(segs, 'GS'), ['FA*DISTRIBUTOR1*RETAILCO*20261120*1000*7*X*005010']);
+  assert.deepEqual(line(segs, 'AK1'), ['PO*12*005010']);
+});
+
+test('two groups of different versions and application ids: one FA group each, addressed and versioned as its group', async () => {
+  const text = [isa(503), ...group('PO', 21, '003010', [set850('0001', '261120')], ['RETAILCO', 'DISTRIBUTOR1']), ...group('PO', 22, '004010', [set850('0001')], ['RETAILCO', 'DISTRIBUTOR1']), 'IEA*2*000000503'].join('~\n') + '~\n';
+  const { segs, built } = await ack(text);
+  assert.deepEqual(line(segs, 'GS'), ['FA*DISTRIBUTOR1*RETAILCO*261120*1000*7*X*003010', 'FA*DISTRIBUTOR1*RETAILCO*20261120*1000*8*X*004010']);
+  assert.deepEqual(line(segs, 'AK1'), ['PO*21', 'PO*22']);
+  assert.deepEqual(line(segs, 'GE'), ['1*7', '1*8']);
+  assert.deepEqual(line(segs, 'IEA'), ['2*000000042']);
+  assert.equal(built.gsControl, 7);
+});
+
+test('a GS08 that is not a version: the FA group is 004010 and AK1 has no AK103', async () => {
+  const { segs } = await ack([isa(504), 'GS*PO*RETAILCO*DISTRIBUTOR1*20261120*0930*13*X*21', ...set850('0001'), 'GE*1*13', 'IEA*1*000000504'].join('~\n') + '~\n');
+  assert.deepEqual(line(segs, 'GS').map((g) => g.split('*').at(-1)), ['004010']);
+  assert.deepEqual(line(segs, 'AK1'), ['PO*13']);
+});
+
+test('echoed values fit their elements: a 10-character ST02 is not echoed whole into AK202 (AN 4/9)', async () => {
+  const { segs } = await ack([isa(505), ...group('PO', 14, '004010', [set850('1234567890')]), 'IEA*1*000000505'].join('~\n') + '~\n');
+  const ak2 = segs.find((s) => s.tag === 'AK2')!.elements;
+  assert.ok(ak2[2].length >= 4 && ak2[2].length <= 9, ak2[2]);
+});
+
+test('a group rejected as a whole (GE01 wrong): AK9*R with its code and no AK5*A for its sets', async () => {
+  const g = group('PO', 15, '004010', [set850('0001'), set850('0002')]);
+  g[g.length - 1] = 'GE*3*15';
+  const { segs } = await ack([isa(506), ...g, 'IEA*1*000000506'].join('~\n') + '~\n');
+  assert.deepEqual(line(segs, 'AK5'), []);
+  assert.deepEqual(line(segs, 'AK9'), ['R*3*2*0*5']);
+});
+
+test('AK301 is the segment id without padding', async () => {
+  const bad = set850('0001');
+  bad[2] = 'PO1 *1*1*EA*1**UP*012345678905';
+  const { segs } = await ack([isa(507), ...group('PO', 16, '004010', [bad]), 'IEA*1*000000507'].join('~\n') + '~\n');
+  const ak3 = segs.filter((s) => s.tag === 'AK3');
+  assert.ok(ak3.length >= 1, 'the padded segment is reported');
+  for (const a of ak3) assert.match(a.elements[1], /^[A-Z0-9]{2,3}$/);
+});
