@@ -154,7 +154,7 @@ export async function processText(
 export function snapshot846(isa13: number, lines: [string, string, string][], opts: { purpose?: string; date?: string } = {}): string {
   const ctrl = String(isa13).padStart(9, '0');
   const body = [`BIA*${opts.purpose ?? '00'}*DD*SNAP-${isa13}*${opts.date ?? '20261120'}`];
-  for (const [i, [upc, loc, qty]] of lines.entries()) body.push(`LIN*${i + 1}*UP*${upc}`, `N1*WH*W*92*${loc}`, `QTY*17*${qty}*EA`);
+  for (const [i, [upc, loc, qty]] of lines.entries()) body.push(`LIN*${i + 1}*UP*${upc}`, `QTY*17*${qty}*EA`, `N1*WH*W*92*${loc}`);
   return [
     `ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*DISTRIBUTOR1   *261120*0930*U*00401*${ctrl}*0*P*>`,
     `GS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*${isa13}*X*004010`,

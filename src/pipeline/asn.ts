@@ -10,7 +10,7 @@ import { num } from '../store/db.ts';
 import { events } from '../store/event-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { build856 } from '../x12/build-856.ts';
-import { envelopeTo } from './envelope-to.ts';
+import { envelopeTo, nonconformance } from './envelope-to.ts';
 import { normaliseSscc } from '../x12/sscc.ts';
 
 /**
@@ -125,6 +125,13 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
   }
   const env = await envelopeTo(db, ctx.partners, partner, ctx.now);
   const content = build856(asn, env);
+  // Checked by the 856 grammar (where we have one) before it is released: ours to fix, never sent.
+  const bad = nonconformance(content, `856 for PO ${poNumber} to ${partner.id}`);
+  if (bad) {
+    const why = [{ code: bad.code, message: bad.message }];
+    await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'REFUSED', reason: JSON.stringify(why), created_at: now }).onConflict(['partner_id', 'shipment_id', 'po_number']).ignore();
+    return { poNumber, partnerId: partner.id, status: 'REFUSED', problems: why.map((p) => `${p.code}: ${p.message}`) };
+  }
   const { isa13, gsControl: gs } = env;
   const [row] = await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'QUEUED', isa13, created_at: now }).returning('id');
   const asnId = num(typeof row === 'object' ? (row as { id: unknown }).id : row);

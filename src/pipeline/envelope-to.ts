@@ -3,6 +3,8 @@ import type { Partner, PartnerDirectory } from '../domain/partner.ts';
 import { counters } from '../store/counter-repository.ts';
 import type { Db } from '../store/db.ts';
 import type { OutboundEnvelope } from '../x12/outbound-envelope.ts';
+import { checkDocument, projectGrammars } from '../x12/grammar.ts';
+import { readAllSegments } from '../x12/segment-reader.ts';
 
 /**
  * The envelope of a document we send a partner, with its next ISA and GS control numbers taken
@@ -29,11 +31,29 @@ export async function envelopeTo(db: Db, partners: PartnerDirectory, partner: Pa
  * (null), never fails the document that caused it. Any other error is ours and thrown.
  */
 export function writeOrKeepOut(write: () => string, what: string, problems: Rejection[]): string | null {
+  let text: string;
   try {
-    return write();
+    text = write();
   } catch (e) {
     if ((e as { code?: string }).code !== 'GW_VALUE_HAS_DELIMITER') throw e;
     problems.push(reject('GW_OUTBOUND_NOT_BUILT', `${what}: ${(e as Error).message}`));
     return null;
   }
+  const bad = nonconformance(text, what);
+  if (bad) {
+    problems.push(bad);
+    return null;
+  }
+  return text;
+}
+
+/**
+ * What we wrote, checked by the same grammars as what we receive before it is released: a set a
+ * strict translator would reject is our fault, kept out (GW_OUTBOUND_NONCONFORMANT) and never sent.
+ */
+export function nonconformance(text: string, what: string): Rejection | null {
+  const found = checkDocument(projectGrammars(), text, (t) => readAllSegments(Buffer.from(t, 'latin1')).segments);
+  if (!found.length) return null;
+  const list = found.flatMap((f) => f.errors.slice(0, 5).map((e) => `${f.setId} ${f.control}: ${e.message} at ${e.position}`));
+  return reject('GW_OUTBOUND_NONCONFORMANT', `${what}: ${list.join('; ')}`);
 }

@@ -22,6 +22,7 @@ import { detectFormatOf } from './detect-format.ts';
 import { gatedStatus } from './sequencing.ts';
 import { translateX12 } from './translate-x12.ts';
 import { translateXml } from './translate-xml.ts';
+import { nonconformance } from './envelope-to.ts';
 
 export interface InboundDeps {
   /** Where a partner's PO lines ship from (default: the location with the most available). */
@@ -269,7 +270,9 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       ...[...gs06s].filter((g) => /^\d+$/.test(g)).map((value) => ({ kind: 'gs06' as const, value })),
     ]);
 
-    const acks = opts.replay ? 0 : await enqueueAcks(trx, result.interchanges, partners, channelPartnerId, doc.id, now);
+    const ackProblems: Rejection[] = [];
+    const acks = opts.replay ? 0 : await enqueueAcks(trx, result.interchanges, partners, channelPartnerId, doc.id, now, ackProblems);
+    if (ackProblems.length) await rejectionRepo.insert(trx, doc.id, ackProblems);
 
     // What survived: events appended for this document (idempotent duplicates are not counted twice).
     const eventCount = await events.count(trx, { document_id: doc.id });
@@ -300,7 +303,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
 }
 
 /** The 997s/TA1s a file's interchanges are due, queued in the outbox with control numbers from the store. */
-async function enqueueAcks(trx: Db, interchangesOf: InterchangeResult[], partners: PartnerDirectory, channelPartnerId: string | undefined, documentId: number, now: Date): Promise<number> {
+async function enqueueAcks(trx: Db, interchangesOf: InterchangeResult[], partners: PartnerDirectory, channelPartnerId: string | undefined, documentId: number, now: Date, problems: Rejection[] = []): Promise<number> {
   let acks = 0;
   for (const p of planFileAcks(interchangesOf, partners, channelPartnerId)) {
     const to = p.partner;
@@ -310,6 +313,12 @@ async function enqueueAcks(trx: Db, interchangesOf: InterchangeResult[], partner
     for (let i = 0; i < faGroupsOf(p.plan.groups).length; i++) gs.push(await counters.next(trx, to.id, 'gs'));
     const built = buildAck({ plan: p.plan, delimiters: p.delimiters, isaControl: isa, gsControl: gs, now, usage: to.x12.usage });
     const isa13 = String(isa).padStart(9, '0');
+    // Our 997 checked by the 997 grammar before it is released: one we got wrong is held, with its reason.
+    const bad = nonconformance(built.content, `${built.kinds.join('+')} ${isa13} to ${to.id}`);
+    if (bad) {
+      problems.push(bad);
+      continue;
+    }
     await outbox.enqueue(trx, {
       partnerId: to.id,
       kind: built.kinds.join('+'),

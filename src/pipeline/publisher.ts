@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fsyncDir, fsyncPath } from '../core/durable.ts';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import { covers, inScope, kitAvailable, partnerView, type PublishPolicy } from '
 import type { CrosswalkIndex } from '../mapping/crosswalk.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { positions, publications, publishDue } from '../store/availability-repository.ts';
-import { envelopeTo } from './envelope-to.ts';
+import { envelopeTo, nonconformance } from './envelope-to.ts';
 import { isTransient } from '../core/transient.ts';
 import type { Db } from '../store/db.ts';
 import { outbox } from '../store/outbox-repository.ts';
@@ -256,6 +256,12 @@ export class Publisher {
     );
     out.end();
     await once(out, 'finish');
+    // Checked by the 846 grammar before it is released: one our own code got wrong is never sent.
+    const bad = nonconformance(readFileSync(file, 'latin1'), `846 for ${partner.id}`);
+    if (bad) {
+      rmSync(file, { force: true });
+      throw Object.assign(new Error(bad.message), { code: bad.code });
+    }
     // On disk (file and its name) before the outbox row that points at it commits.
     await fsyncPath(file);
     await fsyncDir(dir);

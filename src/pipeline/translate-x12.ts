@@ -8,6 +8,8 @@ import type { GroupHeader, InterchangeContext, InterchangeHeader, InterchangeRes
 import { EnvelopeValidator } from '../x12/envelope-validator.ts';
 import { X12SegmentReader, type Segment } from '../x12/segment-reader.ts';
 import { isValidDate, isValidTime } from '../x12/x12-codes.ts';
+import { checkSegments, projectGrammars, type SyntaxError } from '../x12/grammar.ts';
+import type { ErrorCode } from '../core/errors.ts';
 
 /**
  * Inbound X12: bytes -> segments -> envelope checks -> partner -> mapping -> canonical events.
@@ -50,6 +52,22 @@ export function allRejections(r: TranslateResult): Rejection[] {
   return [...r.fileRejections, ...r.interchanges.flatMap((ic) => [...ic.rejections, ...ic.groups.flatMap((g) => [...g.rejections, ...g.sets.flatMap((s) => s.rejections)])])];
 }
 
+const SEGMENT_CODES: Record<string, ErrorCode> = { '1': 'GW_X12_SEGMENT_UNRECOGNIZED', '2': 'GW_X12_SEGMENT_UNEXPECTED', '3': 'GW_X12_SEGMENT_MISSING', '4': 'GW_X12_LOOP_OVER_MAX', '5': 'GW_X12_SEGMENT_OVER_MAX', '6': 'GW_X12_SEGMENT_UNEXPECTED', '7': 'GW_X12_SEGMENT_OUT_OF_SEQUENCE' };
+const ELEMENT_CODES: Record<string, ErrorCode> = { '1': 'GW_X12_ELEMENT_MISSING', '2': 'GW_X12_ELEMENT_CONDITIONAL', '3': 'GW_X12_ELEMENT_TOO_MANY', '4': 'GW_X12_ELEMENT_TOO_SHORT', '5': 'GW_X12_ELEMENT_TOO_LONG', '6': 'GW_X12_ELEMENT_INVALID_CHARACTER', '7': 'GW_X12_ELEMENT_INVALID_CODE', '8': 'GW_X12_ELEMENT_INVALID_DATE', '9': 'GW_X12_ELEMENT_INVALID_TIME', '10': 'GW_X12_ELEMENT_EXCLUSION' };
+
+/** A grammar error as a coded rejection at its segment (and element): the AK3/AK4 the 997 carries. */
+function syntaxRejection(e: SyntaxError, at: { isa13: string; gs06: string; st02: string; segmentIndex: number }): Rejection {
+  const code = e.element ? ELEMENT_CODES[e.element.code] : SEGMENT_CODES[e.segmentCode];
+  return reject(code, e.message, { ...at, setPosition: e.position, segmentTag: e.segmentId, ...(e.element ? { element: e.element.position, ...(e.element.component ? { component: e.element.component } : {}), ...(e.element.value !== undefined ? { value: e.element.value } : {}) } : {}) });
+}
+
+/** Whether the segment and element a rejection points at has a value in the set. */
+function presentAt(set: TransactionSet, r: Rejection): boolean {
+  if (!r.setPosition || !r.element) return false;
+  const seg = set.segments[r.setPosition - 1];
+  return !!seg && seg.tag === r.segmentTag && (seg.elements[r.element] ?? '') !== '';
+}
+
 export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, opts: TranslateOptions): Promise<TranslateResult> {
   const reader = new X12SegmentReader();
   const partnersBySeq = new Map<number, Partner | null>();
@@ -65,13 +83,25 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
       rejections.push(reject('GW_X12_SET_UNSUPPORTED', `${partner.id} is not configured to send ${set.setId}`, where));
       return { events: [], rejections };
     }
+    // The transaction set's grammar first: what a strict translator would reject is rejected with
+    // the AK3/AK4 it would write; the mapping only sees sets that are valid X12.
+    const version = set.group.version;
+    const checked = checkSegments(projectGrammars(), set.setId, version, set.segments, { component: set.interchange.delimiters.component });
+    if (checked) {
+      if (checked.nearest) rejections.push(reject('GW_X12_GRAMMAR_NEAREST', `no ${set.setId} grammar for ${version || 'this version'}: checked with ${checked.grammarVersion}`, where));
+      const start = set.segments[0]?.index ?? 0;
+      for (const e of checked.errors) rejections.push(syntaxRejection(e, { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, segmentIndex: start + e.position - 1 }));
+      if (rejections.some(isError)) return { events: [], rejections };
+    }
     const mapping = opts.mappings.get(partnerId, set.setId);
     if (!mapping) {
       rejections.push(reject('GW_MAPPING_MISSING', `no mapping for ${set.setId}${partnerId ? ` (partner ${partnerId})` : ''}`, where));
       return { events: [], rejections };
     }
     const mapped = runInboundMapping(set, mapping, opts.mappings.crosswalk(partnerId));
-    rejections.push(...mapped.rejections);
+    // A mapping's field that it calls missing on an element that is there (another qualifier than
+    // it asks for, say) is our rejection of the set, never an AK4 "missing" on a present element.
+    rejections.push(...mapped.rejections.map((r) => (r.x12?.ak4 === '1' && presentAt(set, r) ? { ...r, x12: { ak5: r.x12.ak5 } } : r)));
     if (rejections.some(isError) || !mapped.data || !mapped.eventType) return { events: [], rejections };
     const partnerKey = partnerId ?? `${set.interchange.senderQualifier}/${set.interchange.senderId}`;
     const event = buildEvent(

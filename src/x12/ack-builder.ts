@@ -140,7 +140,8 @@ export function buildAck(input: AckBuildInput): BuiltAck {
 const safe = (v: string | undefined, d: WriterDelimiters): string | undefined => {
   if (v === undefined) return undefined;
   const chars = [d.element, d.component, d.segment, d.repetition].filter(Boolean);
-  return chars.some((c) => v.includes(c)) ? undefined : v.slice(0, 99);
+  // Nor control characters, which no AN element may carry.
+  return chars.some((c) => v.includes(c)) || /[\u0000-\u001f\u007f]/.test(v) ? undefined : v.slice(0, 99);
 };
 
 function setErrors(s: SetResult): Rejection[] {
@@ -164,15 +165,18 @@ function write997(w: X12Writer, g: GroupResult, control: string, d: WriterDelimi
     w.segment('AK2', echo(s.setId, '000').slice(0, 3), st02, v5010 ? safe(s.implementation, d)?.slice(0, 35) : undefined);
     const errs = setErrors(s);
     // AK3/AK4: one AK3 per segment in error, its AK4s beneath.
-    const bySegment = new Map<number, Rejection[]>();
+    // One AK3 per segment and position (a missing segment is reported at the position where it
+    // was due, which another segment's own error may share).
+    const bySegment = new Map<string, { pos: number; rs: Rejection[] }>();
     for (const r of errs) {
       if (r.x12?.ak3 && r.setPosition) {
-        const list = bySegment.get(r.setPosition) ?? [];
-        list.push(r);
-        bySegment.set(r.setPosition, list);
+        const k = `${r.setPosition}:${r.segmentTag ?? ''}:${r.x12.ak4 ? '8' : r.x12.ak3}`;
+        const e = bySegment.get(k) ?? { pos: r.setPosition, rs: [] };
+        e.rs.push(r);
+        bySegment.set(k, e);
       }
     }
-    for (const [pos, rs] of [...bySegment].sort((a, b) => a[0] - b[0])) {
+    for (const { pos, rs } of [...bySegment.values()].sort((a, b) => a.pos - b.pos)) {
       const withAk4 = rs.filter((r) => r.x12?.ak4 && r.element);
       const ak3 = withAk4.length ? '8' : rs[0].x12!.ak3!;
       // AK301 is the segment id as it came, without padding (ZZZ where nothing of it is an id).

@@ -49,6 +49,8 @@ test('gateway translate on every corpus file: exit 0 or 1, JSON lines, coded rej
     assert.ok(events.length > 0 || errors.length > 0, `${f}: neither events nor rejections`);
     if (events.length) withEvents++;
   }
-  // 39 of the 106 files produce events today (the others are sets we do not map, or rejected).
-  assert.ok(withEvents >= 39, `only ${withEvents} corpus files produced events`);
+  // 37 of the 106 files produce events today (the others are sets we do not map, or rejected; the
+  // grammars reject two more than the mappings did: the ballerina sample's PO106 is "SKU-A" where
+  // an ID 2/2 qualifier is due, olmelabs' SyntaxNotes.ERR breaks PO1's paired condition P0607).
+  assert.ok(withEvents >= 37, `only ${withEvents} corpus files produced events`);
 });

@@ -26,7 +26,7 @@ test('translate: rejections as JSON lines on stderr, exit 1', () => {
   assert.equal(r.code, 1);
   assert.equal(r.out.trim().split('\n').length, 1, 'the valid set still yields its event');
   const errs = r.err.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(errs.map((e) => e.code).sort(), ['GW_MAP_INVALID_DATE', 'GW_MAP_INVALID_NUMBER']);
+  assert.deepEqual(errs.map((e) => e.code).sort(), ['GW_X12_ELEMENT_INVALID_CHARACTER', 'GW_X12_ELEMENT_INVALID_DATE']);
   assert.equal(errs[0].setPosition, 2);
 });
 

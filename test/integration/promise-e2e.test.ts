@@ -44,7 +44,7 @@ test('10 units, two retailers: what each is shown it gets, both at once, no over
   const tpl = drop(dataDir, 'demo-3pl');
   const retail = drop(dataDir, 'demo-retail');
   const bigbox = drop(dataDir, 'demo-bigbox');
-  writeFileSync(path.join(tpl.in, 'snap.x12'), inv(7001, [[`LIN*1*UP*${UPC}`, 'N1*WH*W*92*CMH1', 'QTY*17*10*EA']]));
+  writeFileSync(path.join(tpl.in, 'snap.x12'), inv(7001, [[`LIN*1*UP*${UPC}`, 'QTY*17*10*EA', 'N1*WH*W*92*CMH1']]));
   const [r, b] = await waitFor(() => {
     const x = shownIn(retail.out);
     const y = shownIn(bigbox.out);

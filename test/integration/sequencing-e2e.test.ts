@@ -23,7 +23,7 @@ before(async () => {
   base = `http://127.0.0.1:${g.port}`;
   // Stock to work with: WIDGET-S 200 and WIDGET-L 100 at ACME-EAST (as of 2026-11-20).
   const tpl = drop(dataDir, 'demo-3pl');
-  writeFileSync(path.join(tpl.in, 'stock.x12'), inv(9501, [[`LIN*1*UP*${UPC}`, 'N1*WH*W*92*CMH1', 'QTY*17*200*EA'], [`LIN*2*UP*${UPC_L}`, 'N1*WH*W*92*CMH1', 'QTY*17*100*EA']]));
+  writeFileSync(path.join(tpl.in, 'stock.x12'), inv(9501, [[`LIN*1*UP*${UPC}`, 'QTY*17*200*EA', 'N1*WH*W*92*CMH1'], [`LIN*2*UP*${UPC_L}`, 'QTY*17*100*EA', 'N1*WH*W*92*CMH1']]));
   await processed('demo-3pl', 'stock.x12');
 });
 after(() => g.stop());
@@ -97,7 +97,7 @@ test('PO-777 at two retailers: the shipment for bigbox\'s ships bigbox\'s line, 
 });
 
 test('an older snapshot after a newer one is recorded, not applied; a resent adjustment and a resent shipment are DUPLICATEs', async () => {
-  const snap = (isa: number, id: string, date: string, qty: number) => x12('ACME3PL', isa, 'IB', '846', [`BIA*00*DD*${id}*${date}*0800`, `LIN*1*UP*${UPC_L}`, 'N1*WH*W*92*CMH1', `QTY*17*${qty}*EA`]);
+  const snap = (isa: number, id: string, date: string, qty: number) => x12('ACME3PL', isa, 'IB', '846', [`BIA*00*DD*${id}*${date}*0800`, `LIN*1*UP*${UPC_L}`, `QTY*17*${qty}*EA`, 'N1*WH*W*92*CMH1']);
   assert.equal((await put('demo-3pl', 'snap-1203.x12', snap(9520, 'S-1203', '20261203', 45))).status, 'PROCESSED');
   const old = await put('demo-3pl', 'snap-1201.x12', snap(9521, 'S-1201', '20261201', 60));
   assert.equal(old.status, 'PROCESSED');
@@ -105,7 +105,7 @@ test('an older snapshot after a newer one is recorded, not applied; a resent adj
   const detail = await get(`/documents/${old.id}`);
   assert.ok(detail.rejections.some((r: { code: string }) => r.code === 'GW_SNAPSHOT_STALE'), JSON.stringify(detail.rejections));
   // The same adjustment (BIA03) under a new ISA13: once.
-  const adj = (isa: number) => x12('ACME3PL', isa, 'IB', '846', ['BIA*04*DD*ADJ-9*20261204*0900', `LIN*1*UP*${UPC_L}`, 'N1*WH*W*92*CMH1', 'QTY*17*-3*EA']);
+  const adj = (isa: number) => x12('ACME3PL', isa, 'IB', '846', ['BIA*04*DD*ADJ-9*20261204*0900', `LIN*1*UP*${UPC_L}`, 'QTY*17*-3*EA', 'N1*WH*W*92*CMH1']);
   assert.equal((await put('demo-3pl', 'adj-a.x12', adj(9522))).status, 'PROCESSED');
   assert.equal((await put('demo-3pl', 'adj-b.x12', adj(9523))).status, 'DUPLICATE');
   assert.equal((await position('WIDGET-L')).onHand, '42');

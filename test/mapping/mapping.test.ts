@@ -76,7 +76,7 @@ test('a set with thousands of bad lines keeps a bounded list of rejections, and 
   const ctx = demo();
   const lines: string[] = [];
   for (let i = 1; i <= 2000; i++) lines.push(`PO1*${i}*BAD*EA*1*PE*UP*012345678905`);
-  const body = ['BEG*00*SA*PO-MANY**20261120', 'N1*ST*S*92*1', ...lines];
+  const body = ['BEG*00*SA*PO-MANY**20261120', 'N1*ST*S*92*17', ...lines];
   const text = po850(9100, 'X').replace(/ST\*850[\s\S]*SE\*6\*0001/, `ST*850*0001~\n${body.join('~\n')}~\nSE*${body.length + 2}*0001`);
   const { result } = await translateBuffer(text, ctx, { partner: 'demo-retail' });
   const rej = result.interchanges[0].groups[0].sets[0].rejections;
@@ -89,7 +89,7 @@ test("a partner's own QTY codes: its 846 mapping extends the shared one and over
   const override = 'version: 1\nset: "846"\nextends: _shared/846.in\nfields:\n  lines:\n    fields:\n      quantities:\n        codes: { "02": onHand, "18": available }\n';
   assert.deepEqual(ctx.mappings.update({ rel: 'demo-3pl/846.in.yaml', text: override }), []);
   const { inv } = await import('../store/promise-harness.ts');
-  const { events } = await translateBuffer(inv(9100, [['LIN*1*UP*012345678905', 'N1*WH*W*92*CMH1', 'QTY*02*9*EA', 'QTY*18*4*EA', 'QTY*20*1*EA']]), ctx, { partner: 'demo-3pl' });
+  const { events } = await translateBuffer(inv(9100, [['LIN*1*UP*012345678905', 'QTY*02*9*EA', 'QTY*18*4*EA', 'QTY*20*1*EA', 'N1*WH*W*92*CMH1']]), ctx, { partner: 'demo-3pl' });
   const line = (events[0].data as { lines: { quantities: Record<string, string>; location: string }[] }).lines[0];
   assert.deepEqual(line.quantities, { onHand: '9', available: '4', damaged: '1' }, 'the shared codes it does not override still apply');
   assert.equal(line.location, 'ACME-EAST');

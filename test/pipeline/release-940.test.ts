@@ -208,7 +208,7 @@ test('a 945 for an order we cancelled with the warehouse: what shipped stays shi
 /** A 3PL 846 line with on hand (QTY 17) and/or available (QTY 33). */
 function stated(isa13: number, upc: string, onHand: number | null, available: number | null, date: string): string {
   const ctrl = String(isa13).padStart(9, '0');
-  const body = [`BIA*00*DD*SNAP-${isa13}*${date}`, `LIN*1*UP*${upc}`, 'N1*WH*W*92*ACME-EAST', ...(onHand === null ? [] : [`QTY*17*${onHand}*EA`]), ...(available === null ? [] : [`QTY*33*${available}*EA`])];
+  const body = [`BIA*00*DD*SNAP-${isa13}*${date}`, `LIN*1*UP*${upc}`, ...(onHand === null ? [] : [`QTY*17*${onHand}*EA`]), ...(available === null ? [] : [`QTY*33*${available}*EA`]), 'N1*WH*W*92*ACME-EAST'];
   return [
     `ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*DISTRIBUTOR1   *261120*0930*U*00401*${ctrl}*0*P*>`,
     `GS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*${isa13}*X*004010`,

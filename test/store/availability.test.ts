@@ -114,7 +114,7 @@ test('a trailer error withdraws exactly its interchange or group: events and sto
   // Two groups in one interchange, the second broken at its GE.
   const two = snapshot846(503, [['012345678929', 'ACME-EAST', '71']]).replace(
     'GE*1*503~\n',
-    'GE*1*503~\nGS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*504*X*004010~\nST*846*0001~\nBIA*00*DD*X*20261120~\nLIN*1*UP*012345678929~\nN1*WH*W*92*ACME-WEST~\nQTY*17*90*EA~\nSE*6*0001~\nGE*1*999~\n',
+    'GE*1*503~\nGS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*504*X*004010~\nST*846*0001~\nBIA*00*DD*X*20261120~\nLIN*1*UP*012345678929~\nQTY*17*90*EA~\nN1*WH*W*92*ACME-WEST~\nSE*6*0001~\nGE*1*999~\n',
   ).replace('IEA*1*', 'IEA*2*');
   const r2 = await processText(h, 'two.x12', two, 'demo-3pl');
   assert.equal(r2.status, 'PARTIAL', JSON.stringify(r2.rejections.map((x) => x.code)));

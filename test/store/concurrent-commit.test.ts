@@ -44,7 +44,7 @@ test('two instances commit the same 10 units at once: 10 committed in all, the r
     const dir = tempDir('gw-conc-');
     const raw = new RawStore(path.join(dir, 'raw'));
     try {
-      await send(a, raw, dir, 'snap.x12', inv(100 + round, [[`LIN*1*UP*${UPC}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*10*EA']]), 'demo-3pl');
+      await send(a, raw, dir, 'snap.x12', inv(100 + round, [[`LIN*1*UP*${UPC}`, 'QTY*17*10*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
       const [r1, r2] = await Promise.all([
         send(a, raw, dir, 'r.x12', po('RETAILCO', 200 + round, `CC-R-${round}`, [`PO1*1*10*EA*1*PE*UP*${UPC}`]), 'demo-retail'),
         send(b, raw, dir, 'b.x12', po('BIGBOX', 300 + round, `CC-B-${round}`, [`PO1*1*10*EA*1*PE*UP*${UPC}`]), 'demo-bigbox'),

@@ -41,7 +41,7 @@ async function asnsTo(h: Harness): Promise<string[]> {
 
 async function setUp(backend: Backend, opts: Parameters<typeof harness>[2] = {}): Promise<Harness> {
   const h = await harness(backend, pg, opts);
-  await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*100*EA']]), 'demo-3pl');
+  await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC}`, 'QTY*17*100*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
   assert.equal((await h.send('r.x12', po777('RETAILCO', 2, '0017', 5), 'demo-retail')).status, 'PROCESSED');
   assert.equal((await h.send('b.x12', po777('BIGBOX', 3, '0442', 7), 'demo-bigbox')).status, 'PROCESSED');
   return h;

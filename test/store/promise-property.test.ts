@@ -78,10 +78,10 @@ async function run(backend: Backend, steps: Step[]): Promise<void> {
       if (s.kind === 'snapshot') {
         const qty = [`QTY*17*${s.onHand}*EA`, ...(s.available === null ? [] : [`QTY*33*${s.available}*EA`])];
         physical = true;
-        await h.send(`s${i}.x12`, inv(++isa, [[`LIN*1*UP*${ITEMS[s.item]}`, `N1*WH*W*92*${s.loc}`, ...qty]]), 'demo-3pl');
+        await h.send(`s${i}.x12`, inv(++isa, [[`LIN*1*UP*${ITEMS[s.item]}`, ...qty, `N1*WH*W*92*${s.loc}`]]), 'demo-3pl');
       } else if (s.kind === 'adjust') {
         physical = s.delta < 0;
-        await h.send(`a${i}.x12`, inv(++isa, [[`LIN*1*UP*${ITEMS[s.item]}`, `N1*WH*W*92*${s.loc}`, `QTY*17*${s.delta}*EA`]], '04'), 'demo-3pl');
+        await h.send(`a${i}.x12`, inv(++isa, [[`LIN*1*UP*${ITEMS[s.item]}`, `QTY*17*${s.delta}*EA`, `N1*WH*W*92*${s.loc}`]], '04'), 'demo-3pl');
       } else if (s.kind === 'po') {
         const mine = await h.db('promises').where({ partner_id: s.partner, item: s.item });
         const clean = [...excess].every(([k, e]) => !k.startsWith(`${s.item}\u0000`) || e === 0);

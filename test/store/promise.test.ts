@@ -66,7 +66,7 @@ function backend(name: Backend) {
     test('two retailers share 10 units: shown at most 10 - safety stock together, the strategic one not less; each orders what it was shown and gets it all', async (t) => {
       const h = await open(t);
       if (!h) return;
-      await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC.L}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*10*EA']]), 'demo-3pl');
+      await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC.L}`, 'QTY*17*10*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
       const retail = (await h.publish('demo-retail')).get('ACME-EAST')!.get(UPC.L)!;
       const bigbox = (await h.publish('demo-bigbox')).get('ACME-EAST')!.get(UPC.L)!;
       assert.deepEqual([retail.qty, bigbox.qty], ['2', '6'], 'bigbox 60% of 10; retail the other 4 less its safety stock 2');
@@ -86,7 +86,7 @@ function backend(name: Backend) {
     test('a PO for what was shown is committed in full whatever the other partner ordered first', async (t) => {
       const h = await open(t);
       if (!h) return;
-      await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC.L}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*10*EA']]), 'demo-3pl');
+      await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC.L}`, 'QTY*17*10*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
       await h.publish('demo-retail');
       await h.publish('demo-bigbox');
       // The retailer orders all 10: it gets its own 2 and the 2 nobody was promised, not bigbox's 6.
@@ -103,7 +103,7 @@ function backend(name: Backend) {
       const h = await open(t, { partners: (ps) => ps.map((p) => (p.id === 'demo-bigbox' ? { ...p, publish846: { ...p.publish846!, unit: 'CA' } } : p)) });
       if (!h) return;
       // The 3PL states GADGET-1 in cases at CMH1 (its code for ACME-EAST); WIDGET-S in eaches.
-      await h.send('snap.x12', inv(1, [[`LIN*1*VN*GD-100`, 'N1*WH*W*92*CMH1', 'QTY*17*36.5*CA'], [`LIN*2*UP*${UPC.S}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*100*EA']]), 'demo-3pl');
+      await h.send('snap.x12', inv(1, [[`LIN*1*VN*GD-100`, 'QTY*17*36.5*CA', 'N1*WH*W*92*CMH1'], [`LIN*2*UP*${UPC.S}`, 'QTY*17*100*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
       assert.equal((await positions.get(h.db, 'GADGET-1', 'ACME-EAST')).onHand, u('438'), '36.5 CA x 12');
       const r = await h.send('po.x12', po('BIGBOX', 2, 'BB-U', [line(1, '2', 'CA', `UP*${UPC.G}`), line(2, '2', 'CA', `UP*${UPC.S}`), 'PO4*12', line(3, '1', 'BX', `UP*${UPC.S}`)]), 'demo-bigbox');
       assert.equal(r.status, 'PARTIAL', 'one line refused, the rest applied');
@@ -136,7 +136,7 @@ function backend(name: Backend) {
     test('identity: one provisional item for all the ids seen together; a crosswalk entry makes it a SKU with its stock and orders', async (t) => {
       const h = await open(t);
       if (!h) return;
-      await h.send('snap.x12', inv(1, [['LIN*1*UP*042100005264', 'N1*WH*W*92*RNO1', 'QTY*17*30*EA']]), 'demo-3pl');
+      await h.send('snap.x12', inv(1, [['LIN*1*UP*042100005264', 'QTY*17*30*EA', 'N1*WH*W*92*RNO1']]), 'demo-3pl');
       const item = 'PRV:UP:042100005264';
       assert.equal((await positions.get(h.db, item, 'ACME-WEST')).onHand, u('30'));
       // The retailer names its own part number and the UPC: the same item, committed from that stock.
@@ -180,7 +180,7 @@ function backend(name: Backend) {
     test("a warehouse's own holds are never promised: QTY 17 = 9 and QTY 33 = 0 publish 0", async (t) => {
       const h = await open(t);
       if (!h) return;
-      await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC.S}`, 'N1*WH*W*92*ACME-WEST', 'QTY*17*9*EA', 'QTY*33*0*EA']]), 'demo-3pl');
+      await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC.S}`, 'QTY*17*9*EA', 'QTY*33*0*EA', 'N1*WH*W*92*ACME-WEST']]), 'demo-3pl');
       const p = await positions.get(h.db, 'WIDGET-S', 'ACME-WEST');
       assert.deepEqual([p.onHand, p.whHeld], [u('9'), u('9')]);
       assert.equal((await h.publish('demo-retail')).get('ACME-WEST')!.get('RC-100045')!.qty, '0');
@@ -188,16 +188,16 @@ function backend(name: Backend) {
       const l = await h.db('order_lines').first();
       assert.deepEqual([Number(l.committed), Number(l.backordered), l.location], [0, u('2'), 'ACME-WEST']);
       // The next snapshot replaces what the warehouse holds.
-      await h.send('snap2.x12', inv(3, [[`LIN*1*UP*${UPC.S}`, 'N1*WH*W*92*ACME-WEST', 'QTY*17*9*EA', 'QTY*33*6*EA']]), 'demo-3pl');
+      await h.send('snap2.x12', inv(3, [[`LIN*1*UP*${UPC.S}`, 'QTY*17*9*EA', 'QTY*33*6*EA', 'N1*WH*W*92*ACME-WEST']]), 'demo-3pl');
       assert.equal((await positions.get(h.db, 'WIDGET-S', 'ACME-WEST')).whHeld, u('3'));
       await accounted(h);
       await h.close();
     });
 
-    test('locations: an unknown warehouse code rejects the set (997 AK5 R), an out-of-place N1 too; a backorder with no stock anywhere waits for no location', async (t) => {
+    test('locations: an unknown warehouse code rejects the set (997 AK5 R), an N1 before its QTYs too (AK304 7); a backorder with no stock anywhere waits for no location', async (t) => {
       const h = await open(t);
       if (!h) return;
-      const bad = await h.send('wh01.x12', inv(1, [[`LIN*1*UP*${UPC.S}`, 'N1*WH*W*92*WH01', 'QTY*17*50*EA']]), 'demo-3pl');
+      const bad = await h.send('wh01.x12', inv(1, [[`LIN*1*UP*${UPC.S}`, 'QTY*17*50*EA', 'N1*WH*W*92*WH01']]), 'demo-3pl');
       assert.equal(bad.status, 'REJECTED');
       const r = bad.rejections.find((x) => x.code === 'GW_LOCATION_UNKNOWN')!;
       assert.deepEqual([r.segmentTag, r.element, r.value], ['N1', 4, 'WH01']);
@@ -205,19 +205,21 @@ function backend(name: Backend) {
       assert.match(ack, /AK3\*N1\*\d+\*\*8/);
       assert.match(ack, /AK5\*R\*5/);
       assert.equal((await h.db('positions').where({ location: 'WH01' })).length, 0, 'no phantom location');
-      const misplaced = await h.send('n1.x12', inv(2, [[`LIN*1*UP*${UPC.S}`, 'QTY*17*50*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
+      // The standard's LIN loop has its QTY loop before its N1 loop: an N1 before the QTYs leaves them out of sequence.
+      const misplaced = await h.send('n1.x12', inv(2, [[`LIN*1*UP*${UPC.S}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*50*EA']]), 'demo-3pl');
       assert.equal(misplaced.status, 'REJECTED');
-      assert.ok(misplaced.rejections.some((x) => x.code === 'GW_X12_SEGMENT_OUT_OF_PLACE'));
+      assert.ok(misplaced.rejections.some((x) => x.code === 'GW_X12_SEGMENT_OUT_OF_SEQUENCE' && x.segmentTag === 'QTY'), JSON.stringify(misplaced.rejections.map((x) => x.code)));
+      assert.match((await h.db('outbox').where({ source_document_id: misplaced.documentId }).first()).content as string, /AK3\*QTY\*\d+\*\*7/);
       assert.equal(await h.db('positions').count({ n: '*' }).first().then((x) => Number(x!.n)), 0);
       // A header N1 applies to every LIN; a LIN's own N1 to that LIN only.
-      await h.send('hdr.x12', inv(3, [['N1*WH*W*92*RNO1'], [`LIN*1*UP*${UPC.S}`, 'QTY*17*5*EA'], [`LIN*2*UP*${UPC.M}`, 'N1*WH*W*92*CMH1', 'QTY*17*7*EA']]), 'demo-3pl');
+      await h.send('hdr.x12', inv(3, [['N1*WH*W*92*RNO1'], [`LIN*1*UP*${UPC.S}`, 'QTY*17*5*EA'], [`LIN*2*UP*${UPC.M}`, 'QTY*17*7*EA', 'N1*WH*W*92*CMH1']]), 'demo-3pl');
       assert.equal((await positions.get(h.db, 'WIDGET-S', 'ACME-WEST')).onHand, u('5'));
       assert.equal((await positions.get(h.db, 'WIDGET-M', 'ACME-EAST')).onHand, u('7'));
       await h.send('po.x12', po('RETAILCO', 4, 'RT-L', [line(1, '3', 'EA', `UP*${UPC.L}`)]), 'demo-retail');
       const l = await h.db('order_lines').first();
       assert.deepEqual([l.location, Number(l.backordered), l.reason_code], [null, u('3'), 'GW_BACKORDER_NO_STOCK']);
       // When stock arrives at a warehouse, the backorder is filled there.
-      await h.send('snap4.x12', inv(5, [[`LIN*1*UP*${UPC.L}`, 'N1*WH*W*92*RNO1', 'QTY*17*10*EA']]), 'demo-3pl');
+      await h.send('snap4.x12', inv(5, [[`LIN*1*UP*${UPC.L}`, 'QTY*17*10*EA', 'N1*WH*W*92*RNO1']]), 'demo-3pl');
       const filled = await h.db('order_lines').first();
       assert.deepEqual([filled.location, Number(filled.committed), Number(filled.backordered)], ['ACME-WEST', u('3'), 0]);
       await accounted(h);
@@ -227,7 +229,7 @@ function backend(name: Backend) {
     test('kits commit their components; backorders fill when stock arrives, higher rank first, on the timeline; a physical drop below a promise is an oversell, recorded', async (t) => {
       const h = await open(t);
       if (!h) return;
-      await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC.S}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*4*EA'], [`LIN*2*UP*${UPC.M}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*1*EA']]), 'demo-3pl');
+      await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC.S}`, 'QTY*17*4*EA', 'N1*WH*W*92*ACME-EAST'], [`LIN*2*UP*${UPC.M}`, 'QTY*17*1*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
       // 3 kits (2 S + 1 M each): 1 whole kit can be committed.
       await h.send('kit.x12', po('RETAILCO', 2, 'RT-K', [line(1, '3', 'EA', `UP*${UPC.K}`)]), 'demo-retail');
       const rows = async (poNumber: string) => (await h.db('order_lines as l').join('orders as o', 'o.id', 'l.order_id').where('o.po_number', poNumber).orderBy('l.seq').orderBy('l.line_number').select('l.*')).map((l) => [l.line_number, l.item, Number(l.committed) / 10_000, Number(l.backordered) / 10_000]);
@@ -237,20 +239,20 @@ function backend(name: Backend) {
       await h.send('bb.x12', po('BIGBOX', 3, 'BB-K', [line(1, '5', 'EA', `UP*${UPC.S}`)]), 'demo-bigbox');
       assert.deepEqual(await rows('BB-K'), [['1', 'WIDGET-S', 2, 3]]);
       // Stock arrives: bigbox is filled first (rank), then the older retail kit order.
-      await h.send('snap2.x12', inv(4, [[`LIN*1*UP*${UPC.S}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*9*EA'], [`LIN*2*UP*${UPC.M}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*5*EA']]), 'demo-3pl');
+      await h.send('snap2.x12', inv(4, [[`LIN*1*UP*${UPC.S}`, 'QTY*17*9*EA', 'N1*WH*W*92*ACME-EAST'], [`LIN*2*UP*${UPC.M}`, 'QTY*17*5*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
       assert.deepEqual(await rows('BB-K'), [['1', 'WIDGET-S', 5, 0]]);
       assert.deepEqual(await rows('RT-K'), [['1', 'WIDGET-PACK', 2, 1], ['1>WIDGET-M', 'WIDGET-M', 3, 0], ['1>WIDGET-S', 'WIDGET-S', 4, 2]], 'S: 9 - 5 (bigbox) = 4 left for the kit');
       const tl = (await orderTimeline(h.db, h.partners, 'RT-K', 'demo-retail', new Date()))!;
       assert.ok((tl.timeline as { step: string }[]).some((s) => s.step === 'backorder-filled'));
       assert.equal(tl.status, 'BACKORDERED');
-      await h.send('snap3.x12', inv(5, [[`LIN*1*UP*${UPC.S}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*30*EA']]), 'demo-3pl');
+      await h.send('snap3.x12', inv(5, [[`LIN*1*UP*${UPC.S}`, 'QTY*17*30*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
       assert.deepEqual(await rows('RT-K'), [['1', 'WIDGET-PACK', 3, 0], ['1>WIDGET-M', 'WIDGET-M', 3, 0], ['1>WIDGET-S', 'WIDGET-S', 6, 0]]);
       assert.equal((await orderTimeline(h.db, h.partners, 'RT-K', 'demo-retail', new Date()))!.status, 'OPEN');
       // Retail is shown WIDGET-S at EAST; then the 3PL reports damage below that promise.
       const shown = (await h.publish('demo-retail')).get('ACME-EAST')!.get('RC-100045')!;
       await h.publish('demo-bigbox');
       assert.equal(shown.qty, '6', 'A = 30 - 11 committed = 19: bigbox 11 (60%), retail 8 - 2 safety');
-      await h.send('dmg.x12', inv(6, [[`LIN*1*UP*${UPC.S}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*-16*EA']], '04'), 'demo-3pl');
+      await h.send('dmg.x12', inv(6, [[`LIN*1*UP*${UPC.S}`, 'QTY*17*-16*EA', 'N1*WH*W*92*ACME-EAST']], '04'), 'demo-3pl');
       await h.send('over.x12', po('RETAILCO', 7, 'RT-O', [line(1, shown.qty, 'EA', `UP*${UPC.S}`)]), 'demo-retail');
       const [o] = await oversells.list(h.db, { limit: 5 });
       assert.deepEqual([o.partner_id, o.po_number, Number(o.ordered), Number(o.committed), Number(o.promised), Number(o.shown)], ['demo-retail', 'RT-O', u('6'), u('3'), u('6'), u('6')]);

@@ -31,12 +31,12 @@ const day = (d: number) => `202612${String(d).padStart(2, '0')}`;
 const snap = (isa: number, id: string, d: number, qty: number): Doc => ({
   name: `${id}.x12`,
   partner: 'demo-3pl',
-  text: x12('ACME3PL', isa, 'IB', '846', [`BIA*00*DD*${id}*${day(d)}*0600`, `LIN*1*UP*${UPC}`, 'N1*WH*W*92*ACME-EAST', `QTY*17*${qty}*EA`]),
+  text: x12('ACME3PL', isa, 'IB', '846', [`BIA*00*DD*${id}*${day(d)}*0600`, `LIN*1*UP*${UPC}`, `QTY*17*${qty}*EA`, 'N1*WH*W*92*ACME-EAST']),
 });
 const adjust = (isa: number, id: string, d: number, hour: number, delta: number): Doc => ({
   name: `${id}.x12`,
   partner: 'demo-3pl',
-  text: x12('ACME3PL', isa, 'IB', '846', [`BIA*04*DD*${id}*${day(d)}*${String(hour).padStart(2, '0')}00`, `LIN*1*UP*${UPC}`, 'N1*WH*W*92*ACME-EAST', `QTY*17*${delta}*EA`]),
+  text: x12('ACME3PL', isa, 'IB', '846', [`BIA*04*DD*${id}*${day(d)}*${String(hour).padStart(2, '0')}00`, `LIN*1*UP*${UPC}`, `QTY*17*${delta}*EA`, 'N1*WH*W*92*ACME-EAST']),
 });
 const RETAIL = { partner: 'demo-retail', isa: 'RETAILCO', store: '0017' };
 const BIGBOX = { partner: 'demo-bigbox', isa: 'BIGBOX', store: '0442' };

@@ -29,7 +29,7 @@ function shipment(id: string, poNumber: string, qty: number, customer = 'demo-re
 
 const order = (isa13: number, poNumber: string, qty: number, purpose = '00') => po('RETAILCO', isa13, poNumber, [`PO1*1*${qty}*EA*1*PE*UP*${UPC}`], purpose);
 // Dated after the first snapshot (2026-11-20, the end of that day).
-const adjustment = (isa13: number, reportId: string, delta: number) => x12('ACME3PL', isa13, 'IB', '846', [`BIA*04*DD*${reportId}*20261121`, `LIN*1*UP*${UPC}`, 'N1*WH*W*92*ACME-EAST', `QTY*17*${delta}*EA`]);
+const adjustment = (isa13: number, reportId: string, delta: number) => x12('ACME3PL', isa13, 'IB', '846', [`BIA*04*DD*${reportId}*20261121`, `LIN*1*UP*${UPC}`, `QTY*17*${delta}*EA`, 'N1*WH*W*92*ACME-EAST']);
 
 async function orderOf(h: Harness, poNumber: string): Promise<{ committed: number; shipped: number; status: string } | undefined> {
   const r = await h.db('order_lines as l').join('orders as o', 'o.id', 'l.order_id').where({ 'o.po_number': poNumber, 'o.partner_id': 'demo-retail' }).select('l.committed', 'l.shipped', 'o.status').first();
@@ -53,7 +53,7 @@ function scenario(name: string, body: (h: Harness) => Promise<void>): void {
       if (backend === 'pg' && !pg) return t.skip('no PostgreSQL');
       const h = await harness(backend as Backend, pg);
       try {
-        await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*100*EA']]), 'demo-3pl');
+        await h.send('snap.x12', inv(1, [[`LIN*1*UP*${UPC}`, 'QTY*17*100*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
         await body(h);
       } finally {
         await h.close();
@@ -157,7 +157,7 @@ scenario('a resend under new control numbers is a DUPLICATE; other content under
 });
 
 const dated846 = (isa13: number, purpose: '00' | '04', reportId: string, date: string, time: string | null, qty: number) =>
-  x12('ACME3PL', isa13, 'IB', '846', [`BIA*${purpose}*DD*${reportId}*${date}${time ? `*${time}` : ''}`, `LIN*1*UP*${UPC}`, 'N1*WH*W*92*ACME-EAST', `QTY*17*${qty}*EA`]);
+  x12('ACME3PL', isa13, 'IB', '846', [`BIA*${purpose}*DD*${reportId}*${date}${time ? `*${time}` : ''}`, `LIN*1*UP*${UPC}`, `QTY*17*${qty}*EA`, 'N1*WH*W*92*ACME-EAST']);
 
 scenario('as-of times: an older snapshot does not overwrite a newer one; an adjustment a snapshot counted is not applied again; one after it counts on top', async (h) => {
   assert.equal((await h.send('s3.x12', dated846(50, '00', 'S-1203', '20261203', '0800', 45), 'demo-3pl')).status, 'PROCESSED');
@@ -212,7 +212,7 @@ async function bbLines(h: Harness, poNumber: string): Promise<{ status: string; 
 }
 
 scenario('860 changes: quantities up and down, a line deleted, a line added; commitments follow, and changes out of order end as in order', async (h) => {
-  await h.send('m.x12', inv(70, [[`LIN*1*UP*${M_UPC}`, 'N1*WH*W*92*ACME-EAST', 'QTY*17*50*EA']]), 'demo-3pl');
+  await h.send('m.x12', inv(70, [[`LIN*1*UP*${M_UPC}`, 'QTY*17*50*EA', 'N1*WH*W*92*ACME-EAST']]), 'demo-3pl');
   assert.equal((await h.send('po.x12', bbOrder(71, 'BB-1', [`PO1*1*5*EA*1*PE*UP*${UPC}`, `PO1*2*4*EA*1*PE*UP*${M_UPC}`]), 'demo-bigbox')).status, 'PROCESSED');
   const c1 = await h.send('c1.x12', change860(72, 'BB-1', '1', [['1', 'QI', 8, UPC], ['3', 'AI', 6, M_UPC]]), 'demo-bigbox');
   assert.equal(c1.status, 'PROCESSED', JSON.stringify(c1.rejections));
@@ -301,7 +301,7 @@ scenario('a customer return (944 with N9*RMA) goes to hold, not to sellable stoc
 });
 
 scenario('an 846 change report naming the supplier\'s shipment (REF*SI) is its receipt: on hand up, in transit down; before the notice it waits', async (h) => {
-  const report = (isa: number, id: string, qty: number) => x12('ACME3PL', isa, 'IB', '846', [`BIA*04*DD*${id}*20261124*1000`, 'REF*SI*WW-SHP-1', `LIN*1*UP*${UPC}`, 'N1*WH*W*92*CMH1', `QTY*17*${qty}*EA`]);
+  const report = (isa: number, id: string, qty: number) => x12('ACME3PL', isa, 'IB', '846', [`BIA*04*DD*${id}*20261124*1000`, 'REF*SI*WW-SHP-1', `LIN*1*UP*${UPC}`, `QTY*17*${qty}*EA`, 'N1*WH*W*92*CMH1']);
   const early = await h.send('r0.x12', report(90, 'RCPT-0', 30), 'demo-3pl');
   assert.equal(early.status, 'WAITING');
   assert.equal(await onHand(h), 100);

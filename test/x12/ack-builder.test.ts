@@ -36,7 +36,7 @@ test('AK3/AK4 point at the segment position and element in error; node-x12 reads
   const bad = po850(3002, 'PO-2', { qty: 'ABC' }).replace('BEG*00*SA*PO-2**20261120', 'BEG*00*SA*PO-2**20261399');
   const { built, result } = await ackFor(bad);
   const codes = allRejections(result).map((r) => r.code);
-  assert.ok(codes.includes('GW_MAP_INVALID_DATE') && codes.includes('GW_MAP_INVALID_NUMBER'));
+  assert.ok(codes.includes('GW_X12_ELEMENT_INVALID_DATE') && codes.includes('GW_X12_ELEMENT_INVALID_CHARACTER'), codes.join(' '));
   const c = built!.content;
   assert.match(c, /AK3\*BEG\*2\*\*8~\nAK4\*5\*\*8\*20261399~/);
   assert.match(c, /AK3\*PO1\*4\*\*8~\nAK4\*2\*\*6\*ABC~/);

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { buildAck, planAcks } from '../../src/x12/ack-builder.ts';
+import { checkSegments, projectGrammars, SetChecker } from '../../src/x12/grammar.ts';
+import { readAllSegments } from '../../src/x12/segment-reader.ts';
+import { demo, ROOT, translateBuffer } from '../helpers.ts';
+
+/**
+ * Issue 14: transaction sets checked against the standard's tables (grammars/x12), and the 997
+ * a strict translator writes for what they find: each case a small file and its AK3/AK4/AK5.
+ */
+const ctx = demo();
+const delims = { element: '*', component: '>', segment: '~', repetition: '^', suffix: '\n' };
+
+function file(set: string[], o: { version?: string; isa?: string; fid?: string; sender?: string } = {}): string {
+  const version = o.version ?? '004010';
+  const sender = o.sender ?? 'RETAILCO';
+  const body = ['ST*850*0001', ...set];
+  body.push(`SE*${body.length + 1}*0001`);
+  return [
+    `ISA*00*          *00*          *ZZ*${sender.padEnd(15)}*ZZ*DISTRIBUTOR1   *261120*0930*U*${o.isa ?? '00401'}*000004001*0*P*>`,
+    `GS*${o.fid ?? 'PO'}*${sender}*DISTRIBUTOR1*${version >= '004010' ? '20261120' : '261120'}*0930*41*X*${version}`,
+    ...body,
+    'GE*1*41',
+    'IEA*1*000004001',
+  ].join('~\n') + '~\n';
+}
+
+async function ack(text: string, partner = 'demo-retail') {
+  const { result } = await translateBuffer(text, ctx, { partner });
+  const plan = planAcks(result.interchanges[0], { send997: true, ta1: 'on-request' })!;
+  const built = buildAck({ plan, delimiters: delims, isaControl: 1, gsControl: 1, now: new Date('2026-11-20T10:00:00Z') });
+  const segs = readAllSegments(Buffer.from(built.content)).segments;
+  const set = result.interchanges[0].groups[0].sets[0];
+  return { set, lines: segs.filter((s) => /^AK[345]$/.test(s.tag)).map((s) => s.elements.join('*')) };
+}
+
+const GOOD = ['BEG*00*SA*PO-1**20261120', 'N1*ST*STORE 17*92*0017', 'PO1*1*10*EA*9.25*PE*UP*012345678905', 'CTT*1'];
+
+test('a valid 850 passes the grammar: AK5*A', async () => {
+  const { lines, set } = await ack(file(GOOD));
+  assert.deepEqual(lines, ['AK5*A'], JSON.stringify(set.rejections));
+});
+
+test('an unknown segment (ZZZ) in an 850: AK3*ZZZ with AK304 1, the set rejected', async () => {
+  const { lines } = await ack(file([GOOD[0], 'ZZZ*1', ...GOOD.slice(1)]));
+  assert.deepEqual(lines, ['AK3*ZZZ*3**1', 'AK5*R*5']);
+});
+
+test('an X12 segment the 850 does not have (BSN): AK304 2', async () => {
+  const { lines } = await ack(file([GOOD[0], 'BSN*00*S1*20261120*1200', ...GOOD.slice(1)]));
+  assert.deepEqual(lines, ['AK3*BSN*3**2', 'AK5*R*5']);
+});
+
+test('REF before BEG: BEG missing where it was due (AK304 3 at position 2), then BEG out of sequence (AK304 7)', async () => {
+  const { lines } = await ack(file(['REF*DP*042', ...GOOD]));
+  assert.deepEqual(lines, ['AK3*BEG*2**3', 'AK3*BEG*3**7', 'AK5*R*5']);
+});
+
+test('a missing BEG is one AK3, at the position where it was due', async () => {
+  const { lines } = await ack(file(GOOD.slice(1)));
+  assert.deepEqual(lines, ['AK3*BEG*2**3', 'AK5*R*5']);
+});
+
+test('a missing PO1 loop: AK3*PO1 at the position where it was due (the CTT)', async () => {
+  const { lines } = await ack(file([GOOD[0], GOOD[1], 'CTT*0']));
+  assert.deepEqual(lines, ['AK3*PO1*4**3', 'AK5*R*5']);
+});
+
+test('BEG twice: segment over its maximum use (AK304 5); two CTT loops: loop over maximum (AK304 4)', async () => {
+  assert.deepEqual((await ack(file([GOOD[0], GOOD[0], ...GOOD.slice(1)]))).lines, ['AK3*BEG*3**5', 'AK5*R*5']);
+  assert.deepEqual((await ack(file([...GOOD, 'CTT*1']))).lines, ['AK3*CTT*6**4', 'AK5*R*5']);
+});
+
+test('element errors: mandatory missing, conditional, too many, too short, too long, invalid character, date, time, exclusion', async () => {
+  const cases: [string[], string[]][] = [
+    [['BEG*00*SA***20261120', ...GOOD.slice(1)], ['AK3*BEG*2**8', 'AK4*3**1']],
+    [[GOOD[0], 'REF*DP', ...GOOD.slice(1)], ['AK3*REF*3**8', 'AK4*2**2']],
+    [['BEG*00*SA*PO-1**20261120' + '*'.repeat(8) + 'XX', ...GOOD.slice(1)], ['AK3*BEG*2**8', 'AK4*13**3']],
+    [[GOOD[0], 'N1*ST*STORE 17*92*1', ...GOOD.slice(2)], ['AK3*N1*3**8', 'AK4*4**4*1']],
+    [['BEG*000*SA*PO-1**20261120', ...GOOD.slice(1)], ['AK3*BEG*2**8', 'AK4*1**5*000']],
+    [[GOOD[0], GOOD[1], 'PO1*1*TEN*EA*9.25*PE*UP*012345678905', 'CTT*1'], ['AK3*PO1*4**8', 'AK4*2**6*TEN']],
+    [['BEG*00*SA*PO-1**20261399', ...GOOD.slice(1)], ['AK3*BEG*2**8', 'AK4*5**8*20261399']],
+    [[GOOD[0], 'DTM*002*20261124*2599', ...GOOD.slice(1)], ['AK3*DTM*3**8', 'AK4*3**9*2599']],
+  ];
+  for (const [set, want] of cases) {
+    const { lines } = await ack(file(set));
+    assert.deepEqual(lines, [...want, 'AK5*R*5'], set.join('~'));
+  }
+});
+
+test('an 8-digit BEG05 in a 003060 850: the nearest grammar (004010) with 003060 dates (YYMMDD): AK4 too long', async () => {
+  const { lines, set } = await ack(file(['BEG*00*SA*PO-1**20261120', ...GOOD.slice(1)], { version: '003060', isa: '00306' }));
+  assert.deepEqual(lines, ['AK3*BEG*2**8', 'AK4*5**5*20261120', 'AK5*R*5']);
+  assert.ok(set.rejections.some((r) => r.code === 'GW_X12_GRAMMAR_NEAREST'), 'the stand-in grammar is said');
+  assert.deepEqual((await ack(file(['BEG*00*SA*PO-1**261120', ...GOOD.slice(1)], { version: '003060', isa: '00306' }))).lines, ['AK5*A']);
+});
+
+test('a QTY with both a quantity and free-form text: exclusion (AK403 10)', async () => {
+  const snap = (lin: string[]) => file(['BIA*00*DD*R1*20261120', ...lin], { fid: 'IB', sender: 'ACME3PL' }).replace('ST*850', 'ST*846');
+  const { lines } = await ack(snap(['LIN*1*UP*012345678905', 'QTY*17*5**FIVE']), 'demo-3pl');
+  assert.deepEqual(lines, ['AK3*QTY*4**8', 'AK4*4**10*FIVE', 'AK5*R*5']);
+});
+
+test('the sample 846 is conformant: a LIN\'s N1 after its QTYs; before them, its QTY is out of sequence', async () => {
+  const sample = readFileSync(path.join(ROOT, 'samples/demo-3pl/846-snapshot.x12'), 'latin1');
+  assert.deepEqual((await ack(sample, 'demo-3pl')).lines, ['AK5*A']);
+  const old = sample.replace('LIN*3*VN*GD-100~\nQTY*17*36.5*CA~\nN1*WH*ACME WEST*92*RNO1~', 'LIN*3*VN*GD-100~\nN1*WH*ACME WEST*92*RNO1~\nQTY*17*36.5*CA~');
+  assert.notEqual(old, sample);
+  assert.deepEqual((await ack(old, 'demo-3pl')).lines, ['AK3*QTY*15**7', 'AK5*R*5']);
+});
+
+test('memory is bounded by loop depth: 200,000 LIN loops keep one frame per level and at most 500 errors', () => {
+  // A bad quantity in each of the first 400 loops and in every loop past the 10,000 the LIN loop may have.
+  const g = projectGrammars();
+  const found = g.sets.get('004010')!.get('846')!;
+  const checker = new SetChecker(found, g.segments.get('004010')!, { known: (id) => g.known.has(id), component: '>' });
+  checker.feed('ST', ['ST', '846', '0001']);
+  checker.feed('BIA', ['BIA', '00', 'DD', 'R', '20261120']);
+  let deepest = 0;
+  for (let i = 1; i <= 200_000; i++) {
+    checker.feed('LIN', ['LIN', String(i), 'UP', '012345678905']);
+    checker.feed('QTY', ['QTY', '17', i <= 400 || i > 10_000 ? 'X' : '5', 'EA']);
+    checker.feed('N1', ['N1', 'WH', '', '92', 'CMH1']);
+    deepest = Math.max(deepest, (checker as unknown as { stack: unknown[] }).stack.length);
+  }
+  checker.feed('SE', ['SE', '600004', '0001']);
+  const errors = checker.end();
+  assert.ok(deepest <= 3, `frames: ${deepest}`);
+  assert.equal(errors.length, 500);
+  assert.ok(checker.more > 190_000, String(checker.more));
+  assert.ok(errors.some((e) => e.segmentCode === '4'), 'the LIN loop over its 10,000 maximum is said');
+});
+
+test('checkSegments says when no grammar covers a set', () => {
+  assert.equal(checkSegments(projectGrammars(), '810', '004010', [], { component: '>' }), null);
+});
