@@ -34,6 +34,8 @@ export interface SegmentSpec {
   syntax: { kind: 'P' | 'R' | 'E' | 'C' | 'L'; positions: number[] }[];
   /** Elements beyond the listed ones that the standard has and we do not check. */
   unchecked: number;
+  /** The position of the last mandatory element (0: none). */
+  lastMandatory: number;
 }
 
 export interface SegmentNode {
@@ -148,9 +150,11 @@ export function loadGrammars(dir: string): Grammars {
     const dict = new Map<string, SegmentSpec>(parsed.data.extends ? (segments.get(parsed.data.extends) ?? new Map()) : []);
     if (parsed.data.extends && !segments.has(parsed.data.extends)) throw new Error(`${segFile}: extends ${parsed.data.extends}, which is not loaded before it`);
     for (const [id, s] of Object.entries(parsed.data.segments)) {
+      const elements = s.elements.map((e) => element(e, parsed.data.composites, parsed.data.codes));
       dict.set(id, {
         id,
-        elements: s.elements.map((e) => element(e, parsed.data.composites, parsed.data.codes)),
+        elements,
+        lastMandatory: elements.reduce((m, e, i) => (e.mandatory ? i + 1 : m), 0),
         syntax: s.syntax.map((x) => ({ kind: x[0] as 'P', positions: x.slice(1).match(/\d\d/g)!.map(Number) })),
         unchecked: s.unchecked,
       });
@@ -194,6 +198,11 @@ export function grammarFor(g: Grammars, setId: string, version: string): { gramm
 }
 
 // ---- checking -------------------------------------------------------------------------------
+
+const DIGITS = /^\d+$/;
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)$/;
+const INTEGER = /^-?\d+$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** AK304 codes. */
 export type SegmentErrorCode = '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8';
@@ -328,84 +337,99 @@ export class SetChecker {
     this.missingBetween(f, f.at + 1, f.loop.children.length, position);
   }
 
+  private elementError(tag: string, position: number, p: number, ref: number, code: ElementErrorCode, value: string | undefined, why: string, component?: number): void {
+    this.add({ position, segmentId: tag, segmentCode: '8', element: { position: p, ref, code, ...(component ? { component } : {}), ...(value !== undefined && value !== '' ? { value } : {}) }, message: `${tag}${String(p).padStart(2, '0')}${component ? `-${component}` : ''}: ${why}` });
+  }
+
+  // Hot path (every segment of every set): no closures or arrays made per segment or element.
   private checkElements(tag: string, elements: string[], position: number): void {
     const spec = this.dict.get(tag);
     if (!spec) return;
-    const err = (p: number, ref: number, code: ElementErrorCode, value: string | undefined, why: string, component?: number) =>
-      this.add({ position, segmentId: tag, segmentCode: '8', element: { position: p, ref, code, ...(component ? { component } : {}), ...(value !== undefined && value !== '' ? { value } : {}) }, message: `${tag}${String(p).padStart(2, '0')}${component ? `-${component}` : ''}: ${why}` });
     const n = elements.length - 1;
     const defined = spec.elements.length + spec.unchecked;
-    if (n > defined) err(defined + 1, 0, '3', undefined, `too many data elements (${n}, at most ${defined})`);
-    const present = (p: number) => (elements[p] ?? '') !== '';
-    for (let i = 0; i < spec.elements.length; i++) {
+    if (n > defined) this.elementError(tag, position, defined + 1, 0, '3', undefined, `too many data elements (${n}, at most ${defined})`);
+    const upTo = Math.min(spec.elements.length, Math.max(n, spec.lastMandatory));
+    for (let i = 0; i < upTo; i++) {
       const e = spec.elements[i];
       const p = i + 1;
-      const v = elements[p] ?? '';
-      if (v === '') {
-        if (e.mandatory) err(p, e.ref, '1', undefined, 'mandatory data element missing');
+      const v = p <= n ? elements[p] : '';
+      if (v === '' || v === undefined) {
+        if (e.mandatory) this.elementError(tag, position, p, e.ref, '1', undefined, 'mandatory data element missing');
         continue;
       }
       if (e.components) {
         const parts = v.split(this.opts.component);
-        if (parts.length > e.components.length) err(p, 0, '3', v, `too many components (${parts.length})`);
-        e.components.forEach((c, ci) => {
+        if (parts.length > e.components.length) this.elementError(tag, position, p, 0, '3', v, `too many components (${parts.length})`);
+        for (let ci = 0; ci < e.components.length; ci++) {
+          const c = e.components[ci];
           const cv = parts[ci] ?? '';
           if (cv === '') {
-            if (c.mandatory) err(p, c.ref, '1', undefined, 'mandatory component missing', ci + 1);
-          } else this.checkValue(c, cv, (code, why) => err(p, c.ref, code, cv, why, ci + 1));
-        });
+            if (c.mandatory) this.elementError(tag, position, p, c.ref, '1', undefined, 'mandatory component missing', ci + 1);
+            continue;
+          }
+          const bad = this.checkValue(c, cv);
+          if (bad) this.elementError(tag, position, p, c.ref, bad[0], cv, bad[1], ci + 1);
+        }
         continue;
       }
-      this.checkValue(e, v, (code, why) => err(p, e.ref, code, v, why));
+      const bad = this.checkValue(e, v);
+      if (bad) this.elementError(tag, position, p, e.ref, bad[0], v, bad[1]);
     }
     for (const s of spec.syntax) {
-      const have = s.positions.filter(present);
-      const first = present(s.positions[0]);
-      const bad =
-        (s.kind === 'P' && have.length > 0 && have.length < s.positions.length) ||
-        (s.kind === 'R' && have.length === 0) ||
-        (s.kind === 'C' && first && have.length < s.positions.length) ||
-        (s.kind === 'L' && first && have.length < 2);
-      if (bad) {
-        const missing = s.positions.find((p) => !present(p))!;
-        err(missing, spec.elements[missing - 1]?.ref ?? 0, '2', undefined, `conditional data element missing (${s.kind}${s.positions.map((x) => String(x).padStart(2, '0')).join('')})`);
+      // A condition on elements beyond the last one present holds (unless one of them is required).
+      if (s.kind !== 'R' && s.positions[0] > n) continue;
+      let have = 0;
+      let missing = 0;
+      let second = 0;
+      for (const q of s.positions) {
+        if (q <= n && elements[q] !== '') {
+          have++;
+          if (have === 2) second = q;
+        } else if (!missing) missing = q;
       }
-      if (s.kind === 'E' && have.length > 1) err(have[1], spec.elements[have[1] - 1]?.ref ?? 0, '10', elements[have[1]], `exclusion condition violated (E${s.positions.map((x) => String(x).padStart(2, '0')).join('')})`);
+      const first = s.positions[0] <= n && elements[s.positions[0]] !== '';
+      const bad =
+        (s.kind === 'P' && have > 0 && have < s.positions.length) ||
+        (s.kind === 'R' && have === 0) ||
+        (s.kind === 'C' && first && have < s.positions.length) ||
+        (s.kind === 'L' && first && have < 2);
+      if (bad) this.elementError(tag, position, missing, spec.elements[missing - 1]?.ref ?? 0, '2', undefined, `conditional data element missing (${s.kind}${s.positions.map((x) => String(x).padStart(2, '0')).join('')})`);
+      if (s.kind === 'E' && have > 1) this.elementError(tag, position, second, spec.elements[second - 1]?.ref ?? 0, '10', elements[second], `exclusion condition violated (E${s.positions.map((x) => String(x).padStart(2, '0')).join('')})`);
     }
   }
 
-  private checkValue(e: ElementSpec, v: string, err: (code: ElementErrorCode, why: string) => void): void {
-    // Characters: printable, no control characters (the basic and extended character sets).
-    if (/[\u0000-\u001f\u007f]/.test(v)) return err('6', 'invalid character in data element');
+  private checkValue(e: ElementSpec, v: string): [ElementErrorCode, string] | null {
     const type = e.type;
     if (type === 'DT') {
       const len = e.max === 8 && this.opts.dateLength ? this.opts.dateLength : e.max;
-      if (!/^\d+$/.test(v)) return err('8', `invalid date ${JSON.stringify(v)}`);
-      if (v.length < Math.min(e.min, len)) return err('4', `data element too short (${v.length}, at least ${len})`);
-      if (v.length > len) return err('5', `data element too long (${v.length}, at most ${len})`);
-      if (!isValidDate(v)) return err('8', `invalid date ${v}`);
-      return;
+      if (!DIGITS.test(v)) return ['8', `invalid date ${JSON.stringify(v)}`];
+      if (v.length < Math.min(e.min, len)) return ['4', `data element too short (${v.length}, at least ${len})`];
+      if (v.length > len) return ['5', `data element too long (${v.length}, at most ${len})`];
+      return isValidDate(v) ? null : ['8', `invalid date ${v}`];
     }
     if (type === 'TM') {
-      if (!/^\d+$/.test(v)) return err('9', `invalid time ${JSON.stringify(v)}`);
-      if (v.length < e.min) return err('4', `data element too short (${v.length}, at least ${e.min})`);
-      if (v.length > e.max) return err('5', `data element too long (${v.length}, at most ${e.max})`);
-      if (!isValidTime(v.slice(0, Math.min(v.length, 8)))) return err('9', `invalid time ${v}`);
-      return;
+      if (!DIGITS.test(v)) return ['9', `invalid time ${JSON.stringify(v)}`];
+      if (v.length < e.min) return ['4', `data element too short (${v.length}, at least ${e.min})`];
+      if (v.length > e.max) return ['5', `data element too long (${v.length}, at most ${e.max})`];
+      return isValidTime(v.slice(0, Math.min(v.length, 8))) ? null : ['9', `invalid time ${v}`];
     }
-    if (type === 'R' || type.startsWith('N')) {
-      const ok = type === 'R' ? /^-?(\d+\.?\d*|\.\d+)$/.test(v) : /^-?\d+$/.test(v);
-      if (!ok) return err('6', `not a valid ${type === 'R' ? 'decimal' : 'numeric'} value ${JSON.stringify(v)}`);
-      const digits = v.replace(/[-.]/g, '').length;
-      if (digits < e.min) return err('4', `data element too short (${digits} digits, at least ${e.min})`);
-      if (digits > e.max) return err('5', `data element too long (${digits} digits, at most ${e.max})`);
-      return;
+    if (type === 'R' || type.charCodeAt(0) === 78 /* N */) {
+      if (!(type === 'R' ? DECIMAL : INTEGER).test(v)) return ['6', `not a valid ${type === 'R' ? 'decimal' : 'numeric'} value ${JSON.stringify(v)}`];
+      let digits = v.length;
+      for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) === 45 || v.charCodeAt(i) === 46) digits--;
+      if (digits < e.min) return ['4', `data element too short (${digits} digits, at least ${e.min})`];
+      if (digits > e.max) return ['5', `data element too long (${digits} digits, at most ${e.max})`];
+      return null;
     }
-    if (v.length < e.min) return err('4', `data element too short (${v.length}, at least ${e.min})`);
-    if (v.length > e.max) return err('5', `data element too long (${v.length}, at most ${e.max})`);
-    if (type === 'ID' && e.codes && !e.codes.has(v)) return err('7', `invalid code value ${JSON.stringify(v)}`);
+    // AN and ID: printable characters (the basic and extended sets), no control characters.
+    if (CONTROL.test(v)) return ['6', 'invalid character in data element'];
+    if (v.length < e.min) return ['4', `data element too short (${v.length}, at least ${e.min})`];
+    if (v.length > e.max) return ['5', `data element too long (${v.length}, at most ${e.max})`];
+    if (type === 'ID' && e.codes && !e.codes.has(v)) return ['7', `invalid code value ${JSON.stringify(v)}`];
+    return null;
   }
 }
+
 
 /** Check a whole transaction set (ST..SE) held as segments: the grammar's errors, and whether a nearest version stood in. */
 export function checkSegments(g: Grammars, setId: string, version: string, segments: { tag: string; elements: string[] }[], delimiters: { component: string; repetition?: string }): { errors: SyntaxError[]; grammarVersion: string; nearest: boolean } | null {
