@@ -137,3 +137,31 @@ test('memory is bounded by loop depth: 200,000 LIN loops keep one frame per leve
 test('checkSegments says when no grammar covers a set', () => {
   assert.equal(checkSegments(projectGrammars(), '810', '004010', [], { component: '>' }), null);
 });
+
+test('what we send passes the grammars: every outbound golden (846, 855, 856, 940) and our inbound samples but the one written to fail', async () => {
+  const { readdirSync } = await import('node:fs');
+  const { nonconformance } = await import('../../src/pipeline/envelope-to.ts');
+  const outbound = readdirSync(path.join(ROOT, 'samples', 'outbound'));
+  assert.ok(outbound.some((f) => f.startsWith('940')) && outbound.some((f) => f.startsWith('855')) && outbound.some((f) => f.startsWith('856')) && outbound.some((f) => f.startsWith('846')));
+  for (const f of outbound) assert.equal(nonconformance(readFileSync(path.join(ROOT, 'samples', 'outbound', f), 'latin1'), f), null, f);
+  const bad: string[] = [];
+  for (const d of ['demo-3pl', 'demo-retail', 'demo-bigbox', 'demo-supplier']) {
+    for (const f of readdirSync(path.join(ROOT, 'samples', d)).filter((x) => x.endsWith('.x12'))) if (nonconformance(readFileSync(path.join(ROOT, 'samples', d, f), 'latin1'), f)) bad.push(`${d}/${f}`);
+  }
+  assert.deepEqual(bad, ['demo-retail/850-partly-rejected.x12']);
+});
+
+test('a document we built that fails the grammar is kept out with GW_OUTBOUND_NONCONFORMANT, never released', async () => {
+  const { writeOrKeepOut } = await import('../../src/pipeline/envelope-to.ts');
+  const good = readFileSync(path.join(ROOT, 'samples/outbound/940-demo-3pl-one-location.x12'), 'latin1');
+  const problems: import('../../src/core/rejection.ts').Rejection[] = [];
+  assert.equal(writeOrKeepOut(() => good, '940 good', problems), good);
+  // Our 940 without its W05 (as a bug in a builder would write it), and a 997 with an unknown AK5 code.
+  const noW05 = good.replace(/W05\*[^~]*~\n/, '').replace('SE*17*0001', 'SE*16*0001');
+  assert.equal(writeOrKeepOut(() => noW05, '940 without W05', problems), null);
+  assert.equal(problems[0].code, 'GW_OUTBOUND_NONCONFORMANT');
+  assert.match(problems[0].message, /940 0001: W05: mandatory segment missing/);
+  const ack997 = readFileSync(path.join(ROOT, 'samples/demo-retail/850-po-1001.ack.x12'), 'latin1').replace('AK5*A', 'AK5*Z');
+  assert.equal(writeOrKeepOut(() => ack997, '997', problems), null);
+  assert.match(problems[1].message, /AK501: invalid code value "Z"/);
+});
