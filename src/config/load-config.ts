@@ -47,12 +47,14 @@ const PartnerSchema = z
     acks: z
       .object({
         send997: z.boolean().default(true),
+        /** 999 (implementation acknowledgment) instead of 997 for its groups of 005010 and later. */
+        functionalAck: z.enum(['997', '999']).default('997'),
         ta1: z.enum(['on-request', 'on-error', 'never']).default('on-request'),
         /** What we send is overdue when its 997 has not come within this many minutes. */
         expect997WithinMinutes: z.number().int().min(1).default(60),
       })
       .strict()
-      .default({ send997: true, ta1: 'on-request', expect997WithinMinutes: 60 }),
+      .default({ send997: true, functionalAck: '997', ta1: 'on-request', expect997WithinMinutes: 60 }),
     /** Where its inventory lines are when they name none (a warehouse); must be one of our locations. */
     defaultLocation: z.string().min(1).optional(),
     /** A 3PL's shipments that name no customer ship this partner's POs (a warehouse that serves one retailer). */

@@ -20,7 +20,7 @@ export interface Partner {
   sends: string[];
   receives: string[];
   x12: X12Envelope;
-  acks: { send997: boolean; ta1: 'on-request' | 'on-error' | 'never'; expect997WithinMinutes: number };
+  acks: { send997: boolean; functionalAck?: '997' | '999'; ta1: 'on-request' | 'on-error' | 'never'; expect997WithinMinutes: number };
   /** Where its inventory lines are when they name no location (a warehouse partner). */
   defaultLocation?: string;
   /** A 3PL's shipments that name no customer ship this partner's POs. */

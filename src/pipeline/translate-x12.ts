@@ -101,7 +101,10 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
     const mapped = runInboundMapping(set, mapping, opts.mappings.crosswalk(partnerId));
     // A mapping's field that it calls missing on an element that is there (another qualifier than
     // it asks for, say) is our rejection of the set, never an AK4 "missing" on a present element.
-    rejections.push(...mapped.rejections.map((r) => (r.x12?.ak4 === '1' && presentAt(set, r) ? { ...r, x12: { ak5: r.x12.ak5 } } : r)));
+    // Where the grammar checked the set, what a mapping requires beyond the standard (a ship-to N1)
+    // is a business rule: the set is rejected with its code, but no AK3/AK4 claims a syntax error.
+    const business = (r: Rejection) => (checked && (r.code === 'GW_MAP_SEGMENT_MISSING' || r.code === 'GW_MAP_ELEMENT_MISSING')) || (r.x12?.ak4 === '1' && presentAt(set, r));
+    rejections.push(...mapped.rejections.map((r) => (business(r) ? { ...r, x12: { ak5: r.x12?.ak5 } } : r)));
     if (rejections.some(isError) || !mapped.data || !mapped.eventType) return { events: [], rejections };
     const partnerKey = partnerId ?? `${set.interchange.senderQualifier}/${set.interchange.senderId}`;
     const event = buildEvent(

@@ -13,10 +13,13 @@ export interface AckPlan {
   header: InterchangeHeader;
   ta1: { status: 'A' | 'E' | 'R'; note: string } | null;
   groups: GroupResult[];
+  /** 999 for groups of 005010 and later (the partner's choice), else 997. */
+  functionalAck?: '997' | '999';
 }
 
 export interface AckPolicy {
   send997: boolean;
+  functionalAck?: '997' | '999';
   ta1: 'on-request' | 'on-error' | 'never';
 }
 
@@ -36,7 +39,7 @@ export function planAcks(ic: InterchangeResult, policy: AckPolicy): AckPlan | nu
   if (h.ackRequested && policy.ta1 === 'on-request') ta1 = { status: 'A', note: '000' };
   const groups = policy.send997 ? ic.groups.filter((g) => g.header.functionalId !== 'FA') : [];
   if (!ta1 && !groups.length) return null;
-  return { header: h, ta1, groups };
+  return { header: h, ta1, groups, functionalAck: policy.functionalAck ?? '997' };
 }
 
 export interface AckBuildInput {
@@ -113,10 +116,11 @@ export function buildAck(input: AckBuildInput): BuiltAck {
   // One FA group per inbound group's version and application ids (each answered in its own terms).
   const faGroups = faGroupsOf(plan.groups);
   const controls = Array.isArray(input.gsControl) ? input.gsControl : faGroups.map((_, i) => (input.gsControl as number) + i);
-  if (faGroups.length) kinds.push('997');
   faGroups.forEach((groups, gi) => {
     const first = groups[0].header;
     const version = ackVersion(first.version);
+    const set = plan.functionalAck === '999' && versionNumber(version) >= 5010 ? '999' : '997';
+    if (!kinds.includes(set)) kinds.push(set);
     w.gs({
       functionalId: 'FA',
       sender: strip(first.receiver || h.receiverId) || strip(h.receiverId) || 'UNKNOWN',
@@ -128,7 +132,7 @@ export function buildAck(input: AckBuildInput): BuiltAck {
       version,
     });
     groups.forEach((g, i) => {
-      const status = write997(w, g, String(i + 1).padStart(4, '0'), delimiters);
+      const status = write997(w, g, String(i + 1).padStart(4, '0'), delimiters, set);
       acknowledged.push({ functionalId: g.header.functionalId, control: g.header.control, status });
     });
     w.ge();
@@ -148,9 +152,14 @@ function setErrors(s: SetResult): Rejection[] {
   return s.rejections.filter(isError);
 }
 
-function write997(w: X12Writer, g: GroupResult, control: string, d: WriterDelimiters): string {
+/**
+ * One 997, or one 999 (005010: the same loops with IK3/IK4/IK5 for AK3/AK4/AK5, ST03 naming the
+ * 999 implementation guide, 005010X231).
+ */
+function write997(w: X12Writer, g: GroupResult, control: string, d: WriterDelimiters, set: '997' | '999' = '997'): string {
   const v5010 = versionNumber(ackVersion(g.header.version)) >= 5010;
-  w.st('997', control);
+  const is999 = set === '999';
+  w.st(set, control, is999 ? '005010X231' : undefined);
   // Values echoed from the partner's envelope never carry our delimiters (its file may use others)
   // and fit the element they are echoed into (AK102 N0 1/9, AK201 ID 3/3, AK202 AN 4/9).
   const echo = (v: string, fallback: string) => safe(v, d) ?? fallback;
@@ -181,17 +190,17 @@ function write997(w: X12Writer, g: GroupResult, control: string, d: WriterDelimi
       const ak3 = withAk4.length ? '8' : rs[0].x12!.ak3!;
       // AK301 is the segment id as it came, without padding (ZZZ where nothing of it is an id).
       const tag = (rs[0].segmentTag ?? '').replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 3);
-      w.segment('AK3', tag.length >= 2 ? tag : 'ZZZ', String(pos), undefined, ak3);
+      w.segment(is999 ? 'IK3' : 'AK3', tag.length >= 2 ? tag : 'ZZZ', String(pos), undefined, ak3);
       for (const r of withAk4.slice(0, 99)) {
-        w.segment('AK4', r.component ? [String(r.element), String(r.component)] : String(r.element), undefined, r.x12!.ak4!, safe(r.value, d));
+        w.segment(is999 ? 'IK4' : 'AK4', r.component ? [String(r.element), String(r.component)] : String(r.element), undefined, r.x12!.ak4!, safe(r.value, d));
       }
     }
     const ok = errs.length === 0;
     if (ok && !groupErrors.length) accepted++;
-    if (ok) w.segment('AK5', 'A');
+    if (ok) w.segment(is999 ? 'IK5' : 'AK5', 'A');
     else {
       const codes = [...new Set(errs.map((r) => r.x12?.ak5 ?? '5'))].slice(0, 5);
-      w.segment('AK5', 'R', ...codes);
+      w.segment(is999 ? 'IK5' : 'AK5', 'R', ...codes);
     }
   }
   const received = g.sets.length;

@@ -141,6 +141,7 @@ export function loadGrammars(dir: string): Grammars {
   const sets = new Map<string, Map<string, SetGrammar>>();
   const segments = new Map<string, Map<string, SegmentSpec>>();
   const known = new Set<string>();
+  const raw = new Map<string, { composites: Record<string, { components: string[] }>; codes: Record<string, string[]> }>();
   if (!existsSync(dir)) return { sets, segments, known };
   for (const version of readdirSync(dir).filter((d) => /^\d{6}$/.test(d)).sort()) {
     const vdir = path.join(dir, version);
@@ -149,8 +150,13 @@ export function loadGrammars(dir: string): Grammars {
     if (!parsed.success) throw new Error(`${segFile}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const dict = new Map<string, SegmentSpec>(parsed.data.extends ? (segments.get(parsed.data.extends) ?? new Map()) : []);
     if (parsed.data.extends && !segments.has(parsed.data.extends)) throw new Error(`${segFile}: extends ${parsed.data.extends}, which is not loaded before it`);
+    // Composites and code lists are inherited too, this version's replacing the base's by id.
+    const base = parsed.data.extends ? raw.get(parsed.data.extends)! : { composites: {}, codes: {} };
+    const composites = { ...base.composites, ...parsed.data.composites };
+    const codes = { ...base.codes, ...parsed.data.codes };
+    raw.set(version, { composites, codes });
     for (const [id, s] of Object.entries(parsed.data.segments)) {
-      const elements = s.elements.map((e) => element(e, parsed.data.composites, parsed.data.codes));
+      const elements = s.elements.map((e) => element(e, composites, codes));
       dict.set(id, {
         id,
         elements,

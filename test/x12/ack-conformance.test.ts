@@ -79,3 +79,26 @@ test('AK301 is the segment id without padding', async () => {
   assert.ok(ak3.length >= 1, 'the padded segment is reported');
   for (const a of ak3) assert.match(a.elements[1], /^[A-Z0-9]{2,3}$/);
 });
+
+test('a partner that takes 999s gets a 999 for its 005010 groups (IK3/IK4/IK5, ST03 005010X231) that passes the 999 grammar; a 004010 group still a 997', async () => {
+  const { nonconformance } = await import('../../src/pipeline/envelope-to.ts');
+  const bad = set850('0001').map((s) => s.replace('PO1*1*1*EA', 'PO1*1*ONE*EA'));
+  const good = ['ST*850*0002', 'BEG*00*SA*PO-0002**20261120', 'N1*ST*STORE 17*92*0017', 'PO1*1*1*EA*1**UP*012345678905', 'SE*5*0002'];
+  const text = [isa(508, '00501'), ...group('PO', 17, '005010', [bad, good]), 'IEA*1*000000508'].join('~\n') + '~\n';
+  const { result } = await translateBuffer(text, ctx, { partner: 'demo-retail' });
+  const plan = planAcks(result.interchanges[0], { send997: true, functionalAck: '999', ta1: 'on-request' })!;
+  const built = buildAck({ plan, delimiters: delims, isaControl: 42, gsControl: 7, now });
+  assert.deepEqual(built.kinds, ['999']);
+  const segs = readAllSegments(Buffer.from(built.content)).segments;
+  assert.deepEqual(line(segs, 'ST'), ['999*0001*005010X231']);
+  assert.deepEqual(line(segs, 'AK1'), ['PO*17*005010']);
+  assert.deepEqual(line(segs, 'IK3'), ['PO1*3**8']);
+  assert.deepEqual(line(segs, 'IK4'), ['2**6*ONE']);
+  assert.deepEqual(line(segs, 'IK5'), ['R*5', 'A']);
+  assert.deepEqual(line(segs, 'AK9'), ['P*2*2*1']);
+  assert.equal(nonconformance(built.content, '999'), null);
+  // The same partner's 004010 group: a 997.
+  const old = await translateBuffer([isa(509), ...group('PO', 18, '004010', [set850('0001')]), 'IEA*1*000000509'].join('~\n') + '~\n', ctx, { partner: 'demo-retail' });
+  const plan4 = planAcks(old.result.interchanges[0], { send997: true, functionalAck: '999', ta1: 'on-request' })!;
+  assert.deepEqual(buildAck({ plan: plan4, delimiters: delims, isaControl: 43, gsControl: 8, now }).kinds, ['997']);
+});
