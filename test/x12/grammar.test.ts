@@ -165,3 +165,26 @@ test('a document we built that fails the grammar is kept out with GW_OUTBOUND_NO
   assert.equal(writeOrKeepOut(() => ack997, '997', problems), null);
   assert.match(problems[1].message, /AK501: invalid code value "Z"/);
 });
+
+test('a mapping problem stays a business problem: a PO line with no item id is rejected with its code but no AK3/AK4; PO106 without PO107 is the grammar\'s AK4 on PO107, not a "missing" PO106', async () => {
+  const noId = await ack(file([GOOD[0], GOOD[1], 'PO1*1*10*EA*9.25*PE', 'CTT*1']));
+  assert.deepEqual(noId.lines, ['AK5*R*5']);
+  assert.ok(noId.set.rejections.some((r) => r.code === 'GW_MAP_ELEMENT_MISSING'), 'still our rejection of the set, with its code');
+  const half = await ack(file([GOOD[0], GOOD[1], 'PO1*1*10*EA*9.25*PE*UP*', 'CTT*1']));
+  assert.deepEqual(half.lines, ['AK3*PO1*4**8', 'AK4*7**2', 'AK5*R*5']);
+});
+
+test('a TA1 for an ISA that cannot be read is itself valid: 9-digit TA101, YYMMDD TA102, HHMM TA103, our ids in ISA05-08', async () => {
+  const text = file(GOOD).replace('*261120*0930*U*00401*000004001*', '*2611*0930*U*00401*00004001*');
+  const { result } = await translateBuffer(text, ctx, { partner: 'demo-retail' });
+  const plan = planAcks(result.interchanges[0], { send997: true, ta1: 'on-request' })!;
+  const built = buildAck({ plan, delimiters: delims, isaControl: 7, gsControl: 7, now: new Date('2026-11-20T10:00:00Z') });
+  const segs = readAllSegments(Buffer.from(built.content)).segments;
+  const ta1 = segs.find((s) => s.tag === 'TA1')!.elements;
+  assert.match(ta1[1], /^\d{9}$/);
+  assert.match(ta1[2], /^\d{6}$/);
+  assert.match(ta1[3], /^\d{4}$/);
+  assert.equal(ta1[4], 'R');
+  const isa = segs[0].elements;
+  assert.deepEqual([isa[5], isa[6].trim(), isa[7], isa[8].trim()], ['ZZ', 'DISTRIBUTOR1', 'ZZ', 'RETAILCO']);
+});
