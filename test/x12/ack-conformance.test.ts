@@ -102,3 +102,20 @@ test('a partner that takes 999s gets a 999 for its 005010 groups (IK3/IK4/IK5, S
   const plan4 = planAcks(old.result.interchanges[0], { send997: true, functionalAck: '999', ta1: 'on-request' })!;
   assert.deepEqual(buildAck({ plan: plan4, delimiters: delims, isaControl: 43, gsControl: 8, now }).kinds, ['997']);
 });
+
+test('a partner\'s 999 of what we sent is read like its 997: ack.received with the group\'s and each set\'s verdict', async () => {
+  const { partnerDirectory } = await import('../../src/domain/partner.ts');
+  const retail = { ...ctx.partners.get('demo-retail')!, sends: ['850', '997', '999'] };
+  const partners = partnerDirectory(ctx.partners.us, [retail, ...ctx.partners.all().filter((p) => p.id !== 'demo-retail')], ctx.partners);
+  const body = ['ST*999*0001*005010X231', 'AK1*IB*41*005010', 'AK2*846*0001', 'IK3*LIN*4**8', 'IK4*3**7*ZZ', 'IK5*R*5', 'AK2*846*0002', 'IK5*A', 'AK9*P*2*2*1', 'SE*10*0001'];
+  const text = [isa(510, '00501'), 'GS*FA*RETAILCO*DISTRIBUTOR1*20261120*0930*19*X*005010X231', ...body, 'GE*1*19', 'IEA*1*000000510'].join('~\n') + '~\n';
+  const { result, events } = await translateBuffer(text, { ...ctx, partners }, { partner: 'demo-retail' });
+  assert.deepEqual(result.interchanges[0].groups[0].sets[0].rejections.filter((r) => r.severity === 'error'), []);
+  assert.equal(events.length, 1);
+  const d = events[0].data as { functionalId: string; groupControl: string; groupStatus: string; sets: { control: string; status: string; errors?: { segment: string; elementError: string }[] }[] };
+  assert.deepEqual([events[0].type, d.functionalId, d.groupControl, d.groupStatus], ['ack.received', 'IB', '41', 'partially-accepted']);
+  assert.deepEqual(d.sets.map((s) => [s.control, s.status]), [['0001', 'rejected'], ['0002', 'accepted']]);
+  assert.deepEqual(d.sets[0].errors?.map((e) => [e.segment, e.elementError]), [['LIN', '7']]);
+  // No acknowledgment of an acknowledgment.
+  assert.equal(planAcks(result.interchanges[0], { send997: true, ta1: 'on-request' }), null);
+});
