@@ -127,10 +127,13 @@ export async function closeWarehouseOrders(ctx: ApplyContext, orderId: number, p
   await releaseToWarehouses(ctx, orderId, problems);
 }
 
-/** Our order number at a warehouse: the PO number, else the first of PO-2, PO-3... it does not have. */
+/**
+ * Our order number at a warehouse: the PO number, else the first of PO-2, PO-3... it does not have
+ * (W0502 is AN 1/22: a long PO number gives way to the suffix).
+ */
 async function freeNumber(ctx: ApplyContext, partnerId: string, po: string): Promise<string> {
   for (let k = 1; ; k++) {
-    const n = k === 1 ? po : `${po}-${k}`;
+    const n = k === 1 ? po.slice(0, 22) : `${po.slice(0, 22 - String(k).length - 1)}-${k}`;
     if (!(await warehouseOrders.byNumber(ctx.db, partnerId, n))) return n;
   }
 }

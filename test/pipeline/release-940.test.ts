@@ -301,3 +301,17 @@ test('a 945 is final for the lines it reports: the warehouse order stays open fo
   assert.equal((await db('orders').first()).status, 'SHIPPED');
   assert.equal((await (await import('../../src/store/availability-repository.ts')).orders.list(db, { status: 'released', limit: 10, today: '2026-11-20' })).length, 0);
 });
+
+test('a 22-character PO number: its second warehouse order is numbered within W0502\'s 22 characters (PO cut, -2), not held as nonconformant', async () => {
+  const { db, h } = await harness([[A, 'ACME-EAST', '20']]);
+  const long = 'PO-ABCDEFGHIJKLMNOPQRS';
+  assert.equal(long.length, 22);
+  await processText(h, 'po.x12', po850(1901, long, { qty: '24' }), 'demo-retail');
+  await processText(h, '945.x12', ship945(1902, long, long, [['1', A, 20, 20]]), 'demo-3pl');
+  await processText(h, 'more.x12', snapshot846(1903, [[A, 'ACME-EAST', '50']], { date: '20261122' }), 'demo-3pl');
+  const rows = await db('outbox').where({ kind: '940' }).orderBy('id');
+  assert.equal(rows.length, 2, JSON.stringify(await db('rejections').select('code', 'message')));
+  const second = await readBack(rows[1].content);
+  assert.deepEqual(w05(second), ['N', 'PO-ABCDEFGHIJKLMNOPQ-2', long]);
+  assert.deepEqual(w01(second), ['4*EA*012345678905*VN*AB3542']);
+});
