@@ -148,8 +148,16 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
         await mappingWatcher.close();
         publisher.stop();
         await pipeline.stop();
-        if (readDb !== db) await readDb.destroy();
-        await db.destroy();
+        // A connection a call never returned from would hold destroy() forever: bounded, as a crash.
+        const bounded = async (p: Promise<void>, what: string) => {
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 10_000)));
+          const r = await Promise.race([p.then(() => 'done' as const), late]);
+          clearTimeout(timer);
+          if (r === 'late') logger.warn({ what }, 'stop: the store did not close in 10 s; left to the process exit');
+        };
+        if (readDb !== db) await bounded(readDb.destroy(), 'read connections');
+        await bounded(db.destroy(), 'store');
       } finally {
         // Whatever failed on the way down, the data dir is free for the next start.
         lock?.release();

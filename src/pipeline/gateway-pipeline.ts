@@ -59,6 +59,8 @@ export interface PipelineOptions {
   workLeaseMs?: number;
   /** How often warehouses with 940 waves are looked at (default 30 s; each releases every waveEveryMinutes). */
   waveCheckMs?: number;
+  /** At stop, how long the document and the delivery in hand may take before they are abandoned (default 30 s). */
+  stopGraceMs?: number;
 }
 
 export class GatewayPipeline {
@@ -227,8 +229,19 @@ export class GatewayPipeline {
         await source.coordination?.release().catch(() => undefined);
       }
     }
-    await this.queue.catch(() => undefined);
-    await this.dispatching;
+    // The document and the delivery in hand finish, within a grace period: one that does not (a
+    // call that never returns) is abandoned as a crash would abandon it; the store's leases and
+    // recovery finish it at the next start, nothing lost or applied twice.
+    await this.within('the document in hand', this.queue);
+    await this.within('the delivery in hand', this.dispatching ?? Promise.resolve());
+  }
+
+  private async within(what: string, p: Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), this.opts.stopGraceMs ?? 30_000)));
+    const r = await Promise.race([p.then(() => 'done' as const, () => 'done' as const), late]);
+    clearTimeout(timer);
+    if (r === 'late') this.deps.logger.warn({ what, graceMs: this.opts.stopGraceMs ?? 30_000 }, 'stop: abandoned after the grace period (the next start finishes it)');
   }
 
   /**
