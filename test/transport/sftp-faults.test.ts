@@ -247,21 +247,26 @@ test('a crash between the commit and the remote delete: after the restart the fi
     crashed = true;
     throw new Error('simulated crash before the remote delete');
   };
+  // Each step bounded, so that a hang (seen twice in CI, never here) says where it is.
+  const within = <T,>(p: Promise<T>, what: string, ms = 60_000): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([p, new Promise<never>((_, r) => (timer = setTimeout(() => r(new Error(`${what} did not finish in ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
+  };
   try {
     writeFileSync(path.join(inbound, 'po.x12'), po850(9950, 'PO-CRASH'));
     await waitFor(() => crashed, 10_000, 'the commit');
-    await first.stop();
+    await within(first.stop(), 'the first gateway\'s stop');
   } finally {
     proto.settle = settle;
   }
   // The store as the crash left it: committed and processed, the remote side not finished.
-  const doc = await track(startGateway(cfg.env));
+  const doc = await within(track(startGateway(cfg.env)), 'the restart');
   g = doc;
   await waitFor(() => files(inbound).length === 0, 10_000, 'the remote delete after the restart');
   const docs = await doc.db('documents');
   assert.equal(docs.length, 1, 'the same name and hash: no second document');
   assert.ok(docs[0].source_done);
   assert.equal(await poEvents(doc, 'PO-CRASH'), 1, 'applied once');
-  await doc.stop();
+  await within(doc.stop(), 'the second gateway\'s stop');
   g = null;
 });
