@@ -26,30 +26,12 @@ if (impl === 'reader') {
   count += r.end().length;
 } else if (impl === 'grammar') {
   // The reader and the strict grammar check, segment by segment (nothing of a set is held).
-  const { projectGrammars, grammarFor, SetChecker } = await import('../src/x12/grammar.ts');
-  const g = projectGrammars();
-  const r = new X12SegmentReader();
-  let version = '';
-  let checker: InstanceType<typeof SetChecker> | null = null;
-  let errors = 0;
-  const feed = (segs: { tag: string; elements: string[] }[]) => {
-    for (const s of segs) {
-      count++;
-      if (s.tag === 'GS') version = s.elements[8] ?? '';
-      if (s.tag === 'ST') {
-        const found = grammarFor(g, s.elements[1], version);
-        checker = found ? new SetChecker(found.grammar, found.segments, { known: (id) => g.known.has(id), component: '>' }) : null;
-      }
-      checker?.feed(s.tag, s.elements);
-      if (s.tag === 'SE' && checker) {
-        errors += checker.end().length;
-        checker = null;
-      }
-    }
-  };
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 })) feed(r.push(chunk as Buffer));
-  feed(r.end());
-  extra = { errors };
+  const { projectGrammars, DocumentChecker } = await import('../src/x12/grammar.ts');
+  const d = new DocumentChecker(projectGrammars());
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 })) d.push(chunk as Buffer);
+  const sets = d.end();
+  count = sets.length;
+  extra = { errors: sets.reduce((n, v) => n + v.errors.length, 0) };
 } else if (impl === 'validate') {
   const { EnvelopeValidator } = await import('../src/x12/envelope-validator.ts');
   const r = new X12SegmentReader();

@@ -3,8 +3,7 @@ import type { Partner, PartnerDirectory } from '../domain/partner.ts';
 import { counters } from '../store/counter-repository.ts';
 import type { Db } from '../store/db.ts';
 import type { OutboundEnvelope } from '../x12/outbound-envelope.ts';
-import { checkDocument, projectGrammars } from '../x12/grammar.ts';
-import { readAllSegments } from '../x12/segment-reader.ts';
+import { checkDocument, projectGrammars, type SetVerdict } from '../x12/grammar.ts';
 
 /**
  * The envelope of a document we send a partner, with its next ISA and GS control numbers taken
@@ -52,7 +51,12 @@ export function writeOrKeepOut(write: () => string, what: string, problems: Reje
  * strict translator would reject is our fault, kept out (GW_OUTBOUND_NONCONFORMANT) and never sent.
  */
 export function nonconformance(text: string, what: string): Rejection | null {
-  const found = checkDocument(projectGrammars(), text, (t) => readAllSegments(Buffer.from(t, 'latin1')).segments);
+  return nonconformanceOf(checkDocument(projectGrammars(), text), what);
+}
+
+/** The rejection for what a DocumentChecker found in a document we wrote (null: every set passes). */
+export function nonconformanceOf(sets: SetVerdict[], what: string): Rejection | null {
+  const found = sets.filter((v) => v.errors.length);
   if (!found.length) return null;
   const list = found.flatMap((f) => f.errors.slice(0, 5).map((e) => `${f.setId} ${f.control}: ${e.message} at ${e.position}`));
   return reject('GW_OUTBOUND_NONCONFORMANT', `${what}: ${list.join('; ')}`);

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { fsyncDir, fsyncPath } from '../core/durable.ts';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -15,7 +15,8 @@ import { covers, inScope, kitAvailable, partnerView, type PublishPolicy } from '
 import type { CrosswalkIndex } from '../mapping/crosswalk.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
 import { positions, publications, publishDue } from '../store/availability-repository.ts';
-import { envelopeTo, nonconformance } from './envelope-to.ts';
+import { envelopeTo, nonconformanceOf } from './envelope-to.ts';
+import { DocumentChecker, projectGrammars } from '../x12/grammar.ts';
 import { isTransient } from '../core/transient.ts';
 import type { Db } from '../store/db.ts';
 import { outbox } from '../store/outbox-repository.ts';
@@ -239,6 +240,7 @@ export class Publisher {
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, filename);
     const out = createWriteStream(file);
+    const checked = new DocumentChecker(projectGrammars());
     const all = (async function* () {
       yield first.value;
       for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
@@ -251,13 +253,14 @@ export class Publisher {
         quantities: policy.quantities,
       },
       async (text) => {
+        checked.push(Buffer.from(text));
         if (!out.write(text)) await once(out, 'drain');
       },
     );
     out.end();
     await once(out, 'finish');
-    // Checked by the 846 grammar before it is released: one our own code got wrong is never sent.
-    const bad = nonconformance(readFileSync(file, 'latin1'), `846 for ${partner.id}`);
+    // Checked by the 846 grammar as it was written, before it is released: one our own code got wrong is never sent.
+    const bad = nonconformanceOf(checked.end(), `846 for ${partner.id}`);
     if (bad) {
       rmSync(file, { force: true });
       throw Object.assign(new Error(bad.message), { code: bad.code });

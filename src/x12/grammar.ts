@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { X12SegmentReader, type Segment } from './segment-reader.ts';
 import { isValidDate, isValidTime, versionNumber } from './x12-codes.ts';
 
 /**
@@ -251,7 +252,6 @@ export interface CheckOptions {
   /** Dates of this length (6 before 004010, else 8) where the grammar's DT is 8. */
   dateLength?: 6 | 8;
   component: string;
-  repetition?: string;
 }
 
 /**
@@ -437,16 +437,85 @@ export class SetChecker {
 }
 
 
-/** Check a whole transaction set (ST..SE) held as segments: the grammar's errors, and whether a nearest version stood in. */
-export function checkSegments(g: Grammars, setId: string, version: string, segments: { tag: string; elements: string[] }[], delimiters: { component: string; repetition?: string }): { errors: SyntaxError[]; grammarVersion: string; nearest: boolean } | null {
+/** A checker for one set in a version (the nearest version's table where we have not its own), or null: no grammar. */
+function checkerFor(g: Grammars, setId: string, version: string, component: string): { checker: SetChecker; grammarVersion: string; nearest: boolean } | null {
   const found = grammarFor(g, setId, version);
   if (!found) return null;
   const v = versionNumber(version);
-  const checker = new SetChecker(found.grammar, found.segments, { known: (id) => g.known.has(id), dateLength: !Number.isNaN(v) && v < 4010 ? 6 : 8, component: delimiters.component, repetition: delimiters.repetition });
-  for (const s of segments) checker.feed(s.tag, s.elements);
+  const checker = new SetChecker(found.grammar, found.segments, { known: (id) => g.known.has(id), dateLength: !Number.isNaN(v) && v < 4010 ? 6 : 8, component });
+  return { checker, grammarVersion: found.grammar.version, nearest: found.nearest };
+}
+
+/** The errors of a set whose SE has come; what was only counted is said on the last one kept. */
+function finish(checker: SetChecker): SyntaxError[] {
   const errors = checker.end();
   if (checker.more) errors[errors.length - 1] = { ...errors[errors.length - 1], message: `${errors[errors.length - 1].message} (${checker.more} more problems in this set are not listed)` };
-  return { errors, grammarVersion: found.grammar.version, nearest: found.nearest };
+  return errors;
+}
+
+/** Check a whole transaction set (ST..SE) held as segments: the grammar's errors, and whether a nearest version stood in. */
+export function checkSegments(g: Grammars, setId: string, version: string, segments: { tag: string; elements: string[] }[], delimiters: { component: string }): { errors: SyntaxError[]; grammarVersion: string; nearest: boolean } | null {
+  const c = checkerFor(g, setId, version, delimiters.component);
+  if (!c) return null;
+  for (const s of segments) c.checker.feed(s.tag, s.elements);
+  return { errors: finish(c.checker), grammarVersion: c.grammarVersion, nearest: c.nearest };
+}
+
+/** What the grammar said of one set of a document. */
+export interface SetVerdict {
+  setId: string;
+  control: string;
+  /** Its group's GS08. */
+  version: string;
+  /** Checked with another version's table (we have none for its own). */
+  nearest: boolean;
+  errors: SyntaxError[];
+}
+
+/**
+ * Every transaction set of an X12 document checked as its bytes come (the ISA gives the component
+ * separator, each GS its version): nothing of a set is held but its open loops. Sets we have no
+ * grammar for are not in `sets`.
+ */
+export class DocumentChecker {
+  readonly sets: SetVerdict[] = [];
+  private readonly reader = new X12SegmentReader();
+  private component = '>';
+  private version = '';
+  private current: { verdict: Omit<SetVerdict, 'errors'>; checker: SetChecker } | null = null;
+
+  constructor(private readonly g: Grammars) {}
+
+  push(chunk: Buffer): void {
+    for (const s of this.reader.push(chunk)) this.feed(s);
+  }
+
+  end(): SetVerdict[] {
+    for (const s of this.reader.end()) this.feed(s);
+    return this.sets;
+  }
+
+  private feed(s: Segment): void {
+    if (s.tag === 'ISA') this.component = s.isa?.delimiters.component ?? this.component;
+    if (s.tag === 'GS') this.version = s.elements[8] ?? '';
+    if (s.tag === 'ST') {
+      const c = checkerFor(this.g, s.elements[1], this.version, this.component);
+      this.current = c && { verdict: { setId: s.elements[1], control: s.elements[2], version: this.version, nearest: c.nearest }, checker: c.checker };
+    }
+    if (!this.current) return;
+    this.current.checker.feed(s.tag, s.elements);
+    if (s.tag === 'SE') {
+      this.sets.push({ ...this.current.verdict, errors: finish(this.current.checker) });
+      this.current = null;
+    }
+  }
+}
+
+/** The sets of an X12 text that fail their grammar (sets we have no grammar for pass). */
+export function checkDocument(g: Grammars, text: string): SetVerdict[] {
+  const d = new DocumentChecker(g);
+  d.push(Buffer.from(text, 'latin1'));
+  return d.end().filter((v) => v.errors.length);
 }
 
 let shared: Grammars | null = null;
@@ -457,26 +526,3 @@ export function projectGrammars(): Grammars {
   return shared;
 }
 
-/**
- * Every transaction set of an X12 document we wrote, checked by the grammar of its set and its
- * group's version (sets we have no grammar for pass): what is found, per set.
- */
-export function checkDocument(g: Grammars, text: string, readSegments: (text: string) => { tag: string; elements: string[]; isa?: { delimiters: { component: string } } }[]): { setId: string; control: string; errors: SyntaxError[] }[] {
-  const out: { setId: string; control: string; errors: SyntaxError[] }[] = [];
-  const segs = readSegments(text);
-  let component = '>';
-  let version = '';
-  let cur: { tag: string; elements: string[] }[] | null = null;
-  for (const s of segs) {
-    if (s.tag === 'ISA') component = s.isa?.delimiters.component ?? component;
-    if (s.tag === 'GS') version = s.elements[8] ?? '';
-    if (s.tag === 'ST') cur = [];
-    if (cur) cur.push(s);
-    if (s.tag === 'SE' && cur) {
-      const r = checkSegments(g, cur[0].elements[1], version, cur, { component });
-      if (r?.errors.length) out.push({ setId: cur[0].elements[1], control: cur[0].elements[2], errors: r.errors });
-      cur = null;
-    }
-  }
-  return out;
-}

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { checkSegments, projectGrammars } from '../../src/x12/grammar.ts';
-import { readAllSegments } from '../../src/x12/segment-reader.ts';
+import { DocumentChecker, projectGrammars } from '../../src/x12/grammar.ts';
 import { CORPUS, readTsv } from '../helpers.ts';
 
 /**
@@ -34,30 +33,16 @@ test('grammars against the bots structure check over the corpus: the same verdic
   let checked = 0;
   for (const row of rows) {
     const f = row.local_file;
-    let segs;
+    let sets;
     try {
-      segs = readAllSegments(readFileSync(path.join(CORPUS, f))).segments;
+      const d = new DocumentChecker(g);
+      d.push(readFileSync(path.join(CORPUS, f)));
+      sets = d.end().filter((v) => !v.nearest);
     } catch {
       continue;
     }
-    const component = segs.find((s) => s.tag === 'ISA')?.isa?.delimiters.component ?? '>';
-    let version = '';
-    let cur: typeof segs | null = null;
-    let errors = 0;
-    let covered = 0;
-    for (const s of segs) {
-      if (s.tag === 'GS') version = s.elements[8] ?? '';
-      if (s.tag === 'ST') cur = [];
-      if (cur) cur.push(s);
-      if (s.tag === 'SE' && cur) {
-        const r = checkSegments(g, cur[0].elements[1], version, cur, { component });
-        if (r && !r.nearest) {
-          covered++;
-          errors += r.errors.length;
-        }
-        cur = null;
-      }
-    }
+    const covered = sets.length;
+    const errors = sets.reduce((n, v) => n + v.errors.length, 0);
     if (!covered) continue;
     checked++;
     const botsOk = /^OK/.test(row.bots_grammar_check);
