@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import { within } from './core/within.ts';
 import { watch } from 'chokidar';
 import pino from 'pino';
 import { createApi } from './api/app.ts';
@@ -150,11 +151,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
         await pipeline.stop();
         // A connection a call never returned from would hold destroy() forever: bounded, as a crash.
         const bounded = async (p: Promise<void>, what: string) => {
-          let timer: NodeJS.Timeout | undefined;
-          const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 10_000)));
-          const r = await Promise.race([p.then(() => 'done' as const), late]);
-          clearTimeout(timer);
-          if (r === 'late') logger.warn({ what }, 'stop: the store did not close in 10 s; left to the process exit');
+          if ((await within(p, 10_000)) === 'late') logger.warn({ what }, 'stop: the store did not close in 10 s; left to the process exit');
         };
         if (readDb !== db) await bounded(readDb.destroy(), 'read connections');
         await bounded(db.destroy(), 'store');

@@ -4,6 +4,7 @@ import { GatewayError } from '../core/errors.ts';
 import { isError, reject, type Rejection } from '../core/rejection.ts';
 import { documents, type DocumentRow } from '../store/document-repository.ts';
 import { isTransient } from '../core/transient.ts';
+import { within } from '../core/within.ts';
 import { leases } from '../store/lease-repository.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { rejections } from '../store/rejection-repository.ts';
@@ -232,16 +233,10 @@ export class GatewayPipeline {
     // The document and the delivery in hand finish, within a grace period: one that does not (a
     // call that never returns) is abandoned as a crash would abandon it; the store's leases and
     // recovery finish it at the next start, nothing lost or applied twice.
-    await this.within('the document in hand', this.queue);
-    await this.within('the delivery in hand', this.dispatching ?? Promise.resolve());
-  }
-
-  private async within(what: string, p: Promise<unknown>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), this.opts.stopGraceMs ?? 30_000)));
-    const r = await Promise.race([p.then(() => 'done' as const, () => 'done' as const), late]);
-    clearTimeout(timer);
-    if (r === 'late') this.deps.logger.warn({ what, graceMs: this.opts.stopGraceMs ?? 30_000 }, 'stop: abandoned after the grace period (the next start finishes it)');
+    const graceMs = this.opts.stopGraceMs ?? 30_000;
+    for (const [what, p] of [['the document in hand', this.queue], ['the delivery in hand', this.dispatching ?? Promise.resolve()]] as const) {
+      if ((await within(p.catch(() => undefined), graceMs)) === 'late') this.deps.logger.warn({ what, graceMs }, 'stop: abandoned after the grace period (the next start finishes it)');
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ import { copyFile, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import type { Logger } from '../core/ports.ts';
+import { within } from '../core/within.ts';
 import type { InboundSource, IncomingFile, OutboundSink, SettleReport, SourceCoordination, SourceStatus } from './channel.ts';
 import { IN_PROGRESS } from './folder-channel.ts';
 import { HostSessions, type SessionSlots } from './host-sessions.ts';
@@ -397,14 +398,10 @@ export class SftpChannel implements InboundSource, OutboundSink {
     const busy = async () => {
       while (!giveUp && (this.users > 0 || this.polling)) await new Promise((r) => setTimeout(r, 20));
     };
-    let timeout: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'late'>((r) => (timeout = setTimeout(() => r('late'), this.s.shutdownGraceMs)));
-    const finished = await Promise.race([busy().then(() => 'done' as const), graceOver]);
-    clearTimeout(timeout);
-    if (finished === 'late') this.logger.warn({ channel: this.channel }, 'shutdown: transfer abandoned after the grace period');
+    if ((await within(busy(), this.s.shutdownGraceMs)) === 'late') this.logger.warn({ channel: this.channel }, 'shutdown: transfer abandoned after the grace period');
     this.disconnect();
     // The calls in flight are rejected by the disconnect; only a wait for a session slot could linger.
-    await Promise.race([busy(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    await within(busy(), 1000);
     giveUp = true;
   }
 }
