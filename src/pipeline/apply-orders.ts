@@ -519,7 +519,7 @@ export async function applyShipped(ctx: ApplyContext, e: CanonicalEvent, eventSe
     let po = String(o.poNumber ?? '');
     // Our warehouse order number (a 945's W0602) names the order whoever's PO it is.
     const wo = o.orderId ? await warehouseOrders.byNumber(db, e.partner, String(o.orderId)) : undefined;
-    const byNumber = wo ? await db('orders').where({ id: wo.orderId }).first('id', 'partner_id', 'po_number', 'cancelled') : undefined;
+    const byNumber = wo ? await db('orders').where({ id: wo.orderId }).first('id', 'partner_id', 'po_number') : undefined;
     if (byNumber) po = String(byNumber.po_number);
     const order = byNumber ? { id: num(byNumber.id), partnerId: String(byNumber.partner_id) } : po ? await orderOfShipment(ctx, e, o, po) : undefined;
     if (order && 'code' in order) {

@@ -119,19 +119,16 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
   const problems = [...checkAsn(asn, poLines, { allowOverShipment: cfg.allowOverShipment, usedSsccs: used }), ...delimiterProblems(asn, [sep.element, sep.component, sep.segment, sep.repetition])];
   if (!asn.shipTo.id) problems.push({ code: 'GW_ASN_ITEM_NOT_ON_PO', message: `PO ${poNumber} has no ship-to` });
   const now = ctx.now.toISOString();
-  if (problems.length) {
-    await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'REFUSED', reason: JSON.stringify(problems), created_at: now }).onConflict(['partner_id', 'shipment_id', 'po_number']).ignore();
-    return { poNumber, partnerId: partner.id, status: 'REFUSED', problems: problems.map((p) => `${p.code}: ${p.message}`) };
-  }
+  const refuse = async (why: { code: string; message: string }[]): Promise<AsnOutcome> => {
+    await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'REFUSED', reason: JSON.stringify(why), created_at: now }).onConflict(['partner_id', 'shipment_id', 'po_number']).ignore();
+    return { poNumber, partnerId: partner.id, status: 'REFUSED', problems: why.map((p) => `${p.code}: ${p.message}`) };
+  };
+  if (problems.length) return refuse(problems);
   const env = await envelopeTo(db, ctx.partners, partner, ctx.now);
   const content = build856(asn, env);
   // Checked by the 856 grammar (where we have one) before it is released: ours to fix, never sent.
   const bad = nonconformance(content, `856 for PO ${poNumber} to ${partner.id}`);
-  if (bad) {
-    const why = [{ code: bad.code, message: bad.message }];
-    await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'REFUSED', reason: JSON.stringify(why), created_at: now }).onConflict(['partner_id', 'shipment_id', 'po_number']).ignore();
-    return { poNumber, partnerId: partner.id, status: 'REFUSED', problems: why.map((p) => `${p.code}: ${p.message}`) };
-  }
+  if (bad) return refuse([{ code: bad.code, message: bad.message }]);
   const { isa13, gsControl: gs } = env;
   const [row] = await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'QUEUED', isa13, created_at: now }).returning('id');
   const asnId = num(typeof row === 'object' ? (row as { id: unknown }).id : row);

@@ -67,8 +67,9 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
   for (const o of await db('oversells').where({ order_id: order.id }).orderBy('id')) {
     steps.push({ at: o.created_at, step: 'oversell', documentId: o.document_id == null ? null : num(o.document_id), details: { line: o.line_number, item: o.item, location: o.location, ordered: fromUnits(num(o.ordered)), committed: fromUnits(num(o.committed)), promised: fromUnits(num(o.promised)), shown: fromUnits(num(o.shown)) } });
   }
-  const window = partners.get(order.partner_id)?.acks.expect997WithinMinutes ?? 60;
-  const warehouseWindow = (id: string) => partners.get(id)?.acks.expect997WithinMinutes ?? 60;
+  // How long a partner has for its 997 of what we sent it.
+  const windowOf = (id: string) => partners.get(id)?.acks.expect997WithinMinutes ?? 60;
+  const window = windowOf(order.partner_id);
   for (const a of await db('asns').where({ po_number: po, partner_id: order.partner_id }).orderBy('id')) {
     if (a.status === 'REFUSED') {
       steps.push({ at: a.created_at, step: 'asn-refused', details: { shipmentId: a.shipment_id, problems: JSON.parse(a.reason ?? '[]') } });
@@ -105,7 +106,7 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
     steps.push({ at: o.created_at, step: 'warehouse-order-queued', details: { ...d, isa13: o.isa13 } });
     if (o.sent_at) steps.push({ at: o.sent_at, step: 'warehouse-order-sent', details: { ...d, file: o.filename } });
     if (o.ack_at) steps.push({ at: o.ack_at, step: 'warehouse-order-acknowledged', documentId: o.ack_document_id, details: { ...d, status: o.ack_status } });
-    else if (o.sent_at && now.getTime() - Date.parse(o.sent_at) > warehouseWindow(o.partner_id) * 60_000) steps.push({ at: new Date(Date.parse(o.sent_at) + warehouseWindow(o.partner_id) * 60_000).toISOString(), step: 'warehouse-order-overdue', details: { ...d, windowMinutes: warehouseWindow(o.partner_id) } });
+    else if (o.sent_at && now.getTime() - Date.parse(o.sent_at) > windowOf(o.partner_id) * 60_000) steps.push({ at: new Date(Date.parse(o.sent_at) + windowOf(o.partner_id) * 60_000).toISOString(), step: 'warehouse-order-overdue', details: { ...d, windowMinutes: windowOf(o.partner_id) } });
   }
   for (const w of wos) if (w.status === 'CLOSED') steps.push({ at: w.updated_at, step: 'warehouse-order-closed', details: { warehouse: w.partner_id, location: w.location, order: w.number } });
   steps.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));

@@ -1,3 +1,4 @@
+import { key } from '../domain/availability.ts';
 import type { Db } from './db.ts';
 import { num } from './db.ts';
 
@@ -42,11 +43,10 @@ export const warehouseOrders = {
     await db('warehouse_orders').where({ id }).update({ ...(v.status ? { status: v.status } : {}), ...(v.revisions !== undefined ? { revisions: v.revisions } : {}), updated_at: v.at });
   },
 
-  /** Orders with something at `partnerId`'s warehouses that its last 940 does not say (for a wave). */
+  /** Orders with lines at these locations whose committed and shipped units its 940s do not say (for a wave). */
   async unreleased(db: Db, locations: string[]): Promise<number[]> {
     if (!locations.length) return [];
     const rows = await db('order_lines as l')
-      .join('orders as o', 'o.id', 'l.order_id')
       .whereIn('l.location', locations)
       .andWhereRaw('l.committed + l.shipped <> l.released')
       .distinct('l.order_id')
@@ -55,8 +55,8 @@ export const warehouseOrders = {
   },
 
   /**
-   * What warehouses were told to ship and have not shipped, per item and location, on open
-   * warehouse orders whose 940 was sent (a warehouse's stated available is net of it).
+   * What a warehouse was told to ship (its 940s queued) and has not shipped, per item and location
+   * (key()), on its open warehouse orders: its stated available is net of it.
    */
   async outstanding(db: Db, partnerId: string, items: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
@@ -70,7 +70,7 @@ export const warehouseOrders = {
       .groupBy('l.item', 'l.location')
       .select('l.item', 'l.location')
       .sum({ n: db.raw('l.released - l.shipped') });
-    for (const r of rows as Record<string, unknown>[]) out.set(`${String(r.item)}\u0000${String(r.location)}`, num(r.n));
+    for (const r of rows as Record<string, unknown>[]) out.set(key(String(r.item), String(r.location)), num(r.n));
     return out;
   },
 };
