@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { readAllSegments } from '../../src/x12/segment-reader.ts';
 import { drop, ls, po850, settled, snapshot846, testConfig, waitFor } from '../helpers.ts';
+import { x12 } from '../store/promise-harness.ts';
 
 /**
  * Issue 13 on the running gateway with demo-bigbox (855s on change): its 850 is partly
@@ -22,8 +23,7 @@ before(async () => {
 after(() => g.stop());
 
 function w945(isa: number, po: string, ordered: number, shipped: number): string {
-  const c = String(isa).padStart(9, '0');
-  const body = [
+  return x12('ACME3PL', isa, 'SW', '945', [
     `W06*F*${po}*20261121*SHP-BB-1**${po}`,
     'N1*SF*ACME 3PL EAST*92*CMH1',
     'G62*11*20261121',
@@ -33,14 +33,10 @@ function w945(isa: number, po: string, ordered: number, shipped: number): string
     `W12*CP*${ordered}*${shipped}*${ordered - shipped}*EA*012345678905`,
     'N9*LI*1',
     `W03*${shipped}`,
-  ];
-  return [`ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*DISTRIBUTOR1   *261121*1030*U*00401*${c}*0*P*>`, `GS*SW*ACME3PL*DISTRIBUTOR1*20261121*1030*${isa}*X*004010`, 'ST*945*0001', ...body, `SE*${body.length + 2}*0001`, `GE*1*${isa}`, `IEA*1*${c}`].join('~\n') + '~\n';
+  ]);
 }
 
-function ack997(isa: number, gs06: string): string {
-  const c = String(isa).padStart(9, '0');
-  return [`ISA*00*          *00*          *ZZ*BIGBOX         *ZZ*DISTRIBUTOR1   *261121*1200*U*00401*${c}*0*P*>`, `GS*FA*BIGBOX*DISTRIBUTOR1*20261121*1200*${isa}*X*004010`, 'ST*997*0001', `AK1*PR*${gs06}`, 'AK2*855*0001', 'AK5*A', 'AK9*A*1*1*1', 'SE*6*0001', `GE*1*${isa}`, `IEA*1*${c}`].join('~\n') + '~\n';
-}
+const ack997 = (isa: number, gs06: string) => x12('BIGBOX', isa, 'FA', '997', [`AK1*PR*${gs06}`, 'AK2*855*0001', 'AK5*A', 'AK9*A*1*1*1']);
 
 const segsOf = (dir: string, f: string) => readAllSegments(readFileSync(path.join(dir, f))).segments;
 

@@ -6,6 +6,7 @@ import { openDb, type Db } from '../../src/store/db.ts';
 import { RawStore } from '../../src/store/raw-store.ts';
 import { readAllSegments } from '../../src/x12/segment-reader.ts';
 import { demo, processText, snapshot846, tempDir } from '../helpers.ts';
+import { po, x12 } from '../store/promise-harness.ts';
 
 /**
  * The 940 invariant over random sequences (fast-check): POs from demo-retail, replacements,
@@ -40,17 +41,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('ship' as const), which: fc.nat(9), shortA: fc.integer({ min: 0, max: 3 }), shortM: fc.integer({ min: 0, max: 3 }), only: fc.constantFrom('all' as const, 'first' as const, 'last' as const) }) },
 );
 
-function envelope(sender: string, gsId: string, fid: string, isa13: number, body: string[], set: string): string {
-  const c = String(isa13).padStart(9, '0');
-  return [`ISA*00*          *00*          *ZZ*${sender.padEnd(15)}*ZZ*DISTRIBUTOR1   *261120*0930*U*00401*${c}*0*P*>`, `GS*${fid}*${gsId}*DISTRIBUTOR1*20261120*0930*${isa13}*X*004010`, `ST*${set}*0001`, ...body, `SE*${body.length + 2}*0001`, `GE*1*${isa13}`, `IEA*1*${c}`].join('~\n') + '~\n';
-}
-
-function po(isa13: number, number: string, purpose: '00' | '01' | '05', a: number, m: number): string {
-  const lines = [
-    ...(a > 0 || purpose === '05' ? [`PO1*1*${a}*EA*1*PE*UP*${UPC.A}`] : []),
-    ...(m > 0 || purpose === '05' ? [`PO1*2*${m}*EA*1*PE*UP*${UPC.M}`] : []),
-  ];
-  return envelope('RETAILCO', 'RETAILCO', 'PO', isa13, [`BEG*${purpose}*SA*${number}**20261120`, 'N1*ST*STORE 17*92*0017', ...lines, `CTT*${lines.length}`], '850');
+/** PO `number` from demo-retail: lines 1 (A) and 2 (M) where they ask for units (a replacement states both). */
+function retailPo(isa13: number, number: string, purpose: '00' | '01' | '05', a: number, m: number): string {
+  const lines = [...(a > 0 || purpose === '05' ? [`PO1*1*${a}*EA*1*PE*UP*${UPC.A}`] : []), ...(m > 0 || purpose === '05' ? [`PO1*2*${m}*EA*1*PE*UP*${UPC.M}`] : [])];
+  return po('RETAILCO', isa13, number, lines, purpose);
 }
 
 /** What the simulated 3PL knows: its orders, from our 940s only. */
@@ -106,11 +100,11 @@ test('940s over random POs, changes, cancels, stock and short shipments: the war
           if (o.a + o.m === 0) continue;
           const n = `P${pos.length + 1}`;
           pos.push(n);
-          await processText(h, name, po(isa++, n, '00', o.a, o.m), 'demo-retail');
+          await processText(h, name, retailPo(isa++, n, '00', o.a, o.m), 'demo-retail');
         } else if (o.kind === 'replace' || o.kind === 'cancel') {
           if (!pos.length) continue;
           const n = pos[o.which % pos.length];
-          await processText(h, name, o.kind === 'cancel' ? po(isa++, n, '01', 0, 0) : po(isa++, n, '05', o.a, o.m), 'demo-retail');
+          await processText(h, name, o.kind === 'cancel' ? retailPo(isa++, n, '01', 0, 0) : retailPo(isa++, n, '05', o.a, o.m), 'demo-retail');
         } else if (o.kind === 'stock') {
           day++;
           await processText(h, name, snapshot846(isa++, [[UPC.A, o.loc, String(o.a)], [UPC.M, o.loc, String(o.m)]], { date: date() }), 'demo-3pl');
@@ -132,7 +126,7 @@ test('940s over random POs, changes, cancels, stock and short shipments: the war
           }
           body.push(`W03*${total}`);
           if ([...w.lines.values()].every((l) => l.qty === 0)) w.open = false;
-          const r = await processText(h, name, envelope('ACME3PL', 'ACME3PL', 'SW', isa++, body, '945'), 'demo-3pl');
+          const r = await processText(h, name, x12('ACME3PL', isa++, 'SW', '945', body), 'demo-3pl');
           assert.equal(r.status, 'PROCESSED', `945 for ${number}: ${r.status} ${r.errorMessage}`);
         }
         // The 3PL reads what we sent it since.

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/core/ports.ts';
 import { GatewayPipeline } from '../../src/pipeline/gateway-pipeline.ts';
 import { demo, po850, processText, ROOT, snapshot846, tempDir } from '../helpers.ts';
 import { golden, readBack } from './outbound-golden.ts';
+import { x12 } from '../store/promise-harness.ts';
 
 /**
  * 940 warehouse shipping orders (issue 13): what of a PO is committed goes to the 3PL holding its
@@ -102,19 +103,10 @@ function retail(isa13: number, edit: (s: string) => string): string {
 
 /** The 3PL's 945: W06 with our order number (and the PO, unless null); lines [PO line, UPC, ordered, shipped]. */
 function ship945(isa13: number, number: string, po: string | null, lines: [string, string, number, number][], date = '20261121'): string {
-  const ctrl = String(isa13).padStart(9, '0');
   const body = [`W06*F*${number}*${date}*SHP-${isa13}${po ? `**${po}` : ''}`, 'N1*SF*ACME 3PL EAST*92*CMH1', `G62*11*${date}`, 'W27*M*UPSN'];
   for (const [i, [line, upc, ordered, shipped]] of lines.entries()) body.push(`LX*${i + 1}`, `W12*${shipped < ordered ? 'CP' : 'CC'}*${ordered}*${shipped}*${ordered - shipped}*EA*${upc}`, `N9*LI*${line}`);
   body.push(`W03*${lines.reduce((n, l) => n + l[3], 0)}`);
-  return [
-    `ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*DISTRIBUTOR1   *261121*1030*U*00401*${ctrl}*0*P*>`,
-    `GS*SW*ACME3PL*DISTRIBUTOR1*20261121*1030*${isa13}*X*004010`,
-    'ST*945*0001',
-    ...body,
-    `SE*${body.length + 2}*0001`,
-    `GE*1*${isa13}`,
-    `IEA*1*${ctrl}`,
-  ].join('~\n') + '~\n';
+  return x12('ACME3PL', isa13, 'SW', '945', body);
 }
 
 const w05 = (segs: ReturnType<typeof readAllSegments>['segments']) => segs.find((s) => s.tag === 'W05')!.elements.slice(1);
@@ -207,17 +199,7 @@ test('a 945 for an order we cancelled with the warehouse: what shipped stays shi
 
 /** A 3PL 846 line with on hand (QTY 17) and/or available (QTY 33). */
 function stated(isa13: number, upc: string, onHand: number | null, available: number | null, date: string): string {
-  const ctrl = String(isa13).padStart(9, '0');
-  const body = [`BIA*00*DD*SNAP-${isa13}*${date}`, `LIN*1*UP*${upc}`, ...(onHand === null ? [] : [`QTY*17*${onHand}*EA`]), ...(available === null ? [] : [`QTY*33*${available}*EA`]), 'N1*WH*W*92*ACME-EAST'];
-  return [
-    `ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*DISTRIBUTOR1   *261120*0930*U*00401*${ctrl}*0*P*>`,
-    `GS*IB*ACME3PL*DISTRIBUTOR1*20261120*0930*${isa13}*X*004010`,
-    'ST*846*0001',
-    ...body,
-    `SE*${body.length + 2}*0001`,
-    `GE*1*${isa13}`,
-    `IEA*1*${ctrl}`,
-  ].join('~\n') + '~\n';
+  return x12('ACME3PL', isa13, 'IB', '846', [`BIA*00*DD*SNAP-${isa13}*${date}`, `LIN*1*UP*${upc}`, ...(onHand === null ? [] : [`QTY*17*${onHand}*EA`]), ...(available === null ? [] : [`QTY*33*${available}*EA`]), 'N1*WH*W*92*ACME-EAST']);
 }
 
 test('the 3PL\'s available (QTY 33) is net of what it was told to ship: those units are deducted once, by our commitment', async () => {
