@@ -98,6 +98,28 @@ test('an 8-digit BEG05 in a 003060 850: the nearest grammar (004010) with 003060
   assert.deepEqual((await ack(file(['BEG*00*SA*PO-1**261120', ...GOOD.slice(1)], { version: '003060', isa: '00306' }))).lines, ['AK5*A']);
 });
 
+test('005010 sets have their own tables: MTX in the N9 loop, a 45-character REF02 and an IN2 pass in 005010; in 004010 the REF02 is too long, MTX out of place (the ADV loop has it) and IN2 not in the set', async () => {
+  const body = ['BEG*00*SA*PO-1**20261120', `REF*IA*${'V'.repeat(45)}`, 'N9*ZZ*NOTE', 'MTX**CALL BEFORE DELIVERY', 'N1*ST*STORE 17*92*0017', 'IN2*01*STORE', 'PO1*1*10*EA*9.25*PE*UP*012345678905', 'CTT*1'];
+  const v5010 = await ack(file(body, { version: '005010', isa: '00501' }));
+  assert.deepEqual(v5010.lines, ['AK5*A'], JSON.stringify(v5010.set.rejections));
+  assert.ok(!v5010.set.rejections.some((r) => r.code === 'GW_X12_GRAMMAR_NEAREST'), 'the 005010 table is used, not a stand-in');
+  const v4010 = await ack(file(body));
+  assert.deepEqual(v4010.lines, ['AK3*REF*3**8', `AK4*2**5*${'V'.repeat(45)}`, 'AK3*MTX*5**7', 'AK3*IN2*7**2', 'AK5*R*5']);
+});
+
+test('the 005010 944 puts its receipt lines in an LX loop; the 004010 944 has none', () => {
+  const g = projectGrammars();
+  const lines = (v: string) => ['ST*944*0001', 'W17*F*20261120*R-1*S-1', 'N1*WH*ACME*92*CMH1', ...(v === '005010' ? ['LX*1'] : []), 'W07*10*EA**UP*012345678905', 'W14*10', 'SE*7*0001'];
+  const segs = (v: string) => lines(v).map((l) => { const e = l.split('*'); return { tag: e[0], elements: e }; });
+  for (const v of ['004010', '005010']) {
+    const r = checkSegments(g, '944', v, segs(v), { component: '>' })!;
+    assert.equal(r.nearest, false, v);
+    assert.deepEqual(r.errors.map((e) => `${e.segmentId}:${e.segmentCode}`), [], v);
+  }
+  const missing = checkSegments(g, '944', '005010', segs('004010'), { component: '>' })!;
+  assert.ok(missing.errors.some((e) => e.segmentCode === '3' || e.segmentCode === '2'), JSON.stringify(missing.errors));
+});
+
 test('a QTY with both a quantity and free-form text: exclusion (AK403 10)', async () => {
   const snap = (lin: string[]) => file(['BIA*00*DD*R1*20261120', ...lin], { fid: 'IB', sender: 'ACME3PL' }).replace('ST*850', 'ST*846');
   const { lines } = await ack(snap(['LIN*1*UP*012345678905', 'QTY*17*5**FIVE']), 'demo-3pl');
