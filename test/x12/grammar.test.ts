@@ -98,6 +98,20 @@ test('an 8-digit BEG05 in a 003060 850: the nearest grammar (004010) with 003060
   assert.deepEqual((await ack(file(['BEG*00*SA*PO-1**261120', ...GOOD.slice(1)], { version: '003060', isa: '00306' }))).lines, ['AK5*A']);
 });
 
+test('elements of the segments around the lines are checked too: N9 with neither N902 nor N903 or with a date that is not one, a TD5 routing over 35, an SAC code of 3', async () => {
+  const cases: [string, string[]][] = [
+    ['N9*ZZ', ['AK3*N9*3**8', 'AK4*2**2']],
+    ['N9*ZZ*NOTE', []],
+    ['N9*ZZ*NOTE**20261131', ['AK3*N9*3**8', 'AK4*4**8*20261131']],
+    ['TD5*O*2*ABCD*M*' + 'R'.repeat(36), ['AK3*TD5*3**8', `AK4*5**5*${'R'.repeat(36)}`]],
+    ['SAC*C*D24', ['AK3*SAC*3**8', 'AK4*2**4*D24']],
+  ];
+  for (const [seg, want] of cases) {
+    const { lines: got } = await ack(file([GOOD[0], seg, ...GOOD.slice(1)]));
+    assert.deepEqual(got, [...want, want.length ? 'AK5*R*5' : 'AK5*A'], seg);
+  }
+});
+
 test('005010 sets have their own tables: MTX in the N9 loop, a 45-character REF02 and an IN2 pass in 005010; in 004010 the REF02 is too long, MTX out of place (the ADV loop has it) and IN2 not in the set', async () => {
   const body = ['BEG*00*SA*PO-1**20261120', `REF*IA*${'V'.repeat(45)}`, 'N9*ZZ*NOTE', 'MTX**CALL BEFORE DELIVERY', 'N1*ST*STORE 17*92*0017', 'IN2*01*STORE', 'PO1*1*10*EA*9.25*PE*UP*012345678905', 'CTT*1'];
   const v5010 = await ack(file(body, { version: '005010', isa: '00501' }));
