@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { directoryOf, loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
-import { ERRORS, GatewayError } from './core/errors.ts';
-import { isError, reject } from './core/rejection.ts';
+import { ERRORS, GatewayError, type ErrorCode } from './core/errors.ts';
+import { isError } from './core/rejection.ts';
 import { MappingRegistry } from './mapping/registry.ts';
 import { buildPlannedAcks, planFileAcks } from './pipeline/acks-for.ts';
 import { MemorySink } from './pipeline/memory-sink.ts';
@@ -12,9 +12,92 @@ import { detectFormat } from './pipeline/detect-format.ts';
 import { translateXml, type XmlTranslateResult } from './pipeline/translate-xml.ts';
 
 /**
- * `gateway start | translate FILE [--partner ID] | ack FILE [--partner ID]`
- * Exit codes: 0 all accepted, 1 something rejected, 2 usage error (or bad config).
+ * `gateway start | translate FILE [--partner ID] | ack FILE [--partner ID] | ...`
+ * Exit codes: 0 all accepted, 1 something rejected (or not found), 2 usage or configuration error
+ * (or the gateway could not start), 3 the store stayed busy, 70 a fault of ours.
+ *
+ * Every non-zero exit says what went wrong, once: one line with the code and the problem, and the
+ * fix (on a terminal as text, otherwise as one JSON line `{code, severity, message, fix}`, beside the JSON
+ * rejection lines); configuration problems come one per line before it, each with its file, path
+ * and reason.
  */
+
+/** A failure the CLI reports: the problem in one line and how to fix it. */
+export class CliFailure extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fix: string,
+    readonly exitCode = 2,
+    readonly problems: { file: string; path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+const HELP = 'run `gateway --help` (or `gateway <command> --help`)';
+const usage = (message: string, fix = HELP) => new CliFailure('GW_USAGE', message, fix);
+
+/** The fix for each failure a command can end with. */
+const FIXES: Partial<Record<ErrorCode, string>> = {
+  GW_CONFIG_INVALID: 'correct each problem above in the file it names (config/gateway.yaml, config/partners/*.yaml; README "Configuration"), then run again',
+  GW_MAPPING_INVALID: 'correct each problem above in the mapping file it names (mappings/; README "Mapping configs"), then run again',
+  GW_DATA_DIR_LOCKED: 'stop the other gateway, or give this one a data dir of its own (GATEWAY_DATA_DIR); several instances on one store need PostgreSQL (DATABASE_URL)',
+  GW_PORT_IN_USE: 'stop the program listening there, or set PORT to a free port (PORT=0 picks one)',
+  GW_STORE_BUSY: 'run the command again in a moment (the running gateway holds the store while it writes a large file)',
+  GW_NOT_FOUND: 'check the id or number: the list commands (held, supply, items, oversells) and GET /orders show what there is',
+  GW_USAGE: HELP,
+  GW_INTERNAL: 'this is a fault of the gateway, not of your input: run again with GATEWAY_DEBUG=1 for the stack trace, and report it',
+};
+
+const EXIT: Partial<Record<ErrorCode, number>> = { GW_NOT_FOUND: 1, GW_STORE_BUSY: 3, GW_INTERNAL: 70 };
+
+function asFailure(e: unknown): CliFailure {
+  if (e instanceof CliFailure) return e;
+  if (e instanceof CommanderError) {
+    // Commander's own words ("error: unknown command 'x'", "(Did you mean y?)") on one line.
+    const message = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim();
+    return usage(message);
+  }
+  if (e instanceof GatewayError) {
+    const problems = Array.isArray(e.details) ? (e.details as { file?: unknown; path?: unknown; message?: unknown }[]).filter((p) => typeof p?.message === 'string').map((p) => ({ file: String(p.file ?? ''), path: String(p.path ?? ''), message: String(p.message) })) : [];
+    const message = problems.length ? `${ERRORS[e.code].message}: ${problems.length} problem${problems.length === 1 ? '' : 's'}` : e.message;
+    return new CliFailure(e.code, message, FIXES[e.code] ?? HELP, EXIT[e.code] ?? 2, problems);
+  }
+  // The store stayed locked by a running gateway longer than the command waits: say so, no trace.
+  if ((e as { code?: unknown }).code === 'SQLITE_BUSY' || /\bSQLITE_BUSY\b/.test(String((e as Error)?.message))) {
+    return new CliFailure('GW_STORE_BUSY', `${ERRORS.GW_STORE_BUSY.message} (${String((e as Error).message).slice(0, 200)})`, FIXES.GW_STORE_BUSY!, 3);
+  }
+  if (process.env.GATEWAY_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+  return new CliFailure('GW_INTERNAL', String((e as Error)?.message ?? e).split('\n')[0], FIXES.GW_INTERNAL!, 70);
+}
+
+function report(f: CliFailure): void {
+  const err = process.stderr;
+  if (err.isTTY) {
+    for (const p of f.problems) err.write(`  ${p.file}: ${p.path}: ${p.message}\n`);
+    err.write(`gateway: ${f.message} [${f.code}]\n  fix: ${f.fix}\n`);
+    return;
+  }
+  for (const p of f.problems) err.write(JSON.stringify({ code: f.code, severity: 'error', file: p.file, path: p.path, message: p.message }) + '\n');
+  err.write(JSON.stringify({ code: f.code, severity: 'error', message: f.message, fix: f.fix }) + '\n');
+}
+
+/** Options given as numbers: a whole number from 1. */
+function positiveInt(name: string) {
+  return (v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${name} is a whole number from 1`);
+    return v;
+  };
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 function setup(): { config: GatewayConfig; mappings: MappingRegistry } {
   const config = loadConfig();
   const mappings = new MappingRegistry();
@@ -26,10 +109,11 @@ function setup(): { config: GatewayConfig; mappings: MappingRegistry } {
 }
 
 async function translateFile(file: string, partnerId: string | undefined) {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new CommanderError(2, 'GW_USAGE', `no such file: ${file}`);
+  if (!existsSync(file)) throw usage(`no such file: ${file}`, 'give the path of an X12 or XML file (relative to the current directory)');
+  if (!statSync(file).isFile()) throw usage(`${file} is not a file`, 'give the path of one X12 or XML file, not a directory');
   const { config, mappings } = setup();
   const partners = directoryOf(config);
-  if (partnerId && !partners.get(partnerId)) throw new CommanderError(2, 'GW_USAGE', `unknown partner ${partnerId} (configured: ${config.partners.map((p) => p.id).join(', ')})`);
+  if (partnerId && !partners.get(partnerId)) throw usage(`unknown partner ${partnerId}`, `use one of the configured partners (${config.partners.map((p) => p.id).join(', ')}), or leave --partner out to go by the envelope's sender`);
   const sink = new MemorySink();
   const format = await detectFormat(file);
   let result: TranslateResult | null = null;
@@ -67,10 +151,7 @@ async function cmdTranslate(file: string, opts: { partner?: string }): Promise<n
     for (const r of xml.rejections) process.stderr.write(JSON.stringify(r) + '\n');
     return xml.rejections.some(isError) ? 1 : 0;
   }
-  if (!result) {
-    process.stderr.write(JSON.stringify(reject(format === 'empty' ? 'GW_FILE_EMPTY' : 'GW_FORMAT_UNKNOWN')) + '\n');
-    return 1;
-  }
+  if (!result) throw notX12(file, format, 'translate reads X12 (it begins with ISA) and XML feeds');
   for (const e of sink.all()) process.stdout.write(JSON.stringify(e) + '\n');
   const all = allRejections(result);
   for (const r of all) process.stderr.write(JSON.stringify(r) + '\n');
@@ -78,9 +159,16 @@ async function cmdTranslate(file: string, opts: { partner?: string }): Promise<n
   return rejected ? 1 : 0;
 }
 
+/** A file that is not what the command reads: exit 1, as a rejected file. */
+function notX12(file: string, format: string, fix: string): CliFailure {
+  if (format === 'empty') return new CliFailure('GW_FILE_EMPTY', `${file} is empty`, fix, 1);
+  if (format === 'xml') return new CliFailure('GW_FORMAT_UNKNOWN', `${file} is XML, not X12`, fix, 1);
+  return new CliFailure('GW_FORMAT_UNKNOWN', `${file} is neither X12 nor XML`, fix, 1);
+}
+
 async function cmdAck(file: string, opts: { partner?: string }): Promise<number> {
-  const { result, partners } = await translateFile(file, opts.partner);
-  if (!result) return 1;
+  const { result, partners, format } = await translateFile(file, opts.partner);
+  if (!result) throw notX12(file, format, format === 'xml' ? 'XML feeds get no 997: ack answers X12 interchanges (the file begins with ISA)' : 'ack answers X12 interchanges: give an X12 file (it begins with ISA)');
   const planned = planFileAcks(result.interchanges, partners, opts.partner);
   let n = 0;
   const acks = buildPlannedAcks(planned, new Date(), () => ({ isa: ++n, gs: n }));
@@ -95,12 +183,17 @@ export async function runCli(argv: string[]): Promise<number> {
   program
     .name('gateway')
     .description('EDI and file-based partner gateway')
+    .version(version(), '-V, --version', 'print the version')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Errors are reported once, by report(), with their fix; commander writes only help and version.
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} });
   program
     .command('start')
     .description('run the gateway: watch drop folders, process files, send acknowledgments, serve the status API')
-    .action(async () => {
+    .addOption(new Option('--log <format>', 'log lines as JSON (for machines) or pretty (for people)').choices(['json', 'pretty']).default(process.env.GATEWAY_LOG_FORMAT ?? 'json'))
+    .option('--pretty', 'the same as --log pretty')
+    .action(async (o: { log: string; pretty?: boolean }) => {
+      process.env.GATEWAY_LOG_FORMAT = o.pretty ? 'pretty' : o.log;
       const { runForever } = await import('./main.ts');
       await runForever();
       code = -1; // keep running
@@ -131,9 +224,9 @@ export async function runCli(argv: string[]): Promise<number> {
     .command('divergence')
     .description('snapshot divergences (store before vs snapshot) as JSON lines; only differences unless --all')
     .option('-p, --partner <id>', 'only snapshots from this partner')
-    .option('-d, --document <id>', 'only this document')
+    .option('-d, --document <id>', 'only this document (its id)', positiveInt('--document'))
     .option('--all', 'include item/locations where the snapshot agreed')
-    .option('--limit <n>', 'at most this many lines', '1000')
+    .option('--limit <n>', 'at most this many lines', positiveInt('--limit'), '1000')
     .action(async (o: { partner?: string; document?: string; all?: boolean; limit?: string }) => {
       code = await (await import('./cli-store.ts')).cmdDivergence(o);
     });
@@ -142,16 +235,16 @@ export async function runCli(argv: string[]): Promise<number> {
     .description('PO lines that were short although their partner had been promised the quantity, as JSON lines (newest first)')
     .option('-p, --partner <id>', 'only this partner')
     .option('--po <number>', 'only this PO')
-    .option('--limit <n>', 'at most this many lines', '1000')
+    .option('--limit <n>', 'at most this many lines', positiveInt('--limit'), '1000')
     .action(async (o: { partner?: string; po?: string; limit?: string }) => {
       code = await (await import('./cli-store.ts')).cmdOversells(o);
     });
   program
     .command('held')
     .description('documents\' events held back, as JSON lines (newest first): WAITING for what they refer to, CONFLICT with what their business key had, and what became of them')
-    .option('--status <status>', 'WAITING, CONFLICT, APPLIED, EXPIRED or DISCARDED (default: WAITING and CONFLICT)')
+    .addOption(new Option('--status <status>', 'what became of them (default: WAITING and CONFLICT)').choices(['WAITING', 'CONFLICT', 'APPLIED', 'EXPIRED', 'DISCARDED']))
     .option('-p, --partner <id>', 'only this partner')
-    .option('--limit <n>', 'at most this many lines', '1000')
+    .option('--limit <n>', 'at most this many lines', positiveInt('--limit'), '1000')
     .action(async (o: { status?: string; partner?: string; limit?: string }) => {
       code = await (await import('./cli-store.ts')).cmdHeld(o);
     });
@@ -160,15 +253,15 @@ export async function runCli(argv: string[]): Promise<number> {
     .description('supplier ship notices not received in full, with what came of each line, as JSON lines')
     .option('--overdue', 'only those whose expected date has passed')
     .option('-p, --partner <id>', 'only this supplier')
-    .option('--limit <n>', 'at most this many lines', '1000')
+    .option('--limit <n>', 'at most this many lines', positiveInt('--limit'), '1000')
     .action(async (o: { overdue?: boolean; partner?: string; limit?: string }) => {
       code = await (await import('./cli-store.ts')).cmdSupply(o);
     });
   program
     .command('items')
     .description('provisional items (ids no crosswalk knows), with their ids and where they were seen, as JSON lines')
-    .option('--status <status>', 'PROVISIONAL (default), PROMOTED or MERGED')
-    .option('--limit <n>', 'at most this many lines', '1000')
+    .addOption(new Option('--status <status>', 'which items').choices(['PROVISIONAL', 'PROMOTED', 'MERGED']).default('PROVISIONAL'))
+    .option('--limit <n>', 'at most this many lines', positiveInt('--limit'), '1000')
     .action(async (o: { status?: string; limit?: string }) => {
       code = await (await import('./cli-store.ts')).cmdItems(o);
     });
@@ -215,27 +308,16 @@ export async function runCli(argv: string[]): Promise<number> {
     .option('--full', 'a full snapshot instead of a delta')
     .description('build an outbound document now and deliver it to the partner\'s out folder')
     .action(async (set: string, o: { partner: string; full?: boolean }) => {
-      if (set !== '846') throw new CommanderError(2, 'GW_USAGE', `cannot emit ${set} (only 846)`);
+      if (set !== '846') throw usage(`cannot emit ${set}: only the 846 is built on demand`, `run gateway emit 846 --partner ${o.partner}; 855s, 940s and 856s follow their orders and shipments`);
       code = await (await import('./cli-store.ts')).cmdEmit846(o);
     });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      if (e.exitCode !== 2) process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof GatewayError) {
-      process.stderr.write(JSON.stringify({ code: e.code, message: e.message }) + '\n');
-      return e.code === 'GW_NOT_FOUND' ? 1 : 2;
-    }
-    // The store stayed locked by a running gateway longer than the command waits: say so, no trace.
-    if ((e as { code?: unknown }).code === 'SQLITE_BUSY' || /\bSQLITE_BUSY\b/.test(String((e as Error)?.message))) {
-      process.stderr.write(JSON.stringify({ code: 'GW_STORE_BUSY', message: `${ERRORS.GW_STORE_BUSY.message} (${String((e as Error).message).slice(0, 200)})` }) + '\n');
-      return 3;
-    }
-    throw e;
+    if (e instanceof CommanderError && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)) return 0;
+    const f = asFailure(e);
+    report(f);
+    return f.exitCode;
   }
   return code;
 }

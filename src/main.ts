@@ -4,6 +4,7 @@ import path from 'node:path';
 import { within } from './core/within.ts';
 import { watch } from 'chokidar';
 import pino from 'pino';
+import PinoPretty from 'pino-pretty';
 import { createApi } from './api/app.ts';
 import { promoteProvisional } from './store/item-repository.ts';
 import { crosswalkLookup } from './mapping/crosswalk.ts';
@@ -34,7 +35,9 @@ export interface RunningGateway {
 
 export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promise<RunningGateway> {
   const config = loadConfig(env);
-  const logger = pino({ level: config.logLevel, redact: ['*.password', '*.privateKey', '*.token'] }) as unknown as Logger;
+  // JSON lines for machines; GATEWAY_LOG_FORMAT=pretty (gateway start --pretty) for people at a terminal.
+  const pretty = env.GATEWAY_LOG_FORMAT === 'pretty' ? PinoPretty({ sync: true, colorize: !!process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined;
+  const logger = pino({ level: config.logLevel, redact: ['*.password', '*.privateKey', '*.token'] }, pretty) as unknown as Logger;
   const mappings = new MappingRegistry();
   const problems = mappings.loadAll(readMappingFiles(config.mappingsDir));
   if (problems.length) {
@@ -86,6 +89,35 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     queued: () => void pipeline.dispatch(),
   });
   pipeline.onStockMoved = () => publisher.notify();
+  const app = createApi({
+    db,
+    readDb,
+    raw,
+    pipeline,
+    mappings,
+    mappingsDir: config.mappingsDir,
+    partners,
+    logger,
+    startedAt: new Date(),
+    auth: { tokens: config.api.tokens, tokensForReads: config.api.tokensForReads, maxBodyBytes: config.api.maxBodyBytes },
+  });
+  // The port is taken before any file is touched: a gateway that cannot serve does not start.
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.api.port, config.api.host, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (e) {
+    if (readDb !== db) await readDb.destroy();
+    await db.destroy();
+    lock?.release();
+    const code = (e as NodeJS.ErrnoException).code;
+    const where = `${config.api.host ?? '0.0.0.0'}:${config.api.port}`;
+    if (code === 'EADDRINUSE') throw new GatewayError('GW_PORT_IN_USE', `port ${where} is in use by another program (another gateway?)`);
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new GatewayError('GW_PORT_IN_USE', `cannot listen on ${where}: ${code === 'EACCES' ? 'not allowed (a port under 1024 needs privileges)' : 'no such address on this machine'}`);
+    throw e;
+  }
   // Provisional items a crosswalk now names become SKUs (at start and after every mapping change).
   const promote = () =>
     pipeline
@@ -121,22 +153,6 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   };
   mappingWatcher.on('add', onMapping).on('change', onMapping);
 
-  const app = createApi({
-    db,
-    readDb,
-    raw,
-    pipeline,
-    mappings,
-    mappingsDir: config.mappingsDir,
-    partners,
-    logger,
-    startedAt: new Date(),
-    auth: { tokens: config.api.tokens, tokensForReads: config.api.tokensForReads, maxBodyBytes: config.api.maxBodyBytes },
-  });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.api.port, config.api.host, () => resolve(s));
-    s.once('error', reject);
-  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.api.port;
   logger.info({ port, dataDir: config.dataDir, partners: config.partners.map((p) => p.id) }, 'gateway started');

@@ -6,6 +6,7 @@ import { GatewayError } from '../core/errors.ts';
 import { partnerDirectory, type Partner, type PartnerDirectory, type Us } from '../domain/partner.ts';
 import { emptyItemMaster, type ItemMaster, type ItemUnits } from '../domain/units.ts';
 import { toUnits } from '../domain/quantity.ts';
+import { didYouMean, keysAt } from './suggest.ts';
 import type { SftpSettings } from '../transport/sftp-channel.ts';
 
 /**
@@ -261,7 +262,7 @@ function loadItemMaster(file: string, problems: ConfigProblem[]): ItemMaster {
   if (!existsSync(file)) return emptyItemMaster();
   const r = ItemMasterSchema.safeParse(readYaml(file, problems) ?? {});
   if (!r.success) {
-    problems.push(...issues(file, r.error));
+    problems.push(...issues(file, r.error, ItemMasterSchema));
     return emptyItemMaster();
   }
   const items = new Map<string, ItemUnits>();
@@ -301,8 +302,16 @@ export interface ConfigProblem {
   message: string;
 }
 
-function issues(file: string, err: z.ZodError): ConfigProblem[] {
-  return err.issues.map((i) => ({ file, path: i.path.join('.') || '(root)', message: i.message }));
+/** Zod's issues as problems: one per unknown key, with the key it most likely meant. */
+function issues(file: string, err: z.ZodError, schema: z.ZodType): ConfigProblem[] {
+  return err.issues.flatMap((i) => {
+    if (i.code !== 'unrecognized_keys') return [{ file, path: i.path.join('.') || '(root)', message: i.message }];
+    const allowed = keysAt(schema, i.path);
+    return i.keys.map((k) => {
+      const near = didYouMean(k, allowed);
+      return { file, path: [...i.path, k].join('.'), message: `unknown key${near ? ` (did you mean "${near}"?)` : allowed.length ? ` (allowed here: ${allowed.join(', ')})` : ''}` };
+    });
+  });
 }
 
 function readYaml(file: string, problems: ConfigProblem[]): unknown {
@@ -322,7 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!existsSync(configFile)) throw new GatewayError('GW_CONFIG_INVALID', `no config file at ${configFile}`);
   const doc = readYaml(configFile, problems);
   const g = GatewaySchema.safeParse(doc ?? {});
-  if (!g.success) problems.push(...issues(configFile, g.error));
+  if (!g.success) problems.push(...issues(configFile, g.error, GatewaySchema));
   const base = path.dirname(configFile);
   const partners: Partner[] = [];
   const folders: GatewayConfig['folders'] = {};
@@ -340,7 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       const file = path.join(dir, f);
       const p = PartnerSchema.safeParse(readYaml(file, problems) ?? {});
       if (!p.success) {
-        problems.push(...issues(file, p.error));
+        problems.push(...issues(file, p.error, PartnerSchema));
         continue;
       }
       const d = p.data;

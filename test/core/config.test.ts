@@ -27,9 +27,10 @@ test('every configuration problem is reported at once, with file and path', () =
   }
   assert.ok(err instanceof GatewayError);
   assert.equal(err.code, 'GW_CONFIG_INVALID');
-  const problems = err.details as { file: string; path: string }[];
+  const problems = err.details as { file: string; path: string; message: string }[];
   const keys = problems.map((p) => `${path.basename(p.file)}:${p.path}`);
-  for (const k of ['gateway.yaml:us.qualifier', 'gateway.yaml:api.port', 'gateway.yaml:(root)', 'environment:PORT', 'wh.yaml:shipmentCustomer']) assert.ok(keys.includes(k), `${k} missing from ${keys.join(', ')}`);
+  for (const k of ['gateway.yaml:us.qualifier', 'gateway.yaml:api.port', 'gateway.yaml:bogus', 'environment:PORT', 'wh.yaml:shipmentCustomer']) assert.ok(keys.includes(k), `${k} missing from ${keys.join(', ')}`);
+  assert.match(problems.find((p) => p.path === 'bogus')!.message, /^unknown key \(allowed here: .*\bus\b/, 'an unknown key far from every allowed one lists them');
   assert.ok(keys.some((k) => k.startsWith('acme.yaml:interchange')));
   assert.ok(keys.some((k) => k.startsWith('acme.yaml:sends')));
 });

@@ -26,6 +26,8 @@ test('a second gateway on the same SQLite data dir exits at once with GW_DATA_DI
     assert.equal(second.status, 2, second.stderr);
     const err = JSON.parse(second.stderr.trim().split('\n').pop()!);
     assert.equal(err.code, 'GW_DATA_DIR_LOCKED');
+    assert.match(err.fix, /GATEWAY_DATA_DIR/, 'with its fix');
+    assert.equal(second.stderr.trim().split('\n').length, 1, 'one line');
     assert.match(err.message, new RegExp(`pid ${first.pid}`));
     assert.doesNotMatch(second.stderr, /SQLITE_BUSY|\n\s+at /);
     // The first one goes on: a file dropped now is received once.
