@@ -1,26 +1,55 @@
 import { Gauge, Registry } from 'prom-client';
+import type { Kpis } from '../core/kpis.ts';
+import { QTY_SCALE } from '../domain/quantity.ts';
+import { feedAge, feeds } from '../store/feed-repository.ts';
 import { ACKED_KINDS, ackState } from '../store/outbox-repository.ts';
 import { oversells } from '../store/promise-repository.ts';
 import type { ApiDeps } from './app.ts';
 
 /**
- * GET /metrics in Prometheus text format (prom-client). Every figure is read from the store when
- * scraped, so it is right after a restart and on every instance sharing a PostgreSQL store.
+ * GET /metrics in Prometheus text format (prom-client): the key figures counted as they happen
+ * (src/core/kpis.ts: documents, duplicates, rejections, latencies, oversells, backorders,
+ * deliveries) and gauges read from the store at each scrape through its indexes only (documents
+ * open or in the dead letters by status, feeds, undelivered outbox entries, 997s awaited, open
+ * backorders, divergence per location): never a scan of the whole store, and right after a
+ * restart and on every instance sharing a PostgreSQL store.
  */
-export function createMetrics(deps: Pick<ApiDeps, 'db' | 'partners' | 'pipeline'>): { contentType: string; render(): Promise<string> } {
+const DEAD = ['REJECTED', 'PARKED', 'PARTIAL', 'HELD', 'EXPIRED', 'FAILED'];
+
+export function createMetrics(deps: Pick<ApiDeps, 'db' | 'partners' | 'pipeline'> & { kpis?: Kpis }): { contentType: string; render(): Promise<string> } {
   const registry = new Registry();
   const { db } = deps;
   const client = db.client.config.client as string;
 
+  // Documents that need someone, by partner and status (indexed on status: not a scan of the store).
   new Gauge({
-    name: 'gateway_documents',
-    help: 'Documents in the store by partner, direction, transaction set(s) and status',
-    labelNames: ['partner', 'direction', 'set', 'status'],
+    name: 'gateway_documents_open',
+    help: 'Inbound documents not done with: RECEIVED (in the pipeline), WAITING (for what they refer to), HELD (a conflict for an admin), by partner',
+    labelNames: ['partner', 'status'],
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = (await db('documents').select('partner_id', 'direction', 'set_ids', 'status').count({ n: '*' }).groupBy('partner_id', 'direction', 'set_ids', 'status')) as Record<string, unknown>[];
-      for (const r of rows) this.set({ partner: String(r.partner_id ?? 'unknown'), direction: String(r.direction), set: String(r.set_ids || 'none'), status: String(r.status) }, Number(r.n));
+      const rows = (await db('documents').whereIn('status', ['RECEIVED', 'WAITING', 'HELD']).select('partner_id', 'status').count({ n: '*' }).groupBy('partner_id', 'status')) as Record<string, unknown>[];
+      for (const r of rows) this.set({ partner: String(r.partner_id ?? 'unknown'), status: String(r.status) }, Number(r.n));
+    },
+  });
+
+  new Gauge({
+    name: 'gateway_dead_letters',
+    help: 'Documents in the dead letters (REJECTED, PARKED, PARTIAL, HELD, EXPIRED, FAILED, not since replayed successfully), by partner and status',
+    labelNames: ['partner', 'status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const p of deps.partners.all()) this.set({ partner: p.id, status: 'FAILED' }, 0);
+      const rows = (await db('documents as d')
+        .where('d.direction', 'in')
+        .whereIn('d.status', DEAD)
+        .whereNotExists(db('documents as r').whereRaw('r.replay_of = d.id').whereIn('r.status', ['PROCESSED', 'DUPLICATE']))
+        .select('d.partner_id', 'd.status')
+        .count({ n: '*' })
+        .groupBy('d.partner_id', 'd.status')) as Record<string, unknown>[];
+      for (const r of rows) this.set({ partner: String(r.partner_id ?? 'unknown'), status: String(r.status) }, Number(r.n));
     },
   });
 
@@ -57,59 +86,38 @@ export function createMetrics(deps: Pick<ApiDeps, 'db' | 'partners' | 'pipeline'
     },
   });
 
-  new Gauge({
-    name: 'gateway_rejections',
-    help: 'Rejections recorded, by code and severity',
-    labelNames: ['code', 'severity'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const r of (await db('rejections').select('code', 'severity').count({ n: '*' }).groupBy('code', 'severity')) as Record<string, unknown>[]) this.set({ code: String(r.code), severity: String(r.severity) }, Number(r.n));
-    },
-  });
-
-  new Gauge({
-    name: 'gateway_feed_age_seconds',
-    help: 'Seconds since the last inbound document from each partner (feed latency)',
-    labelNames: ['partner'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const now = Date.now();
-      for (const r of (await db('documents').where({ direction: 'in' }).whereNull('replay_of').select('partner_id').max({ at: 'received_at' }).groupBy('partner_id')) as Record<string, unknown>[]) {
-        if (r.partner_id) this.set({ partner: String(r.partner_id) }, Math.max(0, (now - Date.parse(String(r.at))) / 1000));
+  // Each configured partner's feed: its age (since its last business document, or since it was
+  // configured if it never sent), its window and whether it is stale (table feeds: one row each).
+  const feedGauges = {
+    age: new Gauge({ name: 'gateway_feed_age_seconds', help: 'Seconds since each partner\'s last business document (not a 997, duplicate or rejected file); since it was configured if it never sent', labelNames: ['partner'], registers: [registry] }),
+    window: new Gauge({ name: 'gateway_feed_window_seconds', help: 'How long each partner\'s feed may be silent (expectFeedWithinMinutes), for partners that have a window', labelNames: ['partner'], registers: [registry] }),
+    stale: new Gauge({ name: 'gateway_feed_stale', help: '1 when a partner\'s feed is older than its window, else 0 (partners with a window)', labelNames: ['partner'], registers: [registry] }),
+  };
+  const collectFeeds = async () => {
+    const now = Date.now();
+    const rows = await feeds.all(db);
+    for (const g of Object.values(feedGauges)) g.reset();
+    for (const p of deps.partners.all()) {
+      const f = rows.get(p.id);
+      if (!f) continue;
+      const age = feedAge(f, now);
+      feedGauges.age.set({ partner: p.id }, age);
+      if (p.expectFeedWithinMinutes) {
+        feedGauges.window.set({ partner: p.id }, p.expectFeedWithinMinutes * 60);
+        feedGauges.stale.set({ partner: p.id }, age > p.expectFeedWithinMinutes * 60 ? 1 : 0);
       }
-    },
-  });
-
-  new Gauge({
-    name: 'gateway_processing_seconds_avg',
-    help: 'Average seconds from receipt to processed, over the last 1,000 inbound documents per partner',
-    labelNames: ['partner'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const rows = (await db('documents').whereNotNull('processed_at').where({ direction: 'in' }).orderBy('id', 'desc').limit(1000).select('partner_id', 'received_at', 'processed_at')) as Record<string, unknown>[];
-      const sums = new Map<string, [number, number]>();
-      for (const r of rows) {
-        const p = String(r.partner_id ?? 'unknown');
-        const s = sums.get(p) ?? [0, 0];
-        s[0] += Math.max(0, Date.parse(String(r.processed_at)) - Date.parse(String(r.received_at))) / 1000;
-        s[1]++;
-        sums.set(p, s);
-      }
-      for (const [p, [sum, n]] of sums) this.set({ partner: p }, sum / n);
-    },
-  });
+    }
+  };
 
   new Gauge({
     name: 'gateway_outbox',
-    help: 'Outbox entries by partner, kind and status',
+    help: 'Outbox entries not delivered (PENDING, FAILED) by partner and kind; deliveries are gateway_deliveries_total',
     labelNames: ['partner', 'kind', 'status'],
     registers: [registry],
     async collect() {
       this.reset();
-      for (const r of (await db('outbox').select('partner_id', 'kind', 'status').count({ n: '*' }).groupBy('partner_id', 'kind', 'status')) as Record<string, unknown>[]) {
+      for (const p of deps.partners.all()) this.set({ partner: p.id, kind: 'any', status: 'FAILED' }, 0);
+      for (const r of (await db('outbox').whereIn('status', ['PENDING', 'FAILED']).select('partner_id', 'kind', 'status').count({ n: '*' }).groupBy('partner_id', 'kind', 'status')) as Record<string, unknown>[]) {
         this.set({ partner: String(r.partner_id), kind: String(r.kind), status: String(r.status) }, Number(r.n));
       }
     },
@@ -137,7 +145,7 @@ export function createMetrics(deps: Pick<ApiDeps, 'db' | 'partners' | 'pipeline'
     async collect() {
       this.reset();
       const now = Date.now();
-      const rows = await db('outbox').where({ status: 'SENT' }).whereNull('ack_status').whereIn('kind', ACKED_KINDS).select('partner_id', 'kind', 'status', 'ack_status', 'sent_at');
+      const rows = await db('outbox').whereNull('ack_status').where({ status: 'SENT' }).whereIn('kind', ACKED_KINDS).select('partner_id', 'kind', 'status', 'ack_status', 'sent_at');
       const counts = new Map<string, number>();
       for (const p of deps.partners.all()) counts.set(p.id, 0);
       for (const r of rows) {
@@ -175,5 +183,26 @@ export function createMetrics(deps: Pick<ApiDeps, 'db' | 'partners' | 'pipeline'
     },
   });
 
-  return { contentType: registry.contentType, render: () => registry.metrics() };
+  new Gauge({
+    name: 'gateway_divergence_units',
+    help: 'Sum of the absolute differences (base units) between the store and the partners\' snapshots over the last 1,000 divergences, by location',
+    labelNames: ['location'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = (await db('divergences').orderBy('id', 'desc').limit(1000).select('location', 'diff')) as { location: string; diff: unknown }[];
+      const sums = new Map<string, number>();
+      for (const r of rows) sums.set(r.location, (sums.get(r.location) ?? 0) + Math.abs(Number(r.diff)) / QTY_SCALE);
+      for (const [location, n] of sums) this.set({ location }, n);
+    },
+  });
+
+  const merged = deps.kpis ? Registry.merge([deps.kpis.registry, registry]) : registry;
+  return {
+    contentType: registry.contentType,
+    render: async () => {
+      await collectFeeds();
+      return merged.metrics();
+    },
+  };
 }

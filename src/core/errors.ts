@@ -161,6 +161,7 @@ export const ERRORS = {
   GW_USAGE: def('Usage error', 400, 'info', 'error'),
   GW_INTERNAL: def('Internal error', 500, 'error', 'error'),
   GW_DATA_DIR_LOCKED: def('Another gateway runs on this SQLite data dir: one gateway per SQLite store (several instances need PostgreSQL)', 409, 'error', 'error'),
+  GW_FEED_STALE: def('Nothing of business (a 997, a duplicate or a rejected file does not count) came from the partner within its expectFeedWithinMinutes', 200, 'warn', 'warning'),
   GW_PORT_IN_USE: def('The status API cannot listen on its port (in use by another program, or not allowed): the gateway does not start', 500, 'fatal', 'error'),
   GW_STORE_BUSY: def('The store stayed busy (a running gateway holds its write lock) for as long as the command waits: try again', 503, 'warn', 'error'),
   GW_PROCESSING_FAILED: def('The gateway failed on this document (a fault of ours, not of the file) as many times as it tries: FAILED, in the dead letters, its file in error/; replay it after a fix', 500, 'error', 'error'),

@@ -84,6 +84,21 @@ export class GatewayPipeline {
     for (const c of channels) this.channels.set(c.partnerId, c);
   }
 
+  /** The key figures of a processed document: its outcome, rejections, latency, the 856s and shortfalls it caused. */
+  private count(doc: DocumentRow, o: ProcessOutcome): void {
+    const k = this.deps.kpis;
+    if (!k) return;
+    const partner = doc.partner_id ?? 'unknown';
+    const now = this.deps.clock.now().getTime();
+    const since = (now - Date.parse(doc.received_at)) / 1000;
+    k.processed.inc({ partner, status: o.status });
+    for (const r of o.rejections) k.rejections.inc({ partner, code: r.code, severity: r.severity });
+    if (o.status !== 'DUPLICATE' && o.status !== 'FAILED' && doc.replay_of === null) k.processing.observe({ partner }, Math.max(0, since));
+    for (const a of o.asns ?? []) if (a.status === 'QUEUED' && doc.replay_of === null) k.landingTo856.observe({ partner: a.partnerId }, Math.max(0, since));
+    if (o.oversells) k.oversells.inc({ partner }, o.oversells);
+    if (o.backordered) k.backorders.inc({ partner }, o.backordered);
+  }
+
   /** Each source's channel with its last error and last successful poll (for the status API). */
   channelStatus(): ChannelStatus[] {
     return [...this.channels.values()].flatMap((c) =>
@@ -308,6 +323,7 @@ export class GatewayPipeline {
     });
     const doc = (await documents.get(db, id))!;
     this.stats.received++;
+    this.deps.kpis?.received.inc({ partner: c.partnerId, channel });
     logger.info({ documentId: id, partner: c.partnerId, file: f.name, size: stored.size, sha256: stored.sha256, correlationId: doc.correlation_id }, 'received');
     return doc;
   }
@@ -354,6 +370,7 @@ export class GatewayPipeline {
           already = true;
         } else {
           this.stats.processed++;
+          this.count(doc, outcome);
           this.transient.delete(doc.id);
           if (outcome.movements > 0) this.onStockMoved();
           const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);
@@ -407,7 +424,10 @@ export class GatewayPipeline {
       await rejections.insert(trx, documentId, [r]);
       await documents.fail(trx, documentId, { code: r.code, message: r.message, at: this.deps.clock.now().toISOString() });
     });
-    return { documentId, status: 'FAILED', eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
+    const outcome: ProcessOutcome = { documentId, status: 'FAILED', eventCount: 0, errorCode: r.code, errorMessage: r.message, rejections: [r], acks: 0, movements: 0 };
+    const doc = await documents.get(this.deps.db, documentId);
+    if (doc) this.count(doc, outcome);
+    return outcome;
   }
 
   private retries = new Map<number, NodeJS.Timeout>();
@@ -534,6 +554,7 @@ export class GatewayPipeline {
           await outbox.markSent(db, row.id, clock.now().toISOString(), this.instanceId);
           this.stats.dispatched++;
           logger.info({ outboxId: row.id, partner: row.partner_id, kind: row.kind, file: row.filename, isa13: row.isa13 }, 'delivered');
+          this.deps.kpis?.delivered.inc({ partner: row.partner_id, kind: row.kind });
         } catch (e) {
           if (this.stopped) {
             logger.warn({ outboxId: row.id, partner: row.partner_id }, 'delivery abandoned at shutdown; it stays pending');

@@ -16,6 +16,7 @@ import { buildAck, faGroupsOf } from '../x12/ack-builder.ts';
 import type { InterchangeResult } from '../x12/envelope-types.ts';
 import { planFileAcks } from './acks-for.ts';
 import { applyEvents, emptyApplyResult, type ApplyContext, type ApplyResult } from './apply-events.ts';
+import type { Kpis } from '../core/kpis.ts';
 import type { AsnOutcome } from './asn.ts';
 import type { AllocationRule } from '../domain/availability.ts';
 import { detectFormatOf } from './detect-format.ts';
@@ -35,6 +36,8 @@ export interface InboundDeps {
   logger: Logger;
   /** How long a document waits for what it refers to (a PO, an ASN); default 24 h. */
   waitMs?: number;
+  /** The key figures, counted as documents come and go (GET /metrics). */
+  kpis?: Kpis;
 }
 
 export interface ProcessOutcome {
@@ -50,6 +53,9 @@ export interface ProcessOutcome {
   movements: number;
   /** Outbound ASNs queued (or refused) because a retailer's PO shipped. */
   asns?: AsnOutcome[];
+  /** PO lines short of what their partner was promised (oversells), and lines backordered, by partner. */
+  oversells?: number;
+  backordered?: number;
   /** Another instance (or an earlier attempt) had finished it already: nothing was done now. */
   already?: boolean;
 }
@@ -200,7 +206,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       await rejectionRepo.insert(trx, doc.id, x.rejections);
       const first = errors[0];
       await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, setIds: x.mappingId ? `xml:${x.mappingId}` : 'xml', isa13s: '', eventCount: inserted.size, processedAt: nowIso });
-      return { documentId: doc.id, status, eventCount: inserted.size, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, rejections: x.rejections, acks: 0, movements: applied.movements + applied.releasedMovements, asns: applied.asns };
+      return { documentId: doc.id, status, eventCount: inserted.size, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, rejections: x.rejections, acks: 0, movements: applied.movements + applied.releasedMovements, asns: applied.asns, oversells: applied.oversells, backordered: applied.backordered };
     }
 
     if (format !== 'x12') {
@@ -298,7 +304,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       eventCount,
       processedAt: nowIso,
     });
-    return { documentId: doc.id, status, eventCount, errorCode: firstError?.code ?? null, errorMessage: firstError?.message ?? null, rejections: all, acks, movements: applied.movements, asns: applied.asns };
+    return { documentId: doc.id, status, eventCount, errorCode: firstError?.code ?? null, errorMessage: firstError?.message ?? null, rejections: all, acks, movements: applied.movements, asns: applied.asns, oversells: applied.oversells, backordered: applied.backordered };
   });
 }
 

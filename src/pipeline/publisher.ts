@@ -18,6 +18,7 @@ import { positions, publications, publishDue } from '../store/availability-repos
 import { envelopeTo, nonconformanceOf } from './envelope-to.ts';
 import { DocumentChecker, projectGrammars } from '../x12/grammar.ts';
 import { isTransient } from '../core/transient.ts';
+import type { Kpis } from '../core/kpis.ts';
 import type { Db } from '../store/db.ts';
 import { outbox } from '../store/outbox-repository.ts';
 import { build846, type Line846 } from '../x12/build-846.ts';
@@ -40,6 +41,8 @@ export interface PublisherDeps {
   exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
   /** An outbox entry was queued. */
   queued: () => void;
+  /** The key figures (landing-to-846 latency). */
+  kpis?: Kpis;
 }
 
 export interface EmitResult {
@@ -281,10 +284,30 @@ export class Publisher {
       createdAt: now.toISOString(),
     });
     const row = await db('outbox').where({ source_ref: `846:${partner.id}:${isa13}` }).first('id');
+    await this.carried(db, Number(row?.id), partner.id, pub.lastMovementSeq, upTo, now);
     await publications.set(db, partner.id, { lastMovementSeq: upTo, lastPromiseSeq: run.seq, lastSentAt: now.toISOString(), ...(full ? { lastFullAt: now.toISOString() } : {}) });
     logger.info({ partner: partner.id, full, isa13, sets: built.sets, lines: built.lines }, '846 built');
     if (run.freed) this.notifyOthers(partner.id);
     return { partnerId: partner.id, full, outboxId: Number(row?.id), filename, isa13, sets: built.sets, lines: built.lines };
+  }
+
+  /**
+   * The documents whose stock movements this 846 carries (those since the partner's last one), kept
+   * with it (outbox_sources: correlation from a landed document to the 846 that told the partner),
+   * and each one's time from landing to this 846 (gateway_landing_to_846_seconds).
+   */
+  private async carried(db: Db, outboxId: number, partnerId: string, since: number, upTo: number, now: Date): Promise<void> {
+    if (!outboxId || upTo <= since) return;
+    const ids = ((await db('movements').where('seq', '>', since).andWhere('seq', '<=', upTo).whereNotNull('document_id').distinct('document_id')) as { document_id: unknown }[]).map((r) => Number(r.document_id));
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      await db('outbox_sources').insert(chunk.map((d) => ({ outbox_id: outboxId, document_id: d }))).onConflict(['outbox_id', 'document_id']).ignore();
+      const kpis = this.deps.kpis;
+      if (!kpis) continue;
+      for (const d of (await db('documents').whereIn('id', chunk).whereNull('replay_of').select('received_at')) as { received_at: string }[]) {
+        kpis.landingTo846.observe({ partner: partnerId }, Math.max(0, (now.getTime() - Date.parse(d.received_at)) / 1000));
+      }
+    }
   }
 
   /** A publication lowered a promise: room freed for partners whose share was held back by it. */

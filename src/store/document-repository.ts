@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { countsForFeed, feeds } from './feed-repository.ts';
 import { num } from './db.ts';
 
 /**
@@ -166,6 +167,11 @@ export const documents = {
         processed_at: f.processedAt,
       })
       .increment('attempts', 1);
+    // In the same transaction: the partner's feed is alive only when a business document counts.
+    if (f.partnerId && countsForFeed(f.status, f.setIds)) {
+      const d = await db('documents').where({ id }).first('received_at', 'replay_of');
+      if (d && d.replay_of == null) await feeds.touch(db, f.partnerId, String(d.received_at), id);
+    }
   },
 
   /** A processing attempt starts (committed before it, so a process that dies in it leaves the count); the count. */

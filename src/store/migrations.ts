@@ -564,7 +564,52 @@ const m009: Migration = {
   },
 };
 
-export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
+const m010: Migration = {
+  name: '010_feeds_and_sources',
+  async up(k) {
+    // Each partner's feed: when its last business document landed (not a 997, not a rejected or
+    // duplicate file), and since when the partner is configured (the age of a feed that never
+    // sent). Read by the metrics, GET /partners and the stale-feed check without a documents scan.
+    await k.schema.createTable('feeds', (t) => {
+      t.string('partner_id', 64).primary();
+      t.string('configured_at', 32).notNullable();
+      t.string('last_in_at', 32).nullable();
+      t.integer('last_document_id').nullable();
+    });
+    const counted = await k('documents')
+      .where({ direction: 'in' })
+      .whereNotNull('partner_id')
+      .whereNull('replay_of')
+      .whereIn('status', ['PROCESSED', 'PARTIAL', 'WAITING'])
+      .whereNotIn('set_ids', ['', '997', '999'])
+      .select('partner_id')
+      .min({ first: 'received_at' })
+      .max({ last: 'received_at' })
+      .max({ doc: 'id' })
+      .groupBy('partner_id');
+    for (const r of counted as Record<string, unknown>[]) await k('feeds').insert({ partner_id: r.partner_id, configured_at: r.first, last_in_at: r.last, last_document_id: r.doc });
+    // The index the 997-overdue gauge reads through (no scrape scans a whole table).
+    await k.schema.alterTable('outbox', (t) => {
+      t.index(['ack_status', 'status']);
+    });
+    // The documents whose stock movements an outbound document (an 846) carries.
+    await k.schema.createTable('outbox_sources', (t) => {
+      t.integer('outbox_id').notNullable();
+      t.integer('document_id').notNullable();
+      t.primary(['outbox_id', 'document_id']);
+      t.index(['document_id']);
+    });
+  },
+  async down(k) {
+    await k.schema.alterTable('outbox', (t) => {
+      t.dropIndex(['ack_status', 'status']);
+    });
+    await k.schema.dropTable('outbox_sources');
+    await k.schema.dropTable('feeds');
+  },
+};
+
+export const MIGRATIONS: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -50,7 +50,8 @@ test('admin API on PostgreSQL: filters, replay (applied once), dead letters, met
   assert.deepEqual(listed.orders.map((o) => [o.poNumber, o.lines, o.ordered]), [['PO-PG-1', 1, '10']]);
   const metrics = await (await fetch(`${base}/metrics`)).text();
   assert.match(metrics, /gateway_store_bytes [1-9]\d+/);
-  assert.match(metrics, /gateway_documents\{partner="demo-retail",direction="in",set="850",status="REJECTED"\} 1/);
+  assert.match(metrics, /gateway_documents_processed_total\{partner="demo-retail",status="REJECTED"\} 1/);
+  assert.match(metrics, /gateway_dead_letters\{partner="demo-retail",status="REJECTED"\} 1/);
   await gw.stop();
   g = null;
 });

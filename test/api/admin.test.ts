@@ -158,8 +158,11 @@ test('partners: last inbound and outbound times, channels, and a stale flag for 
   assert.equal(tpl.stale, false, 'its snapshot came a moment ago');
   assert.equal(retail.channels[0].channel, 'folder:demo-retail');
   // Five minutes later without a feed it is stale: move its last document back in time.
-  await g.db('documents').where({ partner_id: 'demo-3pl' }).update({ received_at: new Date(Date.now() - 6 * 60_000).toISOString() });
-  assert.equal((await call('GET', '/partners')).json.partners.find((p: any) => p.id === 'demo-3pl').stale, true);
+  await g.db('feeds').where({ partner_id: 'demo-3pl' }).update({ last_in_at: new Date(Date.now() - 6 * 60_000).toISOString() });
+  const late = (await call('GET', '/partners')).json.partners.find((p: any) => p.id === 'demo-3pl');
+  assert.equal(late.stale, true);
+  assert.ok(late.feedAgeSeconds >= 360, String(late.feedAgeSeconds));
+  assert.match((await call('GET', '/metrics')).text, /^gateway_feed_stale\{partner="demo-3pl"\} 1$/m);
 });
 
 test('mappings: validate, dry-run showing a changed field, nothing stored by the dry run', async () => {
@@ -242,10 +245,15 @@ test('metrics in Prometheus format: documents, rejections, feed age, outbox, ove
   const r = await call('GET', '/metrics');
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type')!, /text\/plain/);
-  assert.match(r.text, /gateway_documents\{partner="demo-retail",direction="in",set="850",status="PROCESSED"\} \d+/);
-  assert.match(r.text, /gateway_rejections\{code="GW_MAP_SEGMENT_MISSING",severity="error"\} [1-9]/);
+  assert.match(r.text, /gateway_documents_processed_total\{partner="demo-retail",status="PROCESSED"\} [1-9]/);
+  assert.match(r.text, /gateway_documents_received_total\{partner="demo-retail",channel="folder:demo-retail"\} [1-9]/);
+  assert.match(r.text, /gateway_rejections_total\{partner="demo-retail",code="GW_MAP_SEGMENT_MISSING",severity="error"\} [1-9]/);
   assert.match(r.text, /gateway_feed_age_seconds\{partner="demo-3pl"\} \d/);
-  assert.match(r.text, /gateway_outbox\{partner="demo-retail",kind="997",status="SENT"\} \d+/);
+  assert.match(r.text, /gateway_feed_age_seconds\{partner="demo-supplier"\} \d/, 'a partner that never sent ages from its first start');
+  assert.match(r.text, /gateway_deliveries_total\{partner="demo-retail",kind="997"\} [1-9]/);
+  assert.match(r.text, /gateway_outbox\{partner="demo-retail",kind="any",status="FAILED"\} 0/);
+  assert.match(r.text, /gateway_processing_seconds_count\{partner="demo-retail"\} [1-9]/);
+  assert.match(r.text, /gateway_dead_letters\{partner="demo-retail",status="REJECTED"\} [1-9]/);
   assert.match(r.text, /gateway_997_overdue\{partner="demo-retail"\} 0/);
   assert.match(r.text, /gateway_store_bytes [1-9]\d+/);
   assert.match(r.text, /gateway_channel_up\{partner="demo-retail",channel="folder:demo-retail"\} 1/);
