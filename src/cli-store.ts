@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { directoryOf, loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
-import { GatewayError } from './core/errors.ts';
+import { ERRORS, GatewayError, type ErrorCode } from './core/errors.ts';
 import { silentLogger } from './core/ports.ts';
 import type { PartnerDirectory } from './domain/partner.ts';
 import { fromUnits } from './domain/quantity.ts';
@@ -172,5 +172,54 @@ export function cmdOrder(po: string, o: { partner?: string }): Promise<number> {
     if (!t) throw new GatewayError('GW_NOT_FOUND', `no order ${po}${o.partner ? ` from ${o.partner}` : ''}`);
     out(t);
     return 0;
+  });
+}
+
+/**
+ * `gateway drop FILE --partner ID [--as NAME] [--timeout S]`: puts a file in the partner's in
+ * folder, as a partner would, and waits for the running gateway to have processed it, delivered
+ * what it sent back and built the 846s it made due (their debounce): then prints the document and
+ * what went out. For walk-throughs and scripts that need "done", not a guessed sleep.
+ */
+export function cmdDrop(file: string, o: { partner: string; as?: string; timeout?: string }): Promise<number> {
+  return withStore(async ({ config, db, partners }) => {
+    if (!partners.get(o.partner)) throw new GatewayError('GW_USAGE', `unknown partner ${o.partner} (configured: ${partners.all().map((p) => p.id).join(', ')})`);
+    const folders = config.folders[o.partner];
+    if (!folders) throw new GatewayError('GW_USAGE', `partner ${o.partner} has no folder channel (channels.folder.enabled: false)`);
+    const { copyFileSync, existsSync, mkdirSync, renameSync, statSync } = await import('node:fs');
+    if (!existsSync(file) || !statSync(file).isFile()) throw new GatewayError('GW_USAGE', `no such file: ${file}`);
+    const name = o.as ?? path.basename(file);
+    const timeoutMs = Number(o.timeout ?? 30) * 1000;
+    const [{ max }] = (await db('documents').max({ max: 'id' })) as { max: unknown }[];
+    const since = Number(max ?? 0);
+    const startedAt = new Date().toISOString();
+    mkdirSync(folders.in, { recursive: true });
+    // Written beside, then renamed in: the watcher never sees half a file.
+    const tmp = path.join(folders.in, `.${name}.${process.pid}.part`);
+    copyFileSync(file, tmp);
+    renameSync(tmp, path.join(folders.in, name));
+    const deadline = Date.now() + timeoutMs;
+    const wait = () => new Promise((r) => setTimeout(r, 200));
+    let doc: Record<string, unknown> | undefined;
+    for (;;) {
+      doc = await db('documents').where('id', '>', since).where({ channel: `folder:${o.partner}`, filename: name }).whereNotNull('processed_at').orderBy('id').first();
+      if (doc) {
+        const pending = await db('outbox').whereIn('status', ['PENDING']).first('id');
+        const due = (await db('publish_due').select('partner_id', 'due_at')) as { partner_id: string; due_at: string }[];
+        const soon = due.filter((d) => !d.partner_id.startsWith('wave:') && Date.parse(d.due_at) - Date.now() < 10_000);
+        if (!pending && !soon.length) break;
+      }
+      if (Date.now() > deadline) {
+        throw new GatewayError('GW_USAGE', doc ? `${name} was processed (document ${doc.id}, ${doc.status}) but what it sends is not all out after ${timeoutMs / 1000} s` : `${name} was not processed within ${timeoutMs / 1000} s: is the gateway running (npm start) on this data dir (${config.dataDir})?`);
+      }
+      await wait();
+    }
+    const sent = (await db('outbox').where('created_at', '>=', startedAt).where({ status: 'SENT' }).orderBy('id').select('partner_id', 'kind', 'filename')) as { partner_id: string; kind: string; filename: string }[];
+    out({ document: Number(doc.id), file: name, partner: doc.partner_id, status: doc.status, sets: doc.set_ids, errorCode: doc.error_code ?? null, sent: sent.map((s) => `${s.partner_id}/out/${s.filename} (${s.kind})`) });
+    if (['PROCESSED', 'DUPLICATE', 'WAITING'].includes(String(doc.status))) return 0;
+    const { CliFailure, report } = await import('./cli.ts');
+    const code = (typeof doc.error_code === 'string' && doc.error_code in ERRORS ? doc.error_code : 'GW_PROCESSING_FAILED') as ErrorCode;
+    report(new CliFailure(code, `${name} is ${doc.status}: ${String(doc.error_message ?? '').slice(0, 300)}`, `see what was rejected and where: GET /documents/${doc.id} or the console (/console/#/documents/${doc.id}); after a fix, replay it`, 1));
+    return 1;
   });
 }

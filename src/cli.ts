@@ -72,7 +72,7 @@ function asFailure(e: unknown): CliFailure {
   return new CliFailure('GW_INTERNAL', String((e as Error)?.message ?? e).split('\n')[0], FIXES.GW_INTERNAL!, 70);
 }
 
-function report(f: CliFailure): void {
+export function report(f: CliFailure): void {
   const err = process.stderr;
   if (err.isTTY) {
     for (const p of f.problems) err.write(`  ${p.file}: ${p.path}: ${p.message}\n`);
@@ -300,6 +300,16 @@ export async function runCli(argv: string[]): Promise<number> {
     .description('deliver outbox entries again: FAILED ones after a fix, or SENT ones a partner lost; the running gateway sends them within outbound.sweepMs')
     .action(async (ids: string[], o: { partner?: string; failed?: boolean }) => {
       code = await (await import('./cli-store.ts')).cmdResend(ids, o);
+    });
+  program
+    .command('drop')
+    .argument('<file>', 'an X12 or XML file')
+    .requiredOption('-p, --partner <id>', 'the partner whose in folder it goes to')
+    .option('--as <name>', 'the file name in the folder (default: its own)')
+    .option('--timeout <seconds>', 'how long to wait', positiveInt('--timeout'), '30')
+    .description('put a file in a partner\'s in folder and wait until the running gateway processed it and sent what it sends back (997s, 846s, 856s): prints the document and what went out; exit 1 if it was rejected')
+    .action(async (file: string, o: { partner: string; as?: string; timeout?: string }) => {
+      code = await (await import('./cli-store.ts')).cmdDrop(file, o);
     });
   program
     .command('emit')

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { within } from './core/within.ts';
 import { watch } from 'chokidar';
 import pino from 'pino';
+import { Kpis } from './core/kpis.ts';
+import { feeds } from './store/feed-repository.ts';
+import { FeedWatch } from './pipeline/feed-watch.ts';
 import PinoPretty from 'pino-pretty';
 import { createApi } from './api/app.ts';
 import { promoteProvisional } from './store/item-repository.ts';
@@ -64,6 +67,9 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     return { partnerId: p.id, sources: [folder, remote].filter((x): x is FolderChannel | SftpChannel => !!x), sink: remote ?? folder };
   });
   const raw = new RawStore(path.join(config.dataDir, 'raw'));
+  const kpis = new Kpis();
+  // Every configured partner has a feed from now on: one that never sends ages from its first start.
+  await feeds.ensure(db, config.partners.map((p) => p.id), new Date().toISOString());
   const pipeline = new GatewayPipeline(
     {
       db,
@@ -74,6 +80,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
       logger,
       allocation: (id) => partners.get(id)?.allocation ?? { rule: 'most-available' },
       waitMs: config.inbound.waitHours * 3600_000,
+      kpis,
     },
     channels,
     { maxBytes: config.inbound.maxBytes, maxDeliveryAttempts: config.outbound.maxAttempts, outboxSweepMs: config.outbound.sweepMs, maxProcessAttempts: config.inbound.maxAttempts, retryBaseMs: config.inbound.retryBaseMs, workLeaseMs: config.inbound.leaseMs, deliveryLeaseMs: config.inbound.leaseMs },
@@ -87,6 +94,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     outboundDir: path.join(config.dataDir, 'outbound'),
     exclusive: (fn) => pipeline.exclusive(fn),
     queued: () => void pipeline.dispatch(),
+    kpis,
   });
   pipeline.onStockMoved = () => publisher.notify();
   const app = createApi({
@@ -100,6 +108,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
     logger,
     startedAt: new Date(),
     auth: { tokens: config.api.tokens, tokensForReads: config.api.tokensForReads, maxBodyBytes: config.api.maxBodyBytes },
+    kpis,
   });
   // The port is taken before any file is touched: a gateway that cannot serve does not start.
   let server: Server;
@@ -133,6 +142,12 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   await promote();
   await pipeline.start();
   publisher.startSchedule();
+  // A feed that goes stale is said in the log (GW_FEED_STALE), once, and when it comes back.
+  const feedWatch = new FeedWatch({ db: readDb, partners, logger });
+  const checkFeeds = () => void feedWatch.check().catch((e) => logger.error({ err: String(e) }, 'feed check failed'));
+  const feedTimer = setInterval(checkFeeds, Number(env.GATEWAY_FEED_CHECK_MS ?? 60_000));
+  feedTimer.unref();
+  checkFeeds();
 
   // Mapping configs are validated again on every change; an invalid change is refused.
   const mappingWatcher = watch(config.mappingsDir, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
@@ -161,6 +176,7 @@ export async function startGateway(env: NodeJS.ProcessEnv = process.env): Promis
   const stop = () =>
     (stopping ??= (async () => {
       try {
+        clearInterval(feedTimer);
         await new Promise<void>((r) => server.close(() => r()));
         await mappingWatcher.close();
         publisher.stop();

@@ -23,6 +23,9 @@ import { ACKED_KINDS, ackState, outbox } from '../store/outbox-repository.ts';
 import type { RawStore } from '../store/raw-store.ts';
 import { rejections } from '../store/rejection-repository.ts';
 import { createMetrics } from './metrics.ts';
+import type { Kpis } from '../core/kpis.ts';
+import { feedStates } from '../pipeline/feed-watch.ts';
+import { consoleMiddleware, isConsolePath } from './console.ts';
 
 /**
  * The operators' and admins' API (Koa, JSON throughout, documented in docs/openapi.yaml). Every
@@ -42,6 +45,8 @@ export interface ApiDeps {
   logger: Logger;
   startedAt: Date;
   auth: { tokens: { name: string; sha256: string }[]; tokensForReads: boolean; maxBodyBytes: number };
+  /** The key figures counted as they happen (GET /metrics). */
+  kpis?: Kpis;
 }
 
 function fail(code: ErrorCode, message?: string): never {
@@ -125,7 +130,7 @@ export function createApi(deps: ApiDeps): Koa {
     ctx.state.correlationId = correlationId;
     const started = Date.now();
     try {
-      if (!OPEN.has(ctx.path) && (!READ.has(ctx.method) || deps.auth.tokensForReads)) {
+      if (!OPEN.has(ctx.path) && !(isConsolePath(ctx.path) && READ.has(ctx.method)) && (!READ.has(ctx.method) || deps.auth.tokensForReads)) {
         const m = /^Bearer (\S{1,512})$/.exec(ctx.get('Authorization'));
         if (!m) fail('GW_UNAUTHORIZED', deps.auth.tokens.length ? undefined : 'no API tokens are configured (api.tokens): changes through the API are disabled');
         const who = tokenName(m[1], deps.auth.tokens);
@@ -167,11 +172,8 @@ export function createApi(deps: ApiDeps): Koa {
   });
 
   router.get('/partners', async (ctx) => {
-    const now = Date.now();
-    const lastIn = new Map<string, string>();
-    for (const r of (await deps.readDb('documents').where({ direction: 'in' }).whereNull('replay_of').select('partner_id').max({ at: 'received_at' }).groupBy('partner_id')) as { partner_id: string | null; at: string }[]) {
-      if (r.partner_id) lastIn.set(r.partner_id, r.at);
-    }
+    // Feeds from their table (a business document resets a feed, a 997 or a rejected file does not).
+    const states = new Map((await feedStates(deps.readDb, deps.partners, Date.now())).map((f) => [f.partner, f]));
     const lastOut = new Map<string, string>();
     for (const r of (await deps.readDb('outbox').whereNotNull('sent_at').select('partner_id').max({ at: 'sent_at' }).groupBy('partner_id')) as { partner_id: string; at: string }[]) lastOut.set(r.partner_id, r.at);
     const failing = new Map<string, number>();
@@ -179,17 +181,16 @@ export function createApi(deps: ApiDeps): Koa {
     const channels = deps.pipeline.channelStatus();
     ctx.body = {
       partners: deps.partners.all().map((p) => {
-        const inAt = lastIn.get(p.id) ?? null;
-        const window = p.expectFeedWithinMinutes;
-        const stale = window ? !inAt || now - Date.parse(inAt) > window * 60_000 : false;
+        const f = states.get(p.id);
         return {
           id: p.id,
           name: p.name,
           interchange: p.interchange,
-          lastInboundAt: inAt,
+          lastInboundAt: f?.lastInboundAt ?? null,
           lastOutboundAt: lastOut.get(p.id) ?? null,
-          expectFeedWithinMinutes: window ?? null,
-          stale,
+          feedAgeSeconds: f ? Math.round(f.ageSeconds) : null,
+          expectFeedWithinMinutes: p.expectFeedWithinMinutes ?? null,
+          stale: f?.stale ?? false,
           failedDeliveries: failing.get(p.id) ?? 0,
           channels: channels.filter((c) => c.partner === p.id),
         };
@@ -393,7 +394,12 @@ export function createApi(deps: ApiDeps): Koa {
       const ack = ackState(o, deps.partners.get(o.partner_id)?.acks.expect997WithinMinutes ?? 60, now);
       return { ...o, id: Number(o.id), size: o.content_path ? null : String(content).length, ack };
     });
-    const shown = wanted === 'overdue' ? rows.filter((r) => r.ack === 'overdue') : wanted === 'awaited' ? rows.filter((r) => r.ack === 'awaited') : rows;
+    // An 846 lists the documents whose stock movements it carries (correlation from what landed to what the partner was told).
+    const sources = new Map<number, number[]>();
+    const ids846 = rows.filter((r) => r.kind === '846').map((r) => r.id);
+    if (ids846.length) for (const x of (await deps.readDb('outbox_sources').whereIn('outbox_id', ids846).orderBy('document_id').select('outbox_id', 'document_id')) as { outbox_id: unknown; document_id: unknown }[]) sources.set(Number(x.outbox_id), [...(sources.get(Number(x.outbox_id)) ?? []), Number(x.document_id)]);
+    const withSources = rows.map((r) => (r.kind === '846' ? { ...r, source_documents: sources.get(r.id) ?? [] } : r));
+    const shown = wanted === 'overdue' ? withSources.filter((r) => r.ack === 'overdue') : wanted === 'awaited' ? withSources.filter((r) => r.ack === 'awaited') : withSources;
     ctx.body = { outbox: shown, next: rows.length === limit ? rows[rows.length - 1].id : null };
   });
 
@@ -482,11 +488,48 @@ export function createApi(deps: ApiDeps): Koa {
     ctx.body = { file, activated: true, version: id?.version ?? null, sha: id?.sha ?? null };
   });
 
+  // The key figures over time for the console's charts: per bucket (5 minutes up to 6 hours, else
+  // an hour) documents received, rejected and duplicate, the mean processing time and the mean
+  // time from landing to the 846 that carried a document's movements. Reads the window only.
+  router.get('/kpis', async (ctx) => {
+    const hours = int(ctx.query.hours, 'hours', { min: 1, max: 24 * 14, def: 24 })!;
+    const bucket = hours <= 6 ? 300 : 3600;
+    const now = Math.floor(Date.now() / 1000);
+    const start = Math.floor((now - hours * 3600) / bucket) * bucket;
+    const since = new Date(start * 1000).toISOString();
+    const n = Math.ceil((now - start) / bucket) + 1;
+    const zero = () => Array.from({ length: n }, () => 0);
+    const series = { received: zero(), rejected: zero(), duplicates: zero(), processingSeconds: zero(), landingTo846Seconds: zero() };
+    const counts = { processing: zero(), landing: zero() };
+    const at = (iso: string) => Math.min(n - 1, Math.max(0, Math.floor((Date.parse(iso) / 1000 - start) / bucket)));
+    for (const d of (await deps.readDb('documents').where('received_at', '>=', since).where({ direction: 'in' }).whereNull('replay_of').select('received_at', 'processed_at', 'status')) as { received_at: string; processed_at: string | null; status: string }[]) {
+      const i = at(d.received_at);
+      series.received[i]++;
+      if (['REJECTED', 'PARKED', 'PARTIAL', 'FAILED', 'EXPIRED'].includes(d.status)) series.rejected[i]++;
+      if (d.status === 'DUPLICATE') series.duplicates[i]++;
+      if (d.processed_at) {
+        series.processingSeconds[i] += Math.max(0, (Date.parse(d.processed_at) - Date.parse(d.received_at)) / 1000);
+        counts.processing[i]++;
+      }
+    }
+    for (const r of (await deps.readDb('outbox_sources as s').join('documents as d', 'd.id', 's.document_id').join('outbox as o', 'o.id', 's.outbox_id').where('d.received_at', '>=', since).select('d.received_at', 'o.created_at')) as { received_at: string; created_at: string }[]) {
+      const i = at(r.received_at);
+      series.landingTo846Seconds[i] += Math.max(0, (Date.parse(r.created_at) - Date.parse(r.received_at)) / 1000);
+      counts.landing[i]++;
+    }
+    for (let i = 0; i < n; i++) {
+      series.processingSeconds[i] = counts.processing[i] ? series.processingSeconds[i] / counts.processing[i] : 0;
+      series.landingTo846Seconds[i] = counts.landing[i] ? series.landingTo846Seconds[i] / counts.landing[i] : 0;
+    }
+    ctx.body = { hours, bucketSeconds: bucket, at: Array.from({ length: n }, (_, i) => start + i * bucket), ...series };
+  });
+
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.contentType;
     ctx.body = await metrics.render();
   });
 
+  app.use(consoleMiddleware());
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
