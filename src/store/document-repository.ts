@@ -211,7 +211,14 @@ export const documents = {
     if (q.from) k = k.where('received_at', '>=', q.from);
     if (q.to) k = k.where('received_at', '<', q.to);
     // set_ids is "850" or "850,997": match a whole entry.
-    if (q.set) k = k.where((w) => w.where('set_ids', q.set!).orWhereLike('set_ids', `${q.set},%`).orWhereLike('set_ids', `%,${q.set}`).orWhereLike('set_ids', `%,${q.set},%`));
+    // An XML feed is "xml:<its mapping>" once processed: set=xml finds them all, set=xml:<mapping> one kind.
+    if (q.set) {
+      const set = q.set;
+      k = k.where((w) => {
+        w.where('set_ids', set).orWhereLike('set_ids', `${set},%`).orWhereLike('set_ids', `%,${set}`).orWhereLike('set_ids', `%,${set},%`);
+        if (set === 'xml') w.orWhereLike('set_ids', 'xml:%');
+      });
+    }
     if (q.po) k = k.whereIn('id', db('document_refs').select('document_id').where({ kind: 'po', value: q.po }));
     if (q.control) k = k.whereIn('id', db('document_refs').select('document_id').whereIn('kind', ['isa13', 'gs06']).where('value', q.control.replace(/^0+(?=\d)/, '')));
     return (await k).map((r) => row(r)!);

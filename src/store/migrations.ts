@@ -592,6 +592,10 @@ const m010: Migration = {
     await k.schema.alterTable('outbox', (t) => {
       t.index(['ack_status', 'status']);
     });
+    // The open-backorders gauge reads backordered lines through an index.
+    await k.schema.alterTable('order_lines', (t) => {
+      t.index(['backordered']);
+    });
     // The documents whose stock movements an outbound document (an 846) carries.
     await k.schema.createTable('outbox_sources', (t) => {
       t.integer('outbox_id').notNullable();
@@ -603,6 +607,9 @@ const m010: Migration = {
   async down(k) {
     await k.schema.alterTable('outbox', (t) => {
       t.dropIndex(['ack_status', 'status']);
+    });
+    await k.schema.alterTable('order_lines', (t) => {
+      t.dropIndex(['backordered']);
     });
     await k.schema.dropTable('outbox_sources');
     await k.schema.dropTable('feeds');

@@ -19,7 +19,7 @@ export interface SettleReport {
   rejections: unknown[];
 }
 
-/** What a source reports for the status API (remote sources; a folder reports nothing). */
+/** What a source reports for the status API. */
 export interface SourceStatus {
   lastError: string | null;
   lastErrorAt: string | null;

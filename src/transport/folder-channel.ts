@@ -3,7 +3,7 @@ import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { fsyncDir, fsyncPath } from '../core/durable.ts';
 import type { Logger } from '../core/ports.ts';
-import type { InboundSource, IncomingFile, OutboundSink, SettleReport, SourceCoordination } from './channel.ts';
+import type { InboundSource, IncomingFile, OutboundSink, SettleReport, SourceCoordination, SourceStatus } from './channel.ts';
 
 export interface FolderPaths {
   in: string;
@@ -62,6 +62,12 @@ export class FolderChannel implements InboundSource, OutboundSink {
   private stopped = false;
   coordination?: SourceCoordination;
   private orphanTimer: NodeJS.Timeout | null = null;
+  /**
+   * For the status API: lastPollAt is when the watcher last looked at the folder (its start, each
+   * file it saw, and every liveness tick while it runs), lastInboundAt the last file handed in.
+   */
+  readonly status: SourceStatus = { lastError: null, lastErrorAt: null, lastPollAt: null, lastInboundAt: null, lastOutboundAt: null };
+  private liveTimer: NodeJS.Timeout | null = null;
 
   get channel(): string {
     return `folder:${this.id}`;
@@ -104,8 +110,27 @@ export class FolderChannel implements InboundSource, OutboundSink {
     this.watcher = w;
     w.on('add', (p: string) => this.consider(p, onFile));
     w.on('change', (p: string) => this.consider(p, onFile));
-    w.on('error', (e: unknown) => this.logger.error({ channel: this.id, err: String(e) }, 'watcher error'));
+    w.on('error', (e: unknown) => {
+      this.status.lastError = String(e);
+      this.status.lastErrorAt = new Date().toISOString();
+      this.logger.error({ channel: this.id, err: String(e) }, 'watcher error');
+    });
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
+    this.status.lastPollAt = new Date().toISOString();
+    // The watcher is event-driven: a tick says it is still there (the in folder still readable).
+    this.liveTimer = setInterval(() => {
+      void readdir(this.paths.in).then(
+        () => {
+          this.status.lastPollAt = new Date().toISOString();
+          this.status.lastError = null;
+        },
+        (e) => {
+          this.status.lastError = `in folder unreadable: ${String(e)}`;
+          this.status.lastErrorAt = new Date().toISOString();
+        },
+      );
+    }, 30_000);
+    this.liveTimer.unref?.();
   }
 
   /** Files present in the inbox right now (for recovery and tests). */
@@ -157,6 +182,7 @@ export class FolderChannel implements InboundSource, OutboundSink {
     }
     this.pending.delete(p); // a file written to the same name from now on is a new one
     try {
+      this.status.lastInboundAt = this.status.lastPollAt = new Date().toISOString();
       await onFile({ name, localPath: claimed, size: st.size });
       this.backoff.delete(p);
     } catch (e) {
@@ -232,6 +258,7 @@ export class FolderChannel implements InboundSource, OutboundSink {
     }
     await rename(tmp, path.join(this.paths.out, filename));
     await fsyncDir(this.paths.out); // delivered means the name is on disk too
+    this.status.lastOutboundAt = new Date().toISOString();
   }
 
   async deliverFile(filename: string, localPath: string): Promise<void> {
@@ -241,11 +268,13 @@ export class FolderChannel implements InboundSource, OutboundSink {
     await fsyncPath(tmp);
     await rename(tmp, path.join(this.paths.out, filename));
     await fsyncDir(this.paths.out);
+    this.status.lastOutboundAt = new Date().toISOString();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.orphanTimer) clearInterval(this.orphanTimer);
+    if (this.liveTimer) clearInterval(this.liveTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.watcher?.close();

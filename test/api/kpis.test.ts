@@ -70,6 +70,14 @@ test('a snapshot, a PO and the 3PL\'s shipment: documents counted, the 846 carri
   assert.equal(value(m2, 'gateway_landing_to_856_seconds_count{partner="demo-retail"}'), 1);
   assert.ok(value(m2, 'gateway_processing_seconds_count{partner="demo-retail"}') >= 1, 'processing time');
   await waitFor(async () => value(await metrics(), 'gateway_deliveries_total{partner="demo-retail",kind="856"}') >= 1, 30_000, 'the 856 delivered and counted');
+  // Processed XML feeds are found by set=xml (their set is xml:<mapping> once processed).
+  const xml = (await (await fetch(`${base}/documents?set=xml`)).json()) as { documents: { filename: string; set_ids: string }[] };
+  assert.deepEqual(xml.documents.map((d) => [d.filename, d.set_ids.split(':')[0]]), [['shipment.xml', 'xml']]);
+  // Folder channels say when they last looked and when a file last came in (/ready).
+  const ready = (await (await fetch(`${base}/ready`)).json()) as { channels: { channel: string; lastPollAt: string | null; lastInboundAt: string | null; lastOutboundAt: string | null }[] };
+  const folder3pl = ready.channels.find((c) => c.channel === 'folder:demo-3pl')!;
+  assert.ok(folder3pl.lastPollAt && folder3pl.lastInboundAt && folder3pl.lastOutboundAt, JSON.stringify(folder3pl));
+  assert.equal(ready.channels.find((c) => c.channel === 'folder:demo-supplier')!.lastInboundAt, null, 'nothing came from the supplier');
 });
 
 test('a PO beyond what there is: a backorder counted, and the open backorders gauge', { timeout: 60_000 }, async () => {
