@@ -213,6 +213,7 @@ export function createApi(deps: ApiDeps): Koa {
       to: time(q.to, 'to'),
       po: str(q.po, 'po', /^.{1,64}$/),
       control: str(q.control, 'control', /^\d{1,9}$/),
+      correlation: str(q.correlation, 'correlation', /^[A-Za-z0-9._-]{1,64}$/),
     };
   };
 
@@ -240,6 +241,8 @@ export function createApi(deps: ApiDeps): Koa {
       replays: (await deps.readDb('documents').where({ replay_of: id }).orderBy('id').select('id', 'status', 'event_count', 'received_at')).map((r) => ({ ...r, id: Number(r.id) })),
       // Its events held back (WAITING, CONFLICT) and what became of them.
       held,
+      // The orders' flows it belongs to (their correlation ids: GET /documents?correlation=).
+      flows: await documents.flowsOf(deps.readDb, id),
       timeline: [
         { at: doc.received_at, what: 'received', channel: doc.channel },
         ...(doc.processed_at ? [{ at: doc.processed_at, what: doc.status.toLowerCase(), code: doc.error_code }] : []),
@@ -383,6 +386,8 @@ export function createApi(deps: ApiDeps): Koa {
     if (before) q = q.where('id', '<', before);
     const partner = str(ctx.query.partner, 'partner');
     const kind = str(ctx.query.kind, 'kind');
+    const correlation = str(ctx.query.correlation, 'correlation', /^[A-Za-z0-9._-]{1,64}$/);
+    if (correlation) q = q.where('correlation_id', correlation);
     if (partner) q = q.where('partner_id', partner);
     if (kind) q = q.where('kind', kind);
     if (wanted && /^[A-Z]/.test(wanted)) q = q.where('status', wanted);

@@ -153,7 +153,7 @@ async function partners() {
 async function documentsView() {
   const q = query();
   const api_q = new URLSearchParams();
-  for (const k of ['partner', 'status', 'set', 'po', 'direction']) if (q.get(k)) api_q.set(k, q.get(k));
+  for (const k of ['partner', 'status', 'set', 'po', 'direction', 'correlation']) if (q.get(k)) api_q.set(k, q.get(k));
   const r = await api(`/documents?${api_q}`);
   view.innerHTML = `<h1>Documents</h1>${filters(
     [
@@ -162,6 +162,7 @@ async function documentsView() {
       ['status', 'status', ['RECEIVED', 'PROCESSED', 'PARTIAL', 'REJECTED', 'DUPLICATE', 'PARKED', 'WAITING', 'HELD', 'EXPIRED', 'FAILED']],
       ['set', 'set'],
       ['po', 'PO'],
+      ['correlation', 'flow (correlation id)'],
     ],
     q,
   )}${table(
@@ -202,7 +203,7 @@ async function documentDetail(id) {
   const d = r.document;
   const replayable = d.direction === 'in';
   view.innerHTML = `<h1>Document ${esc(d.id)} ${badge(d.status)}</h1>
-    <p>${esc(d.filename)} from <strong>${esc(d.partner_id || 'unknown')}</strong> on ${esc(d.channel)}, ${esc(d.set_ids || '')}; correlation <code>${esc(d.correlation_id)}</code>
+    <p>${esc(d.filename)} from <strong>${esc(d.partner_id || 'unknown')}</strong> on ${esc(d.channel)}, ${esc(d.set_ids || '')}; correlation <code>${esc(d.correlation_id)}</code>${r.flows && r.flows.length ? `; flow ${r.flows.map((f) => link(`#/documents?correlation=${f}`, f.slice(0, 8))).join(', ')}` : ''}
     ${replayable ? `<button class="action" id="replay" data-action="/documents/${esc(d.id)}/replay">Replay</button>` : ''}</p>
     <h2>Timeline</h2>${table(r.timeline, [['at', (t) => when(t.at)], ['what', (t) => esc(t.what)], ['detail', (t) => esc(t.code || t.channel || t.waitsFor || t.by || (t.outboxId ? `outbox ${t.outboxId}` : ''))]])}
     <h2>Rejections</h2>${table(r.rejections, [['code', (x) => `<code>${esc(x.code)}</code>`], ['severity', (x) => badge(x.severity === 'error' ? 'REJECTED' : 'WAITING')], ['segment', (x) => esc(x.segment_index ? `#${x.segment_index} ${x.segment_tag || ''}` : '')], ['set position', (x) => esc(x.set_position || '')], ['message', (x) => esc(x.message)]], { id: 'rejections', empty: 'None.' })}
@@ -252,13 +253,14 @@ async function held() {
 async function outboxView() {
   const q = query();
   const a = new URLSearchParams();
-  for (const k of ['status', 'partner', 'kind']) if (q.get(k)) a.set(k, q.get(k));
+  for (const k of ['status', 'partner', 'kind', 'correlation']) if (q.get(k)) a.set(k, q.get(k));
   const r = await api(`/outbox?${a}`);
   view.innerHTML = `<h1>Outbox</h1>${filters(
     [
       ['partner', 'partner'],
       ['kind', 'kind', ['997', '999', 'TA1', '846', '855', '856', '940']],
       ['status', 'status / 997', ['PENDING', 'SENT', 'FAILED', 'acknowledged', 'rejected', 'overdue', 'awaited']],
+      ['correlation', 'flow (correlation id)'],
     ],
     q,
   )}${table(
@@ -270,6 +272,7 @@ async function outboxView() {
       ['file', (o) => esc(o.filename)],
       ['status', (o) => badge(o.status)],
       ['997', (o) => badge(o.ack)],
+      ['flow', (o) => (o.correlation_id ? link(`#/documents?correlation=${o.correlation_id}`, String(o.correlation_id).slice(0, 8)) : '')],
       ['carries', (o) => (o.source_documents ? o.source_documents.map((d) => link(`#/documents/${d}`, d)).join(' ') : o.source_document_id ? link(`#/documents/${o.source_document_id}`, o.source_document_id) : '')],
       ['sent', (o) => when(o.sent_at)],
       ['', (o) => (o.status !== 'PENDING' ? `<button class="action" data-action="/outbox/${esc(o.id)}/resend">Resend</button>` : '')],
@@ -306,7 +309,10 @@ async function orderDetail(po) {
   const q = query();
   const r = await api(`/orders/${encodeURIComponent(po)}${q.get('partner') ? `?partner=${encodeURIComponent(q.get('partner'))}` : ''}`);
   const steps = r.timeline || [];
-  view.innerHTML = `<h1>Order ${esc(po)} ${badge(r.status || r.order?.status)}</h1>
+  const flow = r.correlationId
+    ? `<p>Flow <code id="flow">${esc(r.correlationId)}</code>: ${link(`#/documents?correlation=${r.correlationId}`, 'its documents')}, ${link(`#/outbox?correlation=${r.correlationId}`, 'what was sent for it')}</p>`
+    : '';
+  view.innerHTML = `<h1>Order ${esc(po)} ${badge(r.status || r.order?.status)}</h1>${flow}
     <h2>Lines</h2><pre>${esc(JSON.stringify(r.lines ?? r.order?.lines ?? [], null, 2))}</pre>
     <h2>Timeline</h2>${table(steps, [['at', (t) => when(t.at)], ['step', (t) => esc(t.step || t.what)], ['detail', (t) => esc(Object.entries(t).filter(([k]) => !['at', 'step', 'what'].includes(k)).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', '))]], { id: 'timeline' })}`;
 }

@@ -187,7 +187,7 @@ export async function createOrder(ctx: ApplyContext, e: CanonicalEvent, eventSeq
   const partner = ctx.partners.get(e.partner);
   const rule = ctx.allocation(e.partner);
   const rank = partner?.publish846?.rank ?? 0;
-  const orderId = await orders.create(db, { partnerId: e.partner, poNumber: po, status: 'OPEN', eventSeq, at: ctx.at, rank });
+  const orderId = await orders.create(db, { partnerId: e.partner, poNumber: po, status: 'OPEN', eventSeq, at: ctx.at, rank, correlationId: e.correlationId });
   res.arrived.push(...orderArrived(e.partner, po));
   const raw = (data.lines as Obj[] | undefined) ?? [];
   const items = await resolveAll(ctx, e, raw);

@@ -133,7 +133,8 @@ async function queueOne(ctx: AsnContext, partner: Partner, e: CanonicalEvent, ev
   const [row] = await db('asns').insert({ partner_id: partner.id, po_number: poNumber, shipment_id: asn.shipmentId, event_seq: eventSeq, status: 'QUEUED', isa13, created_at: now }).returning('id');
   const asnId = num(typeof row === 'object' ? (row as { id: unknown }).id : row);
   for (let i = 0; i < ssccs.length; i += 500) await db('ssccs').insert(ssccs.slice(i, i + 500).map((sscc) => ({ sscc, partner_id: partner.id, asn_id: asnId })));
-  await outbox.enqueue(db, { partnerId: partner.id, kind: '856', sourceDocumentId: null, sourceRef: `856:${partner.id}:${asn.shipmentId}:${poNumber}`, filename: `856_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: now });
+  const flow = await db('orders').where({ partner_id: partner.id, po_number: poNumber }).first('correlation_id');
+  await outbox.enqueue(db, { partnerId: partner.id, kind: '856', sourceDocumentId: null, sourceRef: `856:${partner.id}:${asn.shipmentId}:${poNumber}`, filename: `856_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: now, correlationId: flow?.correlation_id ?? null });
   return { poNumber, partnerId: partner.id, status: 'QUEUED', problems: [], isa13 };
 }
 

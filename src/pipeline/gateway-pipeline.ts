@@ -374,7 +374,9 @@ export class GatewayPipeline {
           this.transient.delete(doc.id);
           if (outcome.movements > 0) this.onStockMoved();
           const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);
-          log({ documentId: doc.id, partner: doc.partner_id, status: outcome.status, events: outcome.eventCount, acks: outcome.acks, code: outcome.errorCode, correlationId: doc.correlation_id }, 'processed');
+          // Its own correlation id, and the flows (orders) it belongs to: one id follows a PO from its 850 to its 856.
+          const flows = await documents.flowsOf(this.deps.db, doc.id).catch(() => []);
+          log({ documentId: doc.id, partner: doc.partner_id, status: outcome.status, events: outcome.eventCount, acks: outcome.acks, code: outcome.errorCode, correlationId: doc.correlation_id, ...(flows.length ? { flows } : {}) }, 'processed');
         }
       } catch (e) {
         if (isTransient(e) && !this.stopped) {
@@ -553,7 +555,7 @@ export class GatewayPipeline {
           else await sink.deliver(row.filename, row.content);
           await outbox.markSent(db, row.id, clock.now().toISOString(), this.instanceId);
           this.stats.dispatched++;
-          logger.info({ outboxId: row.id, partner: row.partner_id, kind: row.kind, file: row.filename, isa13: row.isa13 }, 'delivered');
+          logger.info({ outboxId: row.id, partner: row.partner_id, kind: row.kind, file: row.filename, isa13: row.isa13, correlationId: row.correlation_id ?? undefined }, 'delivered');
           this.deps.kpis?.delivered.inc({ partner: row.partner_id, kind: row.kind });
         } catch (e) {
           if (this.stopped) {

@@ -114,6 +114,8 @@ export async function orderTimeline(db: Db, partners: PartnerDirectory, po: stri
     poNumber: po,
     partner: order.partner_id,
     status: order.status,
+    // The id that follows the order's flow (its 850's): GET /documents?correlation= and /outbox?correlation= list the flow.
+    correlationId: order.correlation_id ?? null,
     // What each warehouse was told (940) and what became of it.
     warehouseOrders: wos.map((w) => ({ warehouse: w.partner_id, location: w.location, order: w.number, status: w.status, revisions: num(w.revisions) })),
     lines: lines.map((l) => ({

@@ -64,6 +64,6 @@ export async function queuePoAck(ctx: { db: Db; partners: PartnerDirectory; now:
   const { isa13, gsControl: gs } = env;
   const content = writeOrKeepOut(() => build855(ack, env), `855 for PO ${order.po_number} to ${partner.id}`, problems);
   if (content === null) return null;
-  await outbox.enqueue(db, { partnerId: partner.id, kind: '855', sourceDocumentId: null, sourceRef: `${ref}${revision}`, filename: `855_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: ctx.now.toISOString() });
+  await outbox.enqueue(db, { partnerId: partner.id, kind: '855', sourceDocumentId: null, sourceRef: `${ref}${revision}`, filename: `855_${isa13}.x12`, content, isa13, gs06: String(gs), createdAt: ctx.now.toISOString(), correlationId: order.correlation_id ?? null });
   return { isa13, revision };
 }

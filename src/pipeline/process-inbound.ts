@@ -335,6 +335,7 @@ async function enqueueAcks(trx: Db, interchangesOf: InterchangeResult[], partner
       isa13,
       gs06: built.gsControl === null ? null : String(built.gsControl),
       createdAt: now.toISOString(),
+      correlationId: await documents.flowIdOf(trx, documentId, (await trx('documents').where({ id: documentId }).first('correlation_id'))?.correlation_id ?? null),
     });
     acks++;
   }

@@ -99,7 +99,7 @@ export async function releaseToWarehouses(ctx: ApplyContext, orderId: number, pr
     const target = open ?? (await warehouseOrders.create(db, { orderId, partnerId: wh.partner.id, location, number, at: ctx.at }));
     if (!open) known.push(target);
     const revision = target.revisions + 1;
-    await outbox.enqueue(db, { partnerId: wh.partner.id, kind: '940', sourceDocumentId: null, sourceRef: `940:${orderId}:${number}:${revision}:${status}`, filename: `940_${content.isa13}.x12`, content: content.text, isa13: content.isa13, gs06: content.gs06, createdAt: ctx.at });
+    await outbox.enqueue(db, { partnerId: wh.partner.id, kind: '940', sourceDocumentId: null, sourceRef: `940:${orderId}:${number}:${revision}:${status}`, filename: `940_${content.isa13}.x12`, content: content.text, isa13: content.isa13, gs06: content.gs06, createdAt: ctx.at, correlationId: order.correlation_id ?? null });
     await warehouseOrders.update(db, target.id, { revisions: revision, ...(status === 'F' ? { status: 'CANCELLED' as const } : {}), at: ctx.at });
     for (const w of list) await db('order_lines').where({ order_id: orderId, line_number: w.row.line_number }).update({ released: w.row.shipped + w.want });
     queued++;

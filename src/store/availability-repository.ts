@@ -356,8 +356,8 @@ export const orders = {
     return rows.map((r) => ({ id: num(r.id), partnerId: String(r.partner_id), eventSeq: num(r.event_seq) }));
   },
 
-  async create(db: Db, o: { partnerId: string; poNumber: string; status: string; eventSeq: number; at: string; rank: number }): Promise<number> {
-    const [r] = await db('orders').insert({ partner_id: o.partnerId, po_number: o.poNumber, status: o.status, event_seq: o.eventSeq, received_at: o.at, rank: o.rank }).returning('id');
+  async create(db: Db, o: { partnerId: string; poNumber: string; status: string; eventSeq: number; at: string; rank: number; correlationId?: string }): Promise<number> {
+    const [r] = await db('orders').insert({ partner_id: o.partnerId, po_number: o.poNumber, status: o.status, event_seq: o.eventSeq, received_at: o.at, rank: o.rank, correlation_id: o.correlationId ?? null }).returning('id');
     return num(typeof r === 'object' ? (r as { id: unknown }).id : r);
   },
 

@@ -47,6 +47,8 @@ export interface DocumentQuery {
   to?: string;
   po?: string;
   control?: string;
+  /** A flow: the documents with this correlation id, those of the order it is the id of, and those acknowledging what was sent for it. */
+  correlation?: string;
 }
 
 function row(r: Record<string, unknown> | undefined): DocumentRow | undefined {
@@ -220,8 +222,32 @@ export const documents = {
       });
     }
     if (q.po) k = k.whereIn('id', db('document_refs').select('document_id').where({ kind: 'po', value: q.po }));
+    if (q.correlation) {
+      const c = q.correlation;
+      k = k.where((w) =>
+        w
+          .where('correlation_id', c)
+          .orWhereIn('id', db('document_refs as r').join('orders as o', 'o.po_number', 'r.value').where({ 'r.kind': 'po', 'o.correlation_id': c }).select('r.document_id'))
+          .orWhereIn('id', db('outbox').where({ correlation_id: c }).whereNotNull('ack_document_id').select('ack_document_id')),
+      );
+    }
     if (q.control) k = k.whereIn('id', db('document_refs').select('document_id').whereIn('kind', ['isa13', 'gs06']).where('value', q.control.replace(/^0+(?=\d)/, '')));
     return (await k).map((r) => row(r)!);
+  },
+
+  /**
+   * The flows a document belongs to: the correlation ids of the orders it refers to (an 850 its
+   * own, a 945 or 856 the PO's it ships, an 860 the PO's it changes).
+   */
+  async flowsOf(db: Db, documentId: number): Promise<string[]> {
+    const rows = (await db('document_refs as r').join('orders as o', 'o.po_number', 'r.value').where({ 'r.document_id': documentId, 'r.kind': 'po' }).whereNotNull('o.correlation_id').distinct('o.correlation_id')) as { correlation_id: string }[];
+    return rows.map((r) => r.correlation_id).sort();
+  },
+
+  /** The one id a document's log lines and acknowledgments carry: its order's flow when it has one, else its own. */
+  async flowIdOf(db: Db, documentId: number, own: string): Promise<string> {
+    const flows = await this.flowsOf(db, documentId);
+    return flows.length === 1 ? flows[0] : own;
   },
 
   /** Record what a document can be found by (control numbers without leading zeros). */

@@ -592,6 +592,20 @@ const m010: Migration = {
     await k.schema.alterTable('outbox', (t) => {
       t.index(['ack_status', 'status']);
     });
+    // One id follows an order's flow: the 850's correlation id, on the order and on everything
+    // sent for it (855, 940, 856) and the acknowledgments of what came in.
+    await k.schema.alterTable('orders', (t) => {
+      t.string('correlation_id', 64).nullable();
+    });
+    await k.schema.alterTable('outbox', (t) => {
+      t.string('correlation_id', 64).nullable();
+      t.index(['correlation_id']);
+    });
+    for (const o of (await k('orders').select('id', 'event_seq')) as { id: unknown; event_seq: unknown }[]) {
+      const e = await k('events').where({ seq: o.event_seq }).first('payload');
+      const id = e ? (JSON.parse(String(e.payload)) as { correlationId?: string }).correlationId : undefined;
+      if (id) await k('orders').where({ id: o.id }).update({ correlation_id: id });
+    }
     // The open-backorders gauge reads backordered lines through an index.
     await k.schema.alterTable('order_lines', (t) => {
       t.index(['backordered']);
@@ -610,6 +624,13 @@ const m010: Migration = {
     });
     await k.schema.alterTable('order_lines', (t) => {
       t.dropIndex(['backordered']);
+    });
+    await k.schema.alterTable('outbox', (t) => {
+      t.dropIndex(['correlation_id']);
+      t.dropColumn('correlation_id');
+    });
+    await k.schema.alterTable('orders', (t) => {
+      t.dropColumn('correlation_id');
     });
     await k.schema.dropTable('outbox_sources');
     await k.schema.dropTable('feeds');

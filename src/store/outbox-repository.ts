@@ -18,12 +18,14 @@ export interface OutboxRow {
   last_error: string | null;
   created_at: string;
   sent_at: string | null;
+  /** The flow it belongs to: its order's correlation id (an 855, 940, 856), or its document's (a 997). */
+  correlation_id?: string | null;
 }
 
 const row = (r: Record<string, unknown>): OutboxRow => ({ ...(r as unknown as OutboxRow), id: num(r.id), attempts: num(r.attempts), source_document_id: r.source_document_id == null ? null : num(r.source_document_id) });
 
 export const outbox = {
-  async enqueue(db: Db, o: { partnerId: string; kind: string; sourceDocumentId: number | null; sourceRef: string; filename: string; content: string; contentPath?: string; isa13: string; gs06: string | null; createdAt: string }): Promise<void> {
+  async enqueue(db: Db, o: { partnerId: string; kind: string; sourceDocumentId: number | null; sourceRef: string; filename: string; content: string; contentPath?: string; isa13: string; gs06: string | null; createdAt: string; correlationId?: string | null }): Promise<void> {
     await db('outbox')
       .insert({
         partner_id: o.partnerId,
@@ -37,6 +39,7 @@ export const outbox = {
         gs06: o.gs06,
         status: 'PENDING',
         created_at: o.createdAt,
+        correlation_id: o.correlationId ?? null,
       })
       .onConflict('source_ref')
       .ignore();
