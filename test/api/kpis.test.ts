@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Logger } from '../../src/core/ports.ts';
 import { startGateway, type RunningGateway } from '../../src/main.ts';
 import { FeedWatch } from '../../src/pipeline/feed-watch.ts';
-import { drop, po850, ROOT, settled, snapshot846, testConfig, waitFor } from '../helpers.ts';
+import { drop, po850, ROOT, settled, snapshot846, tempDir, testConfig, waitFor } from '../helpers.ts';
 
 /**
  * Issue 15: the key figures as Prometheus metrics, counted as documents come and go, on a
@@ -29,7 +29,13 @@ function value(text: string, series: string): number {
 }
 
 before(async () => {
-  const cfg = testConfig();
+  // demo-retail's 846s come 15 s after stock moves (the demo's 1 s elsewhere): a PO can arrive
+  // between a drop in stock and the 846 that would have lowered what it was shown.
+  const partners = path.join(tempDir('gw-kpi-'), 'partners');
+  cpSync(path.join(ROOT, 'config', 'partners'), partners, { recursive: true });
+  const retailFile = path.join(partners, 'demo-retail.yaml');
+  writeFileSync(retailFile, readFileSync(retailFile, 'utf8').replace('debounceMs: 1000', 'debounceMs: 15000'));
+  const cfg = testConfig({ partnersDir: partners });
   dataDir = cfg.dataDir;
   g = await startGateway(cfg.env);
   base = `http://127.0.0.1:${g.port}`;
@@ -45,13 +51,13 @@ test('a snapshot, a PO and the 3PL\'s shipment: documents counted, the 846 carri
   await settled(tpl, '846-snapshot.x12');
   const snap = await g.db('documents').where({ filename: '846-snapshot.x12' }).first();
   // The retailer's 846 (debounced) carries the snapshot's movements: linked to it, and its latency observed.
-  const carried: { id: unknown } = await waitFor(async () => (await g.db('outbox_sources as s').join('outbox as o', 'o.id', 's.outbox_id').where({ 's.document_id': snap.id, 'o.partner_id': 'demo-retail', 'o.kind': '846' }).first('o.id')) ?? false, 30_000, 'the 846 that carries the snapshot');
+  const carried: { id: unknown } = await waitFor(async () => (await g.db('outbox_sources as s').join('outbox as o', 'o.id', 's.outbox_id').where({ 's.document_id': snap.id, 'o.partner_id': 'demo-bigbox', 'o.kind': '846' }).first('o.id')) ?? false, 30_000, 'the 846 that carries the snapshot');
   assert.ok(carried.id, 'the 846 row');
-  const listed = (await (await fetch(`${base}/outbox?kind=846&partner=demo-retail`)).json()) as { outbox: { id: number; source_documents: number[] }[] };
+  const listed = (await (await fetch(`${base}/outbox?kind=846&partner=demo-bigbox`)).json()) as { outbox: { id: number; source_documents: number[] }[] };
   assert.ok(listed.outbox.find((o) => o.id === Number(carried.id))!.source_documents.includes(snap.id), 'GET /outbox lists the documents an 846 carries');
   const m1 = await metrics();
-  assert.ok(value(m1, 'gateway_landing_to_846_seconds_count{partner="demo-retail"}') >= 1, 'landing-to-846 observed');
-  assert.ok(value(m1, 'gateway_landing_to_846_seconds_bucket{le="+Inf",partner="demo-retail"}') >= 1, 'its +Inf bucket');
+  assert.ok(value(m1, 'gateway_landing_to_846_seconds_count{partner="demo-bigbox"}') >= 1, 'landing-to-846 observed');
+  assert.ok(value(m1, 'gateway_landing_to_846_seconds_bucket{le="+Inf",partner="demo-bigbox"}') >= 1, 'its +Inf bucket');
   assert.equal(value(m1, 'gateway_documents_received_total{partner="demo-3pl",channel="folder:demo-3pl"}'), 1);
   assert.equal(value(m1, 'gateway_documents_processed_total{partner="demo-3pl",status="PROCESSED"}'), 1);
 
@@ -80,12 +86,37 @@ test('a snapshot, a PO and the 3PL\'s shipment: documents counted, the 846 carri
   assert.equal(ready.channels.find((c) => c.channel === 'folder:demo-supplier')!.lastInboundAt, null, 'nothing came from the supplier');
 });
 
+test('a physical drop below a promise, then a PO for what was shown: an oversell counted; the snapshots\' divergence per location; a shipment before its PO counted as WAITING', { timeout: 60_000 }, async () => {
+  const tpl = drop(dataDir, 'demo-3pl');
+  const retail = drop(dataDir, 'demo-retail');
+  const before = await metrics();
+  assert.ok(value(before, 'gateway_divergence_units{location="ACME-EAST"}') > 0, 'the first snapshot differed from the empty store');
+  // What demo-retail was last shown is settled (no 846 of its due), then stock drops and its PO comes before its next 846.
+  await waitFor(async () => !(await g.db('publish_due').where({ partner_id: 'demo-retail' }).first()) && !!(await g.db('publications').where({ partner_id: 'demo-retail' }).first()), 40_000, "demo-retail's 846 built");
+  const view = (await (await fetch(`${base}/availability/WIDGET-S?partner=demo-retail&location=ACME-EAST`)).json()) as { partnerView: { shown: Record<string, string> }; positions: { available: string }[] };
+  const shown = Number(view.partnerView.shown['ACME-EAST']);
+  const available = Number(view.positions[0].available);
+  assert.ok(shown > 1 && available > shown, `shown ${shown} of ${available}`);
+  // The 3PL reports damage: all but one unit gone (an adjustment, purpose 04).
+  writeFileSync(path.join(tpl.in, 'damage.x12'), snapshot846(7310, [['012345678905', 'CMH1', String(1 - available)]], { purpose: '04' }));
+  await settled(tpl, 'damage.x12');
+  writeFileSync(path.join(retail.in, 'over.x12'), po850(7311, 'PO-KPI-OVER', { qty: String(shown) }));
+  await settled(retail, 'over.x12');
+  const m = await metrics();
+  assert.equal(value(m, 'gateway_oversells_total{partner="demo-retail"}'), 1);
+  assert.equal(value(m, 'gateway_oversells{partner="demo-retail"}'), 1);
+  // A shipment that comes before its PO waits: counted as WAITING until the PO comes.
+  copyFileSync(path.join(ROOT, 'samples/demo-3pl/shipment-early.xml'), path.join(tpl.in, 'early.xml'));
+  await settled(tpl, 'early.xml');
+  assert.equal(value(await metrics(), 'gateway_documents_open{partner="demo-3pl",status="WAITING"}'), 1);
+});
+
 test('a PO beyond what there is: a backorder counted, and the open backorders gauge', { timeout: 60_000 }, async () => {
   const retail = drop(dataDir, 'demo-retail');
   writeFileSync(path.join(retail.in, 'big.x12'), po850(7301, 'PO-KPI-BIG', { qty: '100000' }));
   await settled(retail, 'big.x12');
   const m = await metrics();
-  assert.equal(value(m, 'gateway_backorders_total{partner="demo-retail"}'), 1);
+  assert.equal(value(m, 'gateway_backorders_total{partner="demo-retail"}'), 2, 'the oversold line and this one');
   assert.ok(value(m, 'gateway_backorders_open{partner="demo-retail"}') >= 1);
 });
 
