@@ -113,6 +113,18 @@ async function body(ctx: Koa.Context, limit: number): Promise<Record<string, unk
   }
 }
 
+/**
+ * One naming style for the API (camelCase): a store row's column names as JSON keys, with the
+ * internals an operator has no use for (leases, claims, file paths) left out. Rows only: their
+ * keys are column names, never data (an item id with an underscore is a value, not a key here).
+ */
+const INTERNAL = new Set(['source_path', 'raw_path', 'content', 'content_path', 'claimed_by', 'lease_until', 'source_done', 'starts']);
+export function apiRow(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) if (!INTERNAL.has(k)) out[k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = v;
+  return out;
+}
+
 /** A mapping file's path under mappings/: `<scope>/<name>.yaml`, nothing else. */
 const MAPPING_FILE = /^(_shared|[a-z0-9][a-z0-9_-]*)\/[A-Za-z0-9][A-Za-z0-9_.-]*\.ya?ml$/;
 
@@ -220,7 +232,7 @@ export function createApi(deps: ApiDeps): Koa {
   router.get('/documents', async (ctx) => {
     const q = documentQuery(ctx.query);
     const rows = await documents.list(deps.readDb, q);
-    ctx.body = { documents: rows.map(({ source_path: _s, ...d }) => d), next: rows.length === q.limit ? rows[rows.length - 1].id : null };
+    ctx.body = { documents: rows.map((d) => apiRow(d as unknown as Record<string, unknown>)), next: rows.length === q.limit ? rows[rows.length - 1].id : null };
   });
 
   const PREVIEW = 64 * 1024;
@@ -229,16 +241,15 @@ export function createApi(deps: ApiDeps): Koa {
     const doc = await documents.get(deps.readDb, id);
     if (!doc) fail('GW_NOT_FOUND', `no document ${id}`);
     const head = doc.raw_path ? await deps.raw.head(doc.raw_path, PREVIEW).catch(() => null) : null;
-    const { source_path: _s, ...document } = doc;
     const held = await heldView(deps.readDb, { documentId: id, limit: 500 });
     ctx.body = {
-      document,
-      envelope: await deps.readDb('interchanges').where({ document_id: id }).orderBy('seq').select('seq', 'sender', 'receiver', 'isa13', 'status', 'partner_id'),
+      document: apiRow(doc as unknown as Record<string, unknown>),
+      envelope: (await deps.readDb('interchanges').where({ document_id: id }).orderBy('seq').select('seq', 'sender', 'receiver', 'isa13', 'status', 'partner_id')).map(apiRow),
       raw: head ? { size: doc.size, truncated: doc.size > head.length, content: head.toString('latin1'), href: `/documents/${id}/raw` } : null,
-      rejections: await rejections.forDocument(deps.readDb, id),
+      rejections: (await rejections.forDocument(deps.readDb, id)).map(apiRow),
       events: await events.forDocument(deps.readDb, id),
-      acks: (await outbox.forDocument(deps.readDb, id)).map(({ content, ...o }) => ({ ...o, size: content.length })),
-      replays: (await deps.readDb('documents').where({ replay_of: id }).orderBy('id').select('id', 'status', 'event_count', 'received_at')).map((r) => ({ ...r, id: Number(r.id) })),
+      acks: (await outbox.forDocument(deps.readDb, id)).map((o) => ({ ...apiRow(o as unknown as Record<string, unknown>), size: o.content.length })),
+      replays: (await deps.readDb('documents').where({ replay_of: id }).orderBy('id').select('id', 'status', 'event_count', 'received_at')).map((r) => apiRow({ ...r, id: Number(r.id) })),
       // Its events held back (WAITING, CONFLICT) and what became of them.
       held,
       // The orders' flows it belongs to (their correlation ids: GET /documents?correlation=).
@@ -298,7 +309,7 @@ export function createApi(deps: ApiDeps): Koa {
       .select('d.id', 'd.partner_id', 'd.channel', 'd.filename', 'd.status', 'd.error_code', 'd.error_message', 'd.received_at', 'd.replay_of');
     if (before) q = q.where('d.id', '<', before);
     if (partner) q = q.where('d.partner_id', partner);
-    const rows = (await q).map((r) => ({ ...r, id: Number(r.id) }));
+    const rows = (await q).map((r) => apiRow({ ...r, id: Number(r.id) }));
     ctx.body = { deadLetters: rows, next: rows.length === limit ? rows[rows.length - 1].id : null };
   });
 
@@ -403,8 +414,8 @@ export function createApi(deps: ApiDeps): Koa {
     const sources = new Map<number, number[]>();
     const ids846 = rows.filter((r) => r.kind === '846').map((r) => r.id);
     if (ids846.length) for (const x of (await deps.readDb('outbox_sources').whereIn('outbox_id', ids846).orderBy('document_id').select('outbox_id', 'document_id')) as { outbox_id: unknown; document_id: unknown }[]) sources.set(Number(x.outbox_id), [...(sources.get(Number(x.outbox_id)) ?? []), Number(x.document_id)]);
-    const withSources = rows.map((r) => (r.kind === '846' ? { ...r, source_documents: sources.get(r.id) ?? [] } : r));
-    const shown = wanted === 'overdue' ? withSources.filter((r) => r.ack === 'overdue') : wanted === 'awaited' ? withSources.filter((r) => r.ack === 'awaited') : withSources;
+    const kept = wanted === 'overdue' ? rows.filter((r) => r.ack === 'overdue') : wanted === 'awaited' ? rows.filter((r) => r.ack === 'awaited') : rows;
+    const shown = kept.map((r) => ({ ...apiRow(r), ...(r.kind === '846' ? { sourceDocuments: sources.get(r.id) ?? [] } : {}) }));
     ctx.body = { outbox: shown, next: rows.length === limit ? rows[rows.length - 1].id : null };
   });
 

@@ -170,11 +170,11 @@ async function documentsView() {
     [
       ['id', (d) => link(`#/documents/${d.id}`, d.id)],
       ['file', (d) => esc(d.filename)],
-      ['partner', (d) => esc(d.partner_id)],
-      ['sets', (d) => esc(d.set_ids)],
+      ['partner', (d) => esc(d.partnerId)],
+      ['sets', (d) => esc(d.setIds)],
       ['status', (d) => badge(d.status)],
-      ['problem', (d) => (d.error_code ? `<code>${esc(d.error_code)}</code>` : '')],
-      ['received', (d) => when(d.received_at)],
+      ['problem', (d) => (d.errorCode ? `<code>${esc(d.errorCode)}</code>` : '')],
+      ['received', (d) => when(d.receivedAt)],
     ],
     { id: 'documents', empty: 'No document matches.' },
   )}`;
@@ -190,7 +190,7 @@ function segments(raw, rejections) {
   const term = text[start + 105];
   const segs = text.slice(start).split(term).map((s) => s.replace(/^\s+/, '')).filter((s) => s.length);
   const at = new Map();
-  for (const r of rejections) if (r.segment_index) at.set(r.segment_index, [...(at.get(r.segment_index) || []), r]);
+  for (const r of rejections) if (r.segmentIndex) at.set(r.segmentIndex, [...(at.get(r.segmentIndex) || []), r]);
   const rows = segs.map((s, i) => {
     const why = at.get(i + 1) || [];
     return `<tr class="${why.length ? 'bad' : ''}" data-segment="${i + 1}"><td class="n">${i + 1}</td><td class="seg">${esc(s)}${term === '\n' ? '' : esc(term)}${why.map((r) => `<span class="why" data-code="${esc(r.code)}">${esc(r.code)}${r.element ? ` (element ${r.element}${r.component ? `-${r.component}` : ''})` : ''}: ${esc(r.message)}</span>`).join('')}</td></tr>`;
@@ -203,14 +203,14 @@ async function documentDetail(id) {
   const d = r.document;
   const replayable = d.direction === 'in';
   view.innerHTML = `<h1>Document ${esc(d.id)} ${badge(d.status)}</h1>
-    <p>${esc(d.filename)} from <strong>${esc(d.partner_id || 'unknown')}</strong> on ${esc(d.channel)}, ${esc(d.set_ids || '')}; correlation <code>${esc(d.correlation_id)}</code>${r.flows && r.flows.length ? `; flow ${r.flows.map((f) => link(`#/documents?correlation=${f}`, f.slice(0, 8))).join(', ')}` : ''}
+    <p>${esc(d.filename)} from <strong>${esc(d.partnerId || 'unknown')}</strong> on ${esc(d.channel)}, ${esc(d.setIds || '')}; correlation <code>${esc(d.correlationId)}</code>${r.flows && r.flows.length ? `; flow ${r.flows.map((f) => link(`#/documents?correlation=${f}`, f.slice(0, 8))).join(', ')}` : ''}
     ${replayable ? `<button class="action" id="replay" data-action="/documents/${esc(d.id)}/replay">Replay</button>` : ''}</p>
     <h2>Timeline</h2>${table(r.timeline, [['at', (t) => when(t.at)], ['what', (t) => esc(t.what)], ['detail', (t) => esc(t.code || t.channel || t.waitsFor || t.by || (t.outboxId ? `outbox ${t.outboxId}` : ''))]])}
-    <h2>Rejections</h2>${table(r.rejections, [['code', (x) => `<code>${esc(x.code)}</code>`], ['severity', (x) => badge(x.severity === 'error' ? 'REJECTED' : 'WAITING')], ['segment', (x) => esc(x.segment_index ? `#${x.segment_index} ${x.segment_tag || ''}` : '')], ['set position', (x) => esc(x.set_position || '')], ['message', (x) => esc(x.message)]], { id: 'rejections', empty: 'None.' })}
+    <h2>Rejections</h2>${table(r.rejections, [['code', (x) => `<code>${esc(x.code)}</code>`], ['severity', (x) => badge(x.severity === 'error' ? 'REJECTED' : 'WAITING')], ['segment', (x) => esc(x.segmentIndex ? `#${x.segmentIndex} ${x.segmentTag || ''}` : '')], ['set position', (x) => esc(x.setPosition || '')], ['message', (x) => esc(x.message)]], { id: 'rejections', empty: 'None.' })}
     <h2>Content</h2>${r.raw ? segments(r.raw, r.rejections) : '<p class="muted">Not kept.</p>'}
     <h2>Events</h2>${r.events.length ? `<pre id="events">${esc(JSON.stringify(r.events, null, 2))}</pre>` : '<p class="muted">None.</p>'}
-    <h2>Acknowledgments</h2>${table(r.acks, [['id', (a) => esc(a.id)], ['kind', (a) => esc(a.kind)], ['file', (a) => esc(a.filename)], ['status', (a) => badge(a.status)], ['sent', (a) => when(a.sent_at)]], { empty: 'None.' })}
-    <h2>Replays</h2>${table(r.replays, [['id', (x) => link(`#/documents/${x.id}`, x.id)], ['status', (x) => badge(x.status)], ['events', (x) => esc(x.event_count)], ['at', (x) => when(x.received_at)]], { id: 'replays', empty: 'None.' })}`;
+    <h2>Acknowledgments</h2>${table(r.acks, [['id', (a) => esc(a.id)], ['kind', (a) => esc(a.kind)], ['file', (a) => esc(a.filename)], ['status', (a) => badge(a.status)], ['sent', (a) => when(a.sentAt)]], { empty: 'None.' })}
+    <h2>Replays</h2>${table(r.replays, [['id', (x) => link(`#/documents/${x.id}`, x.id)], ['status', (x) => badge(x.status)], ['events', (x) => esc(x.eventCount)], ['at', (x) => when(x.receivedAt)]], { id: 'replays', empty: 'None.' })}`;
   bindActions();
 }
 
@@ -221,10 +221,10 @@ async function deadLetters() {
     [
       ['id', (d) => link(`#/documents/${d.id}`, d.id)],
       ['file', (d) => esc(d.filename)],
-      ['partner', (d) => esc(d.partner_id)],
+      ['partner', (d) => esc(d.partnerId)],
       ['status', (d) => badge(d.status)],
-      ['problem', (d) => `<code>${esc(d.error_code)}</code> ${esc(d.error_message || '')}`],
-      ['received', (d) => when(d.received_at)],
+      ['problem', (d) => `<code>${esc(d.errorCode)}</code> ${esc(d.errorMessage || '')}`],
+      ['received', (d) => when(d.receivedAt)],
       ['', (d) => `<button class="action" data-action="/documents/${esc(d.id)}/replay">Replay</button>`],
     ],
     { id: 'dead-letters', empty: 'No dead letters.' },
@@ -267,14 +267,14 @@ async function outboxView() {
     r.outbox,
     [
       ['id', (o) => esc(o.id)],
-      ['partner', (o) => esc(o.partner_id)],
+      ['partner', (o) => esc(o.partnerId)],
       ['kind', (o) => esc(o.kind)],
       ['file', (o) => esc(o.filename)],
       ['status', (o) => badge(o.status)],
       ['997', (o) => badge(o.ack)],
-      ['flow', (o) => (o.correlation_id ? link(`#/documents?correlation=${o.correlation_id}`, String(o.correlation_id).slice(0, 8)) : '')],
-      ['carries', (o) => (o.source_documents ? o.source_documents.map((d) => link(`#/documents/${d}`, d)).join(' ') : o.source_document_id ? link(`#/documents/${o.source_document_id}`, o.source_document_id) : '')],
-      ['sent', (o) => when(o.sent_at)],
+      ['flow', (o) => (o.correlationId ? link(`#/documents?correlation=${o.correlationId}`, String(o.correlationId).slice(0, 8)) : '')],
+      ['carries', (o) => (o.sourceDocuments ? o.sourceDocuments.map((d) => link(`#/documents/${d}`, d)).join(' ') : o.sourceDocumentId ? link(`#/documents/${o.sourceDocumentId}`, o.sourceDocumentId) : '')],
+      ['sent', (o) => when(o.sentAt)],
       ['', (o) => (o.status !== 'PENDING' ? `<button class="action" data-action="/outbox/${esc(o.id)}/resend">Resend</button>` : '')],
     ],
     { id: 'outbox', empty: 'Nothing.' },

@@ -111,7 +111,7 @@ test('documents: filters by partner, direction, set, status, time, PO and contro
   await waitFor(async () => (await g.db('documents').where({ status: 'PROCESSED' })).length >= 6, 20_000, 'six documents');
   const set850 = await call('GET', '/documents?set=850&direction=in');
   assert.equal(set850.json.documents.length, 5);
-  assert.ok(set850.json.documents.every((d: any) => d.set_ids === '850' && d.source_path === undefined));
+  assert.ok(set850.json.documents.every((d: any) => d.setIds === '850' && d.source_path === undefined && d.sourcePath === undefined && d.rawPath === undefined));
   assert.equal((await call('GET', '/documents?partner=demo-3pl')).json.documents.length, 1);
   assert.equal((await call('GET', '/documents?status=PROCESSED&set=846')).json.documents.length, 1);
   const byPo = await call('GET', '/documents?po=PO-API-3');

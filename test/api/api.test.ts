@@ -38,7 +38,7 @@ test('documents: list and detail with rejections, events and acks; clear errors'
   assert.equal(doc.status, 'REJECTED');
   const detail = await (await fetch(`${base}/documents/${doc.id}`)).json();
   assert.equal(detail.rejections[0].code, 'GW_X12_ELEMENT_INVALID_CHARACTER');
-  assert.equal(detail.rejections[0].set_position, 4);
+  assert.equal(detail.rejections[0].setPosition, 4);
   assert.equal(detail.acks.length, 1);
   const bad = await fetch(`${base}/documents?limit=0`);
   assert.equal(bad.status, 400);

@@ -53,8 +53,8 @@ test('a snapshot, a PO and the 3PL\'s shipment: documents counted, the 846 carri
   // The retailer's 846 (debounced) carries the snapshot's movements: linked to it, and its latency observed.
   const carried: { id: unknown } = await waitFor(async () => (await g.db('outbox_sources as s').join('outbox as o', 'o.id', 's.outbox_id').where({ 's.document_id': snap.id, 'o.partner_id': 'demo-bigbox', 'o.kind': '846' }).first('o.id')) ?? false, 30_000, 'the 846 that carries the snapshot');
   assert.ok(carried.id, 'the 846 row');
-  const listed = (await (await fetch(`${base}/outbox?kind=846&partner=demo-bigbox`)).json()) as { outbox: { id: number; source_documents: number[] }[] };
-  assert.ok(listed.outbox.find((o) => o.id === Number(carried.id))!.source_documents.includes(snap.id), 'GET /outbox lists the documents an 846 carries');
+  const listed = (await (await fetch(`${base}/outbox?kind=846&partner=demo-bigbox`)).json()) as { outbox: { id: number; sourceDocuments: number[] }[] };
+  assert.ok(listed.outbox.find((o) => o.id === Number(carried.id))!.sourceDocuments.includes(snap.id), 'GET /outbox lists the documents an 846 carries');
   const m1 = await metrics();
   assert.ok(value(m1, 'gateway_landing_to_846_seconds_count{partner="demo-bigbox"}') >= 1, 'landing-to-846 observed');
   assert.ok(value(m1, 'gateway_landing_to_846_seconds_bucket{le="+Inf",partner="demo-bigbox"}') >= 1, 'its +Inf bucket');
@@ -77,8 +77,8 @@ test('a snapshot, a PO and the 3PL\'s shipment: documents counted, the 846 carri
   assert.ok(value(m2, 'gateway_processing_seconds_count{partner="demo-retail"}') >= 1, 'processing time');
   await waitFor(async () => value(await metrics(), 'gateway_deliveries_total{partner="demo-retail",kind="856"}') >= 1, 30_000, 'the 856 delivered and counted');
   // Processed XML feeds are found by set=xml (their set is xml:<mapping> once processed).
-  const xml = (await (await fetch(`${base}/documents?set=xml`)).json()) as { documents: { filename: string; set_ids: string }[] };
-  assert.deepEqual(xml.documents.map((d) => [d.filename, d.set_ids.split(':')[0]]), [['shipment.xml', 'xml']]);
+  const xml = (await (await fetch(`${base}/documents?set=xml`)).json()) as { documents: { filename: string; setIds: string }[] };
+  assert.deepEqual(xml.documents.map((d) => [d.filename, d.setIds.split(':')[0]]), [['shipment.xml', 'xml']]);
   // Folder channels say when they last looked and when a file last came in (/ready).
   const ready = (await (await fetch(`${base}/ready`)).json()) as { channels: { channel: string; lastPollAt: string | null; lastInboundAt: string | null; lastOutboundAt: string | null }[] };
   const folder3pl = ready.channels.find((c) => c.channel === 'folder:demo-3pl')!;

@@ -39,10 +39,10 @@ test('one correlation id follows PO-1001 from its 850 through the 855, the 940s,
     const poDoc = (await get(`/documents/${po.document}`)).document;
     const order = await get('/orders/PO-1001');
     const flow: string = order.correlationId;
-    assert.equal(flow, poDoc.correlation_id, "the order's id is its 850's");
+    assert.equal(flow, poDoc.correlationId, "the order's id is its 850's");
     // Everything sent for the order carries it: the 855, both 940s, the 856, the 997 of the 850.
-    const sent = (await get(`/outbox?correlation=${flow}`)).outbox as { kind: string; partner_id: string }[];
-    const kinds = sent.map((o) => `${o.partner_id}:${o.kind}`).sort();
+    const sent = (await get(`/outbox?correlation=${flow}`)).outbox as { kind: string; partnerId: string }[];
+    const kinds = sent.map((o) => `${o.partnerId}:${o.kind}`).sort();
     for (const k of ['demo-retail:855', 'demo-3pl:940', 'demo-retail:856', 'demo-retail:TA1+997', 'demo-3pl:997']) assert.ok(kinds.includes(k), `${k} in ${kinds}`);
     assert.equal(kinds.filter((k) => k === 'demo-3pl:940').length, 2, 'both warehouses\' 940s');
     // The documents of the flow: the 850, the 3PL's 997 of our 940s, its 945.
