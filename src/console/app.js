@@ -49,6 +49,11 @@ function table(rows, columns, opts = {}) {
   return `<table${opts.id ? ` id="${opts.id}"` : ''}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
+/** Columns for rows whose fields are shown as they come (objects as JSON). */
+function columnsOf(rows) {
+  return Object.keys(rows[0] || {}).map((k) => [k, (o) => esc(typeof o[k] === 'object' && o[k] !== null ? JSON.stringify(o[k]) : o[k])]);
+}
+
 function query() {
   const i = location.hash.indexOf('?');
   return new URLSearchParams(i < 0 ? '' : location.hash.slice(i + 1));
@@ -324,8 +329,8 @@ async function availability() {
   if (item) {
     try {
       const r = await api(`/availability/${encodeURIComponent(item)}${q.get('partner') ? `?partner=${encodeURIComponent(q.get('partner'))}` : ''}`);
-      body = `<h2>Positions</h2>${table(r.positions, Object.keys(r.positions[0] || {}).map((k) => [k, (p) => esc(typeof p[k] === 'object' ? JSON.stringify(p[k]) : p[k])]))}
-        <h2>Each partner's promise</h2>${table(r.promises || [], Object.keys((r.promises || [])[0] || {}).map((k) => [k, (p) => esc(typeof p[k] === 'object' ? JSON.stringify(p[k]) : p[k])]), { empty: 'No partner was promised this item.' })}
+      body = `<h2>Positions</h2>${table(r.positions, columnsOf(r.positions))}
+        <h2>Each partner's promise</h2>${table(r.promises || [], columnsOf(r.promises || []), { empty: 'No partner was promised this item.' })}
         ${r.partnerView ? `<h2>What ${esc(q.get('partner'))} is shown</h2><pre>${esc(JSON.stringify(r.partnerView, null, 2))}</pre>` : ''}`;
     } catch (e) {
       body = `<p class="muted">${esc(e.message)}</p>`;
@@ -337,12 +342,12 @@ async function availability() {
 
 async function oversellsView() {
   const r = await api('/oversells');
-  view.innerHTML = `<h1>Oversells</h1><p class="muted">PO lines short of what their partner had been promised.</p>${table(r.oversells, Object.keys(r.oversells[0] || {}).map((k) => [k, (o) => esc(typeof o[k] === 'object' ? JSON.stringify(o[k]) : o[k])]), { id: 'oversells', empty: 'No oversell.' })}`;
+  view.innerHTML = `<h1>Oversells</h1><p class="muted">PO lines short of what their partner had been promised.</p>${table(r.oversells, columnsOf(r.oversells), { id: 'oversells', empty: 'No oversell.' })}`;
 }
 
 async function divergencesView() {
   const r = await api('/divergences');
-  view.innerHTML = `<h1>Divergences</h1><p class="muted">Where a partner's snapshot disagreed with the store.</p>${table(r.divergences, Object.keys(r.divergences[0] || {}).map((k) => [k, (o) => esc(typeof o[k] === 'object' ? JSON.stringify(o[k]) : o[k])]), { id: 'divergences', empty: 'No divergence.' })}`;
+  view.innerHTML = `<h1>Divergences</h1><p class="muted">Where a partner's snapshot disagreed with the store.</p>${table(r.divergences, columnsOf(r.divergences), { id: 'divergences', empty: 'No divergence.' })}`;
 }
 
 // ---- routing --------------------------------------------------------------------------------

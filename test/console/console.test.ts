@@ -143,3 +143,22 @@ test('the overview\'s charts are drawn with data', { skip, timeout: 60_000 }, as
   }
   await page.close();
 });
+
+test('every page draws without a script error: availability with a partner\'s view, divergences, oversells, waiting, orders and an order\'s flow', { skip, timeout: 60_000 }, async () => {
+  const pages: [string, string, string | null][] = [
+    ['#/availability?item=WIDGET-S&partner=demo-retail', 'Availability', '#view table'],
+    ['#/divergences', 'Divergences', '#divergences'],
+    ['#/oversells', 'Oversells', null],
+    ['#/held', 'Waiting & conflicts', null],
+    ['#/orders', 'Orders', '#orders'],
+    ['#/orders/PO-1001?partner=demo-retail', 'Order PO-1001', '#timeline'],
+  ];
+  for (const [hash, title, selector] of pages) {
+    const page = await open(hash);
+    assert.match((await page.textContent('#view h1'))!, new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), hash);
+    if (selector) assert.ok(await page.locator(selector).count(), `${hash}: ${selector}`);
+    if (hash.startsWith('#/orders/')) assert.match((await page.textContent('#flow'))!, /^[0-9a-f-]{36}$/, 'the order shows its flow id');
+    if (hash.startsWith('#/availability')) await shot(page, 'availability');
+    await page.close();
+  }
+});
