@@ -109,12 +109,12 @@ test('a delivery that keeps failing is marked FAILED and shows in GET /outbox; `
   const gw = (g = await track(startGateway(cfg.env)));
   writeFileSync(path.join(inbound, 'po.x12'), po850(12_000, 'PO-RESEND'));
   const failed = await waitFor(async () => {
-    const r = (await (await fetch(`http://127.0.0.1:${gw.port}/outbox?status=FAILED`)).json()) as { outbox: { id: number; attempts: number; last_error: string; kind: string }[] };
+    const r = (await (await fetch(`http://127.0.0.1:${gw.port}/outbox?status=FAILED`)).json()) as { outbox: { id: number; attempts: number; lastError: string; kind: string }[] };
     return r.outbox[0];
   }, 20_000, 'the FAILED entry over the API');
   assert.equal(failed.attempts, 2);
   assert.equal(failed.kind, '997');
-  assert.match(failed.last_error, /No such file/i);
+  assert.match(failed.lastError, /No such file/i);
   // The partner creates the folder; the operator resends (the CLI works beside the running gateway).
   sshd.dir(`r${id}/out/missing`);
   const { stdout } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin', 'gateway.js'), 'resend', String(failed.id)], { env: { ...process.env, ...cfg.env }, timeout: 30_000 });
