@@ -6,7 +6,8 @@ import { ERRORS, GatewayError, type ErrorCode } from './core/errors.ts';
 import { isError } from './core/rejection.ts';
 import { MappingRegistry } from './mapping/registry.ts';
 import { buildPlannedAcks, planFileAcks } from './pipeline/acks-for.ts';
-import { MemorySink } from './pipeline/memory-sink.ts';
+import { SpillSink } from './pipeline/spill-sink.ts';
+import type { TranslateSink } from './pipeline/translate-x12.ts';
 import { allRejections, translateX12, type TranslateResult } from './pipeline/translate-x12.ts';
 import { detectFormat } from './pipeline/detect-format.ts';
 import { translateXml, type XmlTranslateResult } from './pipeline/translate-xml.ts';
@@ -108,13 +109,12 @@ function setup(): { config: GatewayConfig; mappings: MappingRegistry } {
   return { config, mappings };
 }
 
-async function translateFile(file: string, partnerId: string | undefined) {
+async function translateFile(file: string, partnerId: string | undefined, sink: TranslateSink) {
   if (!existsSync(file)) throw usage(`no such file: ${file}`, 'give the path of an X12 or XML file (relative to the current directory)');
   if (!statSync(file).isFile()) throw usage(`${file} is not a file`, 'give the path of one X12 or XML file, not a directory');
   const { config, mappings } = setup();
   const partners = directoryOf(config);
   if (partnerId && !partners.get(partnerId)) throw usage(`unknown partner ${partnerId}`, `use one of the configured partners (${config.partners.map((p) => p.id).join(', ')}), or leave --partner out to go by the envelope's sender`);
-  const sink = new MemorySink();
   const format = await detectFormat(file);
   let result: TranslateResult | null = null;
   let xml: XmlTranslateResult | null = null;
@@ -141,18 +141,25 @@ async function translateFile(file: string, partnerId: string | undefined) {
       sink,
     });
   }
-  return { result, format, sink, partners, xml };
+  return { result, format, partners, xml };
 }
 
 async function cmdTranslate(file: string, opts: { partner?: string }): Promise<number> {
-  const { result, format, sink, xml } = await translateFile(file, opts.partner);
+  // Events go out as their interchange is settled, through spill files: nothing is held whole.
+  const sink = new SpillSink(process.stdout);
+  let translated;
+  try {
+    translated = await translateFile(file, opts.partner, sink);
+  } finally {
+    sink.close();
+  }
+  const { result, format, xml } = translated;
   if (xml) {
     for (const e of xml.events) process.stdout.write(JSON.stringify(e) + '\n');
     for (const r of xml.rejections) process.stderr.write(JSON.stringify(r) + '\n');
     return xml.rejections.some(isError) ? 1 : 0;
   }
   if (!result) throw notX12(file, format, 'translate reads X12 (it begins with ISA) and XML feeds');
-  for (const e of sink.all()) process.stdout.write(JSON.stringify(e) + '\n');
   const all = allRejections(result);
   for (const r of all) process.stderr.write(JSON.stringify(r) + '\n');
   const rejected = all.some(isError) || result.interchanges.some((ic) => !ic.accepted || ic.groups.some((g) => !g.accepted));
@@ -167,7 +174,8 @@ function notX12(file: string, format: string, fix: string): CliFailure {
 }
 
 async function cmdAck(file: string, opts: { partner?: string }): Promise<number> {
-  const { result, partners, format } = await translateFile(file, opts.partner);
+  // The acknowledgment needs the verdicts, not the events.
+  const { result, partners, format } = await translateFile(file, opts.partner, { events: () => undefined, discard: () => undefined });
   if (!result) throw notX12(file, format, format === 'xml' ? 'XML feeds get no 997: ack answers X12 interchanges (the file begins with ISA)' : 'ack answers X12 interchanges: give an X12 file (it begins with ISA)');
   const planned = planFileAcks(result.interchanges, partners, opts.partner);
   let n = 0;
