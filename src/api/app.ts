@@ -200,7 +200,7 @@ export function createApi(deps: ApiDeps): Koa {
           interchange: p.interchange,
           lastInboundAt: f?.lastInboundAt ?? null,
           lastOutboundAt: lastOut.get(p.id) ?? null,
-          feedAgeSeconds: f ? Math.round(f.ageSeconds) : null,
+          feedAgeSeconds: f?.ageSeconds == null ? null : Math.round(f.ageSeconds),
           expectFeedWithinMinutes: p.expectFeedWithinMinutes ?? null,
           stale: f?.stale ?? false,
           failedDeliveries: failing.get(p.id) ?? 0,
@@ -300,10 +300,8 @@ export function createApi(deps: ApiDeps): Koa {
     const limit = int(ctx.query.limit, 'limit', { min: 1, max: 500, def: 50 })!;
     const before = int(ctx.query.before, 'before');
     const partner = str(ctx.query.partner, 'partner');
-    let q = deps.readDb('documents as d')
-      .where('d.direction', 'in')
-      .whereIn('d.status', ['REJECTED', 'PARKED', 'PARTIAL', 'HELD', 'EXPIRED', 'FAILED'])
-      .whereNotExists(deps.readDb('documents as r').whereRaw('r.replay_of = d.id').whereIn('r.status', ['PROCESSED', 'DUPLICATE']))
+    let q = documents
+      .deadLetters(deps.readDb)
       .orderBy('d.id', 'desc')
       .limit(limit)
       .select('d.id', 'd.partner_id', 'd.channel', 'd.filename', 'd.status', 'd.error_code', 'd.error_message', 'd.received_at', 'd.replay_of');

@@ -1,7 +1,8 @@
 import { Gauge, Registry } from 'prom-client';
 import type { Kpis } from '../core/kpis.ts';
 import { QTY_SCALE } from '../domain/quantity.ts';
-import { feedAge, feeds } from '../store/feed-repository.ts';
+import { feedStates } from '../pipeline/feed-watch.ts';
+import { documents } from '../store/document-repository.ts';
 import { ACKED_KINDS, ackState } from '../store/outbox-repository.ts';
 import { oversells } from '../store/promise-repository.ts';
 import type { ApiDeps } from './app.ts';
@@ -14,8 +15,6 @@ import type { ApiDeps } from './app.ts';
  * backorders, divergence per location): never a scan of the whole store, and right after a
  * restart and on every instance sharing a PostgreSQL store.
  */
-const DEAD = ['REJECTED', 'PARKED', 'PARTIAL', 'HELD', 'EXPIRED', 'FAILED'];
-
 export function createMetrics(deps: Pick<ApiDeps, 'db' | 'partners' | 'pipeline'> & { kpis?: Kpis }): { contentType: string; render(): Promise<string> } {
   const registry = new Registry();
   const { db } = deps;
@@ -42,10 +41,8 @@ export function createMetrics(deps: Pick<ApiDeps, 'db' | 'partners' | 'pipeline'
     async collect() {
       this.reset();
       for (const p of deps.partners.all()) this.set({ partner: p.id, status: 'FAILED' }, 0);
-      const rows = (await db('documents as d')
-        .where('d.direction', 'in')
-        .whereIn('d.status', DEAD)
-        .whereNotExists(db('documents as r').whereRaw('r.replay_of = d.id').whereIn('r.status', ['PROCESSED', 'DUPLICATE']))
+      const rows = (await documents
+        .deadLetters(db)
         .select('d.partner_id', 'd.status')
         .count({ n: '*' })
         .groupBy('d.partner_id', 'd.status')) as Record<string, unknown>[];
@@ -94,17 +91,13 @@ export function createMetrics(deps: Pick<ApiDeps, 'db' | 'partners' | 'pipeline'
     stale: new Gauge({ name: 'gateway_feed_stale', help: '1 when a partner\'s feed is older than its window, else 0 (partners with a window)', labelNames: ['partner'], registers: [registry] }),
   };
   const collectFeeds = async () => {
-    const now = Date.now();
-    const rows = await feeds.all(db);
     for (const g of Object.values(feedGauges)) g.reset();
-    for (const p of deps.partners.all()) {
-      const f = rows.get(p.id);
-      if (!f) continue;
-      const age = feedAge(f, now);
-      feedGauges.age.set({ partner: p.id }, age);
-      if (p.expectFeedWithinMinutes) {
-        feedGauges.window.set({ partner: p.id }, p.expectFeedWithinMinutes * 60);
-        feedGauges.stale.set({ partner: p.id }, age > p.expectFeedWithinMinutes * 60 ? 1 : 0);
+    for (const f of await feedStates(db, deps.partners, Date.now())) {
+      if (f.ageSeconds === null) continue;
+      feedGauges.age.set({ partner: f.partner }, f.ageSeconds);
+      if (f.windowMinutes) {
+        feedGauges.window.set({ partner: f.partner }, f.windowMinutes * 60);
+        feedGauges.stale.set({ partner: f.partner }, f.stale ? 1 : 0);
       }
     }
   };

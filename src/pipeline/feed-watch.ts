@@ -6,7 +6,8 @@ import { feedAge, feeds } from '../store/feed-repository.ts';
 export interface FeedState {
   partner: string;
   lastInboundAt: string | null;
-  ageSeconds: number;
+  /** null: no feed row yet (a partner configured after the gateway started). */
+  ageSeconds: number | null;
   windowMinutes: number | null;
   stale: boolean;
 }
@@ -16,9 +17,9 @@ export async function feedStates(db: Db, partners: PartnerDirectory, now: number
   const rows = await feeds.all(db);
   return partners.all().map((p) => {
     const f = rows.get(p.id);
-    const age = f ? feedAge(f, now) : 0;
+    const age = f ? feedAge(f, now) : null;
     const window = p.expectFeedWithinMinutes ?? null;
-    return { partner: p.id, lastInboundAt: f?.lastInAt ?? null, ageSeconds: age, windowMinutes: window, stale: !!window && age > window * 60 };
+    return { partner: p.id, lastInboundAt: f?.lastInAt ?? null, ageSeconds: age, windowMinutes: window, stale: !!window && age !== null && age > window * 60 };
   });
 }
 
@@ -37,7 +38,7 @@ export class FeedWatch {
     for (const s of states) {
       if (s.windowMinutes === null) continue;
       const was = this.stale.get(s.partner);
-      if (s.stale && was !== true) this.deps.logger.warn({ code: 'GW_FEED_STALE', partner: s.partner, lastInboundAt: s.lastInboundAt, ageSeconds: Math.round(s.ageSeconds), windowMinutes: s.windowMinutes }, 'feed stale: nothing of business from the partner within its window');
+      if (s.stale && was !== true) this.deps.logger.warn({ code: 'GW_FEED_STALE', partner: s.partner, lastInboundAt: s.lastInboundAt, ageSeconds: Math.round(s.ageSeconds ?? 0), windowMinutes: s.windowMinutes }, 'feed stale: nothing of business from the partner within its window');
       if (!s.stale && was === true) this.deps.logger.info({ partner: s.partner, lastInboundAt: s.lastInboundAt }, 'feed back');
       this.stale.set(s.partner, s.stale);
     }

@@ -375,8 +375,7 @@ export class GatewayPipeline {
           if (outcome.movements > 0) this.onStockMoved();
           const log = outcome.status === 'PROCESSED' ? logger.info.bind(logger) : logger.warn.bind(logger);
           // Its own correlation id, and the flows (orders) it belongs to: one id follows a PO from its 850 to its 856.
-          const flows = await documents.flowsOf(this.deps.db, doc.id).catch(() => []);
-          log({ documentId: doc.id, partner: doc.partner_id, status: outcome.status, events: outcome.eventCount, acks: outcome.acks, code: outcome.errorCode, correlationId: doc.correlation_id, ...(flows.length ? { flows } : {}) }, 'processed');
+          log({ documentId: doc.id, partner: doc.partner_id, status: outcome.status, events: outcome.eventCount, acks: outcome.acks, code: outcome.errorCode, correlationId: doc.correlation_id, ...(outcome.flows?.length ? { flows: outcome.flows } : {}) }, 'processed');
         }
       } catch (e) {
         if (isTransient(e) && !this.stopped) {

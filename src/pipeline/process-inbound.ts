@@ -56,9 +56,14 @@ export interface ProcessOutcome {
   /** PO lines short of what their partner was promised (oversells), and lines backordered, by partner. */
   oversells?: number;
   backordered?: number;
+  /** The flows (orders' correlation ids) it belongs to, for its log line. */
+  flows?: string[];
   /** Another instance (or an earlier attempt) had finished it already: nothing was done now. */
   already?: boolean;
 }
+
+/** The one id a document's acknowledgments carry: its order's flow when it belongs to exactly one, else its own. */
+const flowIdOf = (flows: string[], own: string): string => (flows.length === 1 ? flows[0] : own);
 
 const PARKING = new Set(['GW_PARTNER_UNKNOWN', 'GW_PARTNER_CHANNEL_MISMATCH', 'GW_PARTNER_RECEIVER_UNKNOWN']);
 
@@ -196,6 +201,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       const pos = new Set<string>();
       refsOf(x.events, pos, new Set());
       await documents.addRefs(trx, doc.id, [...pos].map((value) => ({ kind: 'po' as const, value })));
+      const flows = await documents.flowsOf(trx, doc.id);
       await applyEvents(applyCtx, x.events.filter((e) => inserted.has(e.id)).map((e) => ({ event: e, seq: inserted.get(e.id)! })), applied);
       x.rejections.push(...applied.rejections);
       const errors = x.rejections.filter(isError);
@@ -206,7 +212,7 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       await rejectionRepo.insert(trx, doc.id, x.rejections);
       const first = errors[0];
       await documents.finish(trx, doc.id, { status, format, partnerId: doc.partner_id, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, setIds: x.mappingId ? `xml:${x.mappingId}` : 'xml', isa13s: '', eventCount: inserted.size, processedAt: nowIso });
-      return { documentId: doc.id, status, eventCount: inserted.size, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, rejections: x.rejections, acks: 0, movements: applied.movements + applied.releasedMovements, asns: applied.asns, oversells: applied.oversells, backordered: applied.backordered };
+      return { documentId: doc.id, status, eventCount: inserted.size, errorCode: first?.code ?? null, errorMessage: first?.message ?? null, rejections: x.rejections, acks: 0, movements: applied.movements + applied.releasedMovements, asns: applied.asns, oversells: applied.oversells, backordered: applied.backordered, flows };
     }
 
     if (format !== 'x12') {
@@ -276,8 +282,9 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       ...[...gs06s].filter((g) => /^\d+$/.test(g)).map((value) => ({ kind: 'gs06' as const, value })),
     ]);
 
+    const flows = await documents.flowsOf(trx, doc.id);
     const ackProblems: Rejection[] = [];
-    const acks = opts.replay ? 0 : await enqueueAcks(trx, result.interchanges, partners, channelPartnerId, doc.id, now, ackProblems);
+    const acks = opts.replay ? 0 : await enqueueAcks(trx, result.interchanges, partners, channelPartnerId, doc.id, flowIdOf(flows, doc.correlation_id), now, ackProblems);
     if (ackProblems.length) await rejectionRepo.insert(trx, doc.id, ackProblems);
 
     // What survived: events appended for this document (idempotent duplicates are not counted twice).
@@ -304,12 +311,12 @@ export async function processDocument(deps: InboundDeps, doc: DocumentRow, opts:
       eventCount,
       processedAt: nowIso,
     });
-    return { documentId: doc.id, status, eventCount, errorCode: firstError?.code ?? null, errorMessage: firstError?.message ?? null, rejections: all, acks, movements: applied.movements, asns: applied.asns, oversells: applied.oversells, backordered: applied.backordered };
+    return { documentId: doc.id, status, eventCount, errorCode: firstError?.code ?? null, errorMessage: firstError?.message ?? null, rejections: all, acks, movements: applied.movements, asns: applied.asns, oversells: applied.oversells, backordered: applied.backordered, flows };
   });
 }
 
 /** The 997s/TA1s a file's interchanges are due, queued in the outbox with control numbers from the store. */
-async function enqueueAcks(trx: Db, interchangesOf: InterchangeResult[], partners: PartnerDirectory, channelPartnerId: string | undefined, documentId: number, now: Date, problems: Rejection[] = []): Promise<number> {
+async function enqueueAcks(trx: Db, interchangesOf: InterchangeResult[], partners: PartnerDirectory, channelPartnerId: string | undefined, documentId: number, correlationId: string, now: Date, problems: Rejection[] = []): Promise<number> {
   let acks = 0;
   for (const p of planFileAcks(interchangesOf, partners, channelPartnerId)) {
     const to = p.partner;
@@ -335,7 +342,7 @@ async function enqueueAcks(trx: Db, interchangesOf: InterchangeResult[], partner
       isa13,
       gs06: built.gsControl === null ? null : String(built.gsControl),
       createdAt: now.toISOString(),
-      correlationId: await documents.flowIdOf(trx, documentId, (await trx('documents').where({ id: documentId }).first('correlation_id'))?.correlation_id ?? null),
+      correlationId,
     });
     acks++;
   }
@@ -364,6 +371,6 @@ export async function ackAfterFailure(deps: InboundDeps, doc: DocumentRow): Prom
       isDuplicate: (p, isa13) => interchanges.wasAccepted(trx, p, isa13),
       sink: { events: async () => undefined, discard: async () => undefined, end: async () => undefined },
     });
-    return enqueueAcks(trx, result.interchanges, partners, doc.partner_id ?? undefined, doc.id, now);
+    return enqueueAcks(trx, result.interchanges, partners, doc.partner_id ?? undefined, doc.id, flowIdOf(await documents.flowsOf(trx, doc.id), doc.correlation_id), now);
   });
 }

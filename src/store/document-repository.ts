@@ -244,10 +244,15 @@ export const documents = {
     return rows.map((r) => r.correlation_id).sort();
   },
 
-  /** The one id a document's log lines and acknowledgments carry: its order's flow when it has one, else its own. */
-  async flowIdOf(db: Db, documentId: number, own: string): Promise<string> {
-    const flows = await this.flowsOf(db, documentId);
-    return flows.length === 1 ? flows[0] : own;
+  /**
+   * The dead letters (as `documents as d`): inbound documents rejected, parked, partly applied,
+   * held, expired or failed, and not replayed successfully since (GET /dead-letters, the metrics).
+   */
+  deadLetters(db: Db) {
+    return db('documents as d')
+      .where('d.direction', 'in')
+      .whereIn('d.status', ['REJECTED', 'PARKED', 'PARTIAL', 'HELD', 'EXPIRED', 'FAILED'])
+      .whereNotExists(db('documents as r').whereRaw('r.replay_of = d.id').whereIn('r.status', ['PROCESSED', 'DUPLICATE']));
   },
 
   /** Record what a document can be found by (control numbers without leading zeros). */
