@@ -238,7 +238,8 @@ test('outbox: filters, resend of a sent entry (202, delivered again), conflict w
   const r = await call('POST', `/outbox/${entry.id}/resend`);
   assert.equal(r.status, 202);
   await waitFor(() => existsSync(path.join(out, entry.filename)), 10_000, 'the resent file');
-  assert.equal((await g.db('outbox').where({ id: entry.id }).first()).status, 'SENT');
+  // The file is renamed into place before the entry is marked SENT (delivered, then recorded).
+  await waitFor(async () => (await g.db('outbox').where({ id: entry.id }).first()).status === 'SENT', 10_000, 'the entry SENT again');
 });
 
 test('metrics in Prometheus format: documents, rejections, feed age, outbox, overdue, store size', async () => {
