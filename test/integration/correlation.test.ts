@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT, testConfig, waitFor } from '../helpers.ts';
@@ -30,7 +31,23 @@ test('one correlation id follows PO-1001 from its 850 through the 855, the 940s,
   try {
     await waitFor(() => existsSync(path.join(t.dataDir, 'drop', 'demo-3pl', 'in')) && /"port":\d+/.test(out), 60_000, 'the gateway up');
     const base = `http://127.0.0.1:${/"port":(\d+)/.exec(out)![1]}`;
-    const get = async (p: string) => (await fetch(`${base}${p}`)).json() as Promise<any>;
+    // A connection of its own per call (no keep-alive): the drops between calls take seconds under
+    // load, long enough for the server to close an idle kept-alive socket as fetch reuses it.
+    const get = (p: string) =>
+      new Promise<any>((resolve, reject) => {
+        httpGet(`${base}${p}`, { agent: false }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d) => (text += d));
+          res.on('end', () => {
+            try {
+              resolve(JSON.parse(text));
+            } catch (e) {
+              reject(e);
+            }
+          });
+        }).on('error', reject);
+      });
     drop('samples/demo-3pl/846-snapshot.x12', 'demo-3pl');
     const po = drop('samples/demo-retail/850-po-1001.x12', 'demo-retail');
     const threePl997 = drop('samples/demo-3pl/997-940.x12', 'demo-3pl');
