@@ -16,9 +16,11 @@ export interface MappedSet {
   /** Segment ordinal (in the file) the event comes from: the ST. */
   segmentIndex: number;
   rejections: Rejection[];
+  /** Rejections that call an element missing where the segment has it (see notePresent). */
+  present: Set<Rejection>;
 }
 
-interface Scope {
+export interface Scope {
   segs: Segment[];
   header: Segment[];
   /** HL nodes below the current one (or the roots): where `hl` scopes search. */
@@ -27,10 +29,12 @@ interface Scope {
   first: Segment;
 }
 
-interface Ctx {
+export interface Ctx {
   component: string;
   setStart: number;
   rejections: Rejection[];
+  /** Rejections counted but not kept (beyond MAX_REJECTIONS_PER_SET, while streaming). */
+  dropped: number;
   crosswalk: CrosswalkIndex | null;
   seen: Map<Node, Set<string>>;
   unknownItems: number;
@@ -40,17 +44,17 @@ interface Ctx {
 export const MAX_REJECTIONS_PER_SET = 500;
 
 export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping, crosswalk: CrosswalkIndex | null): MappedSet {
-  const segs = set.segments;
+  return mapSegments(set.segments, set.interchange.delimiters.component, mapping, crosswalk);
+}
+
+export function newCtx(component: string, setStart: number, crosswalk: CrosswalkIndex | null): Ctx {
+  return { component, setStart, rejections: [], dropped: 0, crosswalk, seen: new Map(), unknownItems: 0, unknownItemNote: null };
+}
+
+/** Map a transaction set held whole (ST..SE): what a mapping over an HL tree needs. */
+export function mapSegments(segs: Segment[], component: string, mapping: CompiledMapping, crosswalk: CrosswalkIndex | null): MappedSet {
   const st = segs[0];
-  const ctx: Ctx = {
-    component: set.interchange.delimiters.component,
-    setStart: st.index,
-    rejections: [],
-    crosswalk,
-    seen: new Map(),
-    unknownItems: 0,
-    unknownItemNote: null,
-  };
+  const ctx = newCtx(component, st.index, crosswalk);
   let roots: HlNode[] = [];
   let header: Segment[];
   if (mapping.hierarchy) {
@@ -63,36 +67,70 @@ export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping,
     header = cut < 0 ? segs : segs.slice(0, cut);
   }
   for (const tag of mapping.requiredSegments) {
-    if (!segs.some((s) => s.tag === tag)) {
-      ctx.rejections.push(reject('GW_MAP_SEGMENT_MISSING', tag, { segmentTag: tag, setPosition: 2, segmentIndex: st.index + 1 }));
-    }
+    if (!segs.some((s) => s.tag === tag)) ctx.rejections.push(requiredMissing(tag, st));
   }
   const scope: Scope = { segs, header, hl: roots, first: st };
   const data = runFields(mapping.fields, scope, ctx);
   for (const c of mapping.checks) {
     if (c.within) {
-      checkWithin(segs, c, ctx);
+      const w = new WithinCheck(c, ctx);
+      for (const s of segs) if (!w.feed(s)) break;
       continue;
     }
-    const counted = segs.filter((s) => s.tag === c.count.tag && matches(s.elements, c.count.conditions));
-    if (c.max !== undefined && counted.length > c.max) {
-      const over = counted[c.max];
-      ctx.rejections.push(reject('GW_X12_LOOP_OVER_MAX', `${counted.length} ${c.count.tag} (at most ${c.max} in one set: split the feed)`, where(over, ctx)));
+    let n = 0;
+    let over: Segment | undefined;
+    for (const s of segs) {
+      if (s.tag === c.count.tag && matches(s.elements, c.count.conditions) && ++n === (c.max ?? -1) + 1) over = s;
     }
-    if (!c.equals) continue;
-    const seg = find(segs, c.equals.tag, c.equals.conditions);
-    if (!seg) continue;
-    const declared = element(seg, c.equals, ctx.component);
-    if (declared !== '' && Number(declared) !== counted.length) {
-      ctx.rejections.push(
-        reject('GW_X12_COUNT_MISMATCH', `${c.equals.text} is ${declared} but there are ${counted.length} ${c.count.tag} segments`, {
-          ...where(seg, ctx),
-          element: c.equals.element,
-          value: declared,
-        }),
-      );
+    countCheck(c, n, over, c.equals ? find(segs, c.equals.tag, c.equals.conditions) : undefined, ctx);
+  }
+  const present = new Set<Rejection>();
+  notePresent(ctx.rejections, 0, segs, ctx, present);
+  return finishMapped(mapping, header, data, st.index, ctx, present);
+}
+
+export function requiredMissing(tag: string, st: Segment): Rejection {
+  return reject('GW_MAP_SEGMENT_MISSING', tag, { segmentTag: tag, setPosition: 2, segmentIndex: st.index + 1 });
+}
+
+/** A count check's verdict: at most `max`, and the count an element declares (CTT01). */
+export function countCheck(c: CompiledMapping['checks'][number], counted: number, over: Segment | undefined, equalsSeg: Segment | undefined, ctx: Ctx): void {
+  if (c.max !== undefined && counted > c.max && over) {
+    ctx.rejections.push(reject('GW_X12_LOOP_OVER_MAX', `${counted} ${c.count.tag} (at most ${c.max} in one set: split the feed)`, where(over, ctx)));
+  }
+  if (!c.equals || !equalsSeg) return;
+  const declared = element(equalsSeg, c.equals, ctx.component);
+  if (declared !== '' && Number(declared) !== counted) {
+    ctx.rejections.push(
+      reject('GW_X12_COUNT_MISMATCH', `${c.equals.text} is ${declared} but there are ${counted} ${c.count.tag} segments`, {
+        ...where(equalsSeg, ctx),
+        element: c.equals.element,
+        value: declared,
+      }),
+    );
+  }
+}
+
+/**
+ * Rejections from `from` on that say an element is missing (AK4 1) where the segment they point at
+ * has it: the mapping asked for something else there (another qualifier). Noted while the
+ * segments are at hand, so a caller never needs the set again.
+ */
+export function notePresent(rejections: Rejection[], from: number, segs: Segment[], ctx: Ctx, into: Set<Rejection>): void {
+  for (let i = from; i < rejections.length; i++) {
+    const r = rejections[i];
+    if (r.x12?.ak4 !== '1' || !r.setPosition || !r.element) continue;
+    const index = ctx.setStart + r.setPosition - 1;
+    for (const s of segs) {
+      if (s.index !== index) continue;
+      if (s.tag === r.segmentTag && (s.elements[r.element] ?? '') !== '') into.add(r);
+      break;
     }
   }
+}
+
+/** The event type, the note on unknown items and the cap on rejections: the end of every mapping. */
+export function finishMapped(mapping: CompiledMapping, header: Segment[], data: Record<string, unknown>, stIndex: number, ctx: Ctx, present: Set<Rejection>): MappedSet {
   if (ctx.unknownItemNote && ctx.unknownItems > 1) ctx.unknownItemNote.message += ` (and ${ctx.unknownItems - 1} more items in this set)`;
   let eventType: string;
   if ('fixed' in mapping.event) eventType = mapping.event.fixed;
@@ -102,55 +140,70 @@ export function runInboundMapping(set: TransactionSet, mapping: CompiledMapping,
     eventType = mapping.event.codes[code] ?? mapping.event.default;
   }
   // A set with a problem on every line of a large feed must not hold a million rejections.
-  if (ctx.rejections.length > MAX_REJECTIONS_PER_SET) {
-    const more = ctx.rejections.length - MAX_REJECTIONS_PER_SET;
+  const total = ctx.rejections.length + ctx.dropped;
+  if (total > MAX_REJECTIONS_PER_SET) {
+    const more = total - MAX_REJECTIONS_PER_SET;
     ctx.rejections.length = MAX_REJECTIONS_PER_SET;
     ctx.rejections[MAX_REJECTIONS_PER_SET - 1].message += ` (${more} more problems in this set are not listed)`;
   }
-  return { eventType, data, segmentIndex: st.index, rejections: ctx.rejections };
+  return { eventType, data, segmentIndex: stIndex, rejections: ctx.rejections, present };
 }
 
 /**
  * A check inside each instance of a loop: at most `max` of the segments, and none after a
  * segment of `notAfter` (an N1 after the QTYs of an 846 LIN loop is out of place, not a guess).
+ * Fed segment by segment; `feed` says false once the check has nothing more to see (CTT, SE).
  */
-function checkWithin(segs: Segment[], c: CompiledMapping['checks'][number], ctx: Ctx): void {
-  let inLoop = false;
-  let n = 0;
-  let after: string | null = null;
-  for (const s of segs) {
+export class WithinCheck {
+  private inLoop = false;
+  private n = 0;
+  private after: string | null = null;
+  private done = false;
+
+  constructor(
+    private readonly c: CompiledMapping['checks'][number],
+    private readonly ctx: Ctx,
+  ) {}
+
+  feed(s: Segment): boolean {
+    const c = this.c;
+    if (this.done) return false;
     if (s.tag === c.within) {
-      inLoop = true;
-      n = 0;
-      after = null;
-      continue;
+      this.inLoop = true;
+      this.n = 0;
+      this.after = null;
+      return true;
     }
-    if (!inLoop) continue;
-    if (s.tag === 'CTT' || s.tag === 'SE') break;
-    if (c.notAfter?.has(s.tag)) after ??= s.tag;
-    if (s.tag !== c.count.tag || !matches(s.elements, c.count.conditions)) continue;
-    n++;
-    if (after) ctx.rejections.push(reject('GW_X12_SEGMENT_OUT_OF_PLACE', `${s.tag} after ${after} inside a ${c.within} loop`, where(s, ctx)));
-    else if (c.max !== undefined && n > c.max) ctx.rejections.push(reject('GW_X12_SEGMENT_OUT_OF_PLACE', `more than ${c.max} ${c.count.tag} in one ${c.within} loop (which one applies is ambiguous)`, where(s, ctx)));
+    if (!this.inLoop) return true;
+    if (s.tag === 'CTT' || s.tag === 'SE') {
+      this.done = true;
+      return false;
+    }
+    if (c.notAfter?.has(s.tag)) this.after ??= s.tag;
+    if (s.tag !== c.count.tag || !matches(s.elements, c.count.conditions)) return true;
+    this.n++;
+    if (this.after) this.ctx.rejections.push(reject('GW_X12_SEGMENT_OUT_OF_PLACE', `${s.tag} after ${this.after} inside a ${c.within} loop`, where(s, this.ctx)));
+    else if (c.max !== undefined && this.n > c.max) this.ctx.rejections.push(reject('GW_X12_SEGMENT_OUT_OF_PLACE', `more than ${c.max} ${c.count.tag} in one ${c.within} loop (which one applies is ambiguous)`, where(s, this.ctx)));
+    return true;
   }
 }
 
-function where(seg: Segment, ctx: Ctx) {
+export function where(seg: Segment, ctx: Ctx) {
   return { segmentIndex: seg.index, setPosition: seg.index - ctx.setStart + 1, segmentTag: seg.tag };
 }
 
-function find(segs: Segment[], tag: string, conditions: ElementPath['conditions']): Segment | undefined {
+export function find(segs: Segment[], tag: string, conditions: ElementPath['conditions']): Segment | undefined {
   for (const s of segs) if (s.tag === tag && matches(s.elements, conditions)) return s;
   return undefined;
 }
 
-function element(seg: Segment, p: ElementPath, component: string): string {
+export function element(seg: Segment, p: ElementPath, component: string): string {
   let v = seg.elements[p.element] ?? '';
   if (p.component !== undefined) v = v.split(component)[p.component - 1] ?? '';
   return v.trim();
 }
 
-function runFields(fields: Field[], scope: Scope, ctx: Ctx): Record<string, unknown> {
+export function runFields(fields: Field[], scope: Scope, ctx: Ctx): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     const v = runNode(f.node, f.name, scope, ctx);
@@ -230,7 +283,7 @@ function missing(tag: string, name: string, scope: Scope, ctx: Ctx): void {
   );
 }
 
-function loopInstances(segs: Segment[], loop: LoopRef): Segment[][] {
+export function loopInstances(segs: Segment[], loop: LoopRef): Segment[][] {
   const out: Segment[][] = [];
   const { tag, conditions } = loop.matcher;
   for (let i = 0; i < segs.length; i++) {

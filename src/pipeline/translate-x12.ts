@@ -3,12 +3,12 @@ import { buildEvent, type CanonicalEvent, type EventType } from '../domain/event
 import { resolveEventLocations, unknownLocationDetail } from '../domain/locations.ts';
 import type { Partner, PartnerDirectory } from '../domain/partner.ts';
 import type { MappingRegistry } from '../mapping/registry.ts';
-import { runInboundMapping } from '../mapping/run-inbound.ts';
+import { setMapper } from '../mapping/stream-inbound.ts';
 import type { GroupHeader, InterchangeContext, InterchangeHeader, InterchangeResult, SetOutcome, TransactionSet } from '../x12/envelope-types.ts';
-import { EnvelopeValidator } from '../x12/envelope-validator.ts';
+import { EnvelopeValidator, type SetSession } from '../x12/envelope-validator.ts';
 import { X12SegmentReader, type Segment } from '../x12/segment-reader.ts';
 import { isValidDate, isValidTime } from '../x12/x12-codes.ts';
-import { checkSegments, projectGrammars, type SyntaxError } from '../x12/grammar.ts';
+import { checkerFor, finishCheck, projectGrammars, type SyntaxError } from '../x12/grammar.ts';
 import type { ErrorCode } from '../core/errors.ts';
 
 /**
@@ -61,13 +61,6 @@ function syntaxRejection(e: SyntaxError, at: { isa13: string; gs06: string; st02
   return reject(code, e.message, { ...at, setPosition: e.position, segmentTag: e.segmentId, ...(e.element ? { element: e.element.position, ...(e.element.component ? { component: e.element.component } : {}), ...(e.element.value !== undefined ? { value: e.element.value } : {}) } : {}) });
 }
 
-/** Whether the segment and element a rejection points at has a value in the set. */
-function presentAt(set: TransactionSet, r: Rejection): boolean {
-  if (!r.setPosition || !r.element) return false;
-  const seg = set.segments[r.setPosition - 1];
-  return !!seg && seg.tag === r.segmentTag && (seg.elements[r.element] ?? '') !== '';
-}
-
 export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, opts: TranslateOptions): Promise<TranslateResult> {
   const reader = new X12SegmentReader();
   const partnersBySeq = new Map<number, Partner | null>();
@@ -75,67 +68,91 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
   let segmentCount = 0;
   let seq = 0;
 
-  const mapSet = (set: TransactionSet, partnerId: string | null): SetOutcome<CanonicalEvent> => {
+  /**
+   * A set as it streams: the strict grammar check and the mapping are fed each segment in one pass,
+   * and neither holds the set (the mapping keeps its header and current loop; an 856's HL tree is
+   * held until SE). At SE the grammar's verdict comes first: the mapping's result only counts for
+   * a set that is valid X12.
+   */
+  const openSet = (set: TransactionSet, partnerId: string | null): SetSession<CanonicalEvent> => {
     const partner = partnersBySeq.get(set.interchange.seq) ?? null;
-    const rejections: Rejection[] = [];
-    const where = { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, segmentIndex: set.segments[0]?.index, setPosition: 1, segmentTag: 'ST', element: 1 };
+    const st = set.segments[0];
+    const where = { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, segmentIndex: st?.index, setPosition: 1, segmentTag: 'ST', element: 1 };
     if (partner && !partner.sends.includes(set.setId)) {
-      rejections.push(reject('GW_X12_SET_UNSUPPORTED', `${partner.id} is not configured to send ${set.setId}`, where));
-      return { events: [], rejections };
+      return { feed: () => undefined, end: () => ({ events: [], rejections: [reject('GW_X12_SET_UNSUPPORTED', `${partner.id} is not configured to send ${set.setId}`, where)] }) };
     }
-    // The transaction set's grammar first: what a strict translator would reject is rejected with
-    // the AK3/AK4 it would write; the mapping only sees sets that are valid X12.
     const version = set.group.version;
-    const checked = checkSegments(projectGrammars(), set.setId, version, set.segments, { component: set.interchange.delimiters.component });
-    if (checked) {
-      if (checked.nearest) rejections.push(reject('GW_X12_GRAMMAR_NEAREST', `no ${set.setId} grammar for ${version || 'this version'}: checked with ${checked.grammarVersion}`, where));
-      const start = set.segments[0]?.index ?? 0;
-      for (const e of checked.errors) rejections.push(syntaxRejection(e, { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, segmentIndex: start + e.position - 1 }));
-      if (rejections.some(isError)) return { events: [], rejections };
-    }
+    const component = set.interchange.delimiters.component;
+    const check = checkerFor(projectGrammars(), set.setId, version, component);
     const mapping = opts.mappings.get(partnerId, set.setId);
-    if (!mapping) {
-      rejections.push(reject('GW_MAPPING_MISSING', `no mapping for ${set.setId}${partnerId ? ` (partner ${partnerId})` : ''}`, where));
-      return { events: [], rejections };
-    }
-    const mapped = runInboundMapping(set, mapping, opts.mappings.crosswalk(partnerId));
-    // A mapping's field that it calls missing on an element that is there (another qualifier than
-    // it asks for, say) is our rejection of the set, never an AK4 "missing" on a present element.
-    // Where the grammar checked the set, what a mapping requires beyond the standard (a ship-to N1)
-    // is a business rule: the set is rejected with its code, but no AK3/AK4 claims a syntax error.
-    const business = (r: Rejection) => (checked && (r.code === 'GW_MAP_SEGMENT_MISSING' || r.code === 'GW_MAP_ELEMENT_MISSING')) || (r.x12?.ak4 === '1' && presentAt(set, r));
-    rejections.push(...mapped.rejections.map((r) => (business(r) ? { ...r, x12: { ak5: r.x12?.ak5 } } : r)));
-    if (rejections.some(isError) || !mapped.data || !mapped.eventType) return { events: [], rejections };
-    const partnerKey = partnerId ?? `${set.interchange.senderQualifier}/${set.interchange.senderId}`;
-    const event = buildEvent(
-      mapped.eventType as EventType,
-      mapped.data,
-      {
-        documentId: opts.documentId,
-        isa13: set.interchange.control,
-        gs06: set.group.control,
-        st02: set.control,
-        setId: set.setId,
-        segmentIndex: mapped.segmentIndex,
+    const mapper = mapping ? setMapper(mapping, opts.mappings.crosswalk(partnerId), component) : null;
+    // The first N1 naming each code: where an unknown warehouse code is pointed at.
+    const n1s = new Map<string, number>();
+    return {
+      feed(seg) {
+        if (check) {
+          check.checker.feed(seg.tag, seg.elements);
+          // A set the grammar rejects is not mapped: stop feeding the mapping at its first error.
+          if (check.checker.errors.length) return;
+        }
+        if (seg.tag === 'N1') {
+          const code = seg.elements[4]?.trim();
+          if (code && !n1s.has(code)) n1s.set(code, seg.index);
+        }
+        mapper?.feed(seg);
       },
-      {
-        partner: partnerKey,
-        documentId: opts.documentId,
-        correlationId: opts.correlationId,
-        occurredAt: opts.receivedAt,
-        defaultLocation: partner?.defaultLocation,
+      end() {
+        const rejections: Rejection[] = [];
+        if (check) {
+          if (check.nearest) rejections.push(reject('GW_X12_GRAMMAR_NEAREST', `no ${set.setId} grammar for ${version || 'this version'}: checked with ${check.grammarVersion}`, where));
+          const start = st?.index ?? 0;
+          for (const e of finishCheck(check.checker)) rejections.push(syntaxRejection(e, { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, segmentIndex: start + e.position - 1 }));
+          if (rejections.some(isError)) return { events: [], rejections };
+        }
+        if (!mapping || !mapper) {
+          rejections.push(reject('GW_MAPPING_MISSING', `no mapping for ${set.setId}${partnerId ? ` (partner ${partnerId})` : ''}`, where));
+          return { events: [], rejections };
+        }
+        const mapped = mapper.end();
+        // A mapping's field that it calls missing on an element that is there (another qualifier than
+        // it asks for, say) is our rejection of the set, never an AK4 "missing" on a present element.
+        // Where the grammar checked the set, what a mapping requires beyond the standard (a ship-to N1)
+        // is a business rule: the set is rejected with its code, but no AK3/AK4 claims a syntax error.
+        const business = (r: Rejection) => (check && (r.code === 'GW_MAP_SEGMENT_MISSING' || r.code === 'GW_MAP_ELEMENT_MISSING')) || (r.x12?.ak4 === '1' && mapped.present.has(r));
+        rejections.push(...mapped.rejections.map((r) => (business(r) ? { ...r, x12: { ak5: r.x12?.ak5 } } : r)));
+        if (rejections.some(isError) || !mapped.data || !mapped.eventType) return { events: [], rejections };
+        const partnerKey = partnerId ?? `${set.interchange.senderQualifier}/${set.interchange.senderId}`;
+        const event = buildEvent(
+          mapped.eventType as EventType,
+          mapped.data,
+          {
+            documentId: opts.documentId,
+            isa13: set.interchange.control,
+            gs06: set.group.control,
+            st02: set.control,
+            setId: set.setId,
+            segmentIndex: mapped.segmentIndex,
+          },
+          {
+            partner: partnerKey,
+            documentId: opts.documentId,
+            correlationId: opts.correlationId,
+            occurredAt: opts.receivedAt,
+            defaultLocation: partner?.defaultLocation,
+          },
+        );
+        if (partner) {
+          // The partner's warehouse codes become ours; an unknown one rejects the set (never a new location).
+          for (const u of resolveEventLocations(event.type, event.data, partner, opts.partners)) {
+            const index = n1s.get(u.code);
+            const at = index !== undefined ? { segmentIndex: index, setPosition: index - (st?.index ?? 0) + 1, segmentTag: 'N1', element: 4 } : { segmentIndex: st?.index, setPosition: 1, segmentTag: 'ST' };
+            rejections.push(reject('GW_LOCATION_UNKNOWN', unknownLocationDetail(u, partner), { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, ...at, value: u.code }));
+          }
+          if (rejections.some(isError)) return { events: [], rejections };
+        }
+        return { events: [event], rejections };
       },
-    );
-    if (partner) {
-      // The partner's warehouse codes become ours; an unknown one rejects the set (never a new location).
-      for (const u of resolveEventLocations(event.type, event.data, partner, opts.partners)) {
-        const seg = set.segments.find((s) => s.tag === 'N1' && s.elements[4]?.trim() === u.code);
-        const at = seg ? { segmentIndex: seg.index, setPosition: seg.index - set.segments[0].index + 1, segmentTag: 'N1', element: 4 } : { segmentIndex: set.segments[0]?.index, setPosition: 1, segmentTag: 'ST' };
-        rejections.push(reject('GW_LOCATION_UNKNOWN', unknownLocationDetail(u, partner), { isa13: set.interchange.control, gs06: set.group.control, st02: set.control, ...at, value: u.code }));
-      }
-      if (rejections.some(isError)) return { events: [], rejections };
-    }
-    return { events: [event], rejections };
+    };
   };
 
   const mapTa1 = (seg: Segment, ic: InterchangeHeader, partnerId: string | null, n: number): SetOutcome<CanonicalEvent> => {
@@ -169,7 +186,7 @@ export async function translateX12(chunks: AsyncIterable<Buffer> | Iterable<Buff
     return out;
   };
 
-  const validator = new EnvelopeValidator<CanonicalEvent>({ mapSet, mapTa1, checkGroup });
+  const validator = new EnvelopeValidator<CanonicalEvent>({ openSet, mapTa1, checkGroup });
 
   const context = async (header: InterchangeHeader): Promise<InterchangeContext> => {
     const rejections: Rejection[] = [];

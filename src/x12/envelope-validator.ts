@@ -27,9 +27,20 @@ export type Action<E> =
   /** A group or interchange is settled: what was handed out for it stands (unless discarded just before). */
   | { type: 'end'; interchangeSeq: number; groupSeq?: number };
 
+/** One transaction set mapped as it streams: fed ST to SE, then asked for its outcome. */
+export interface SetSession<E> {
+  feed(seg: Segment): void;
+  end(): SetOutcome<E>;
+}
+
 export interface ValidatorOptions<E> {
-  /** Map a complete, envelope-valid transaction set. */
-  mapSet: (set: TransactionSet, partnerId: string | null) => SetOutcome<E>;
+  /** Map a complete, envelope-valid transaction set (its segments held whole). */
+  mapSet?: (set: TransactionSet, partnerId: string | null) => SetOutcome<E>;
+  /**
+   * Or: open a session at ST that is fed each segment as it is read, so no set is held whole
+   * (`set.segments` then holds the ST only). Its outcome is asked for only if the envelope is valid.
+   */
+  openSet?: (set: TransactionSet, partnerId: string | null) => SetSession<E>;
   /** Map a partner's TA1 (interchange acknowledgment) found between ISA and GS. */
   mapTa1?: (seg: Segment, interchange: InterchangeHeader, partnerId: string | null, n: number) => SetOutcome<E>;
   /** Extra checks of a GS against the partner (application sender/receiver codes). */
@@ -48,8 +59,9 @@ interface OpenGroup {
   setCount: number;
 }
 
-interface OpenSet {
+interface OpenSet<E> {
   set: TransactionSet;
+  session: SetSession<E> | null;
   result: SetResult;
   count: number;
   tooLarge: boolean;
@@ -73,7 +85,7 @@ export class EnvelopeValidator<E> {
   private actions: Action<E>[] = [];
   private ic: OpenInterchange | null = null;
   private group: OpenGroup | null = null;
-  private set: OpenSet | null = null;
+  private set: OpenSet<E> | null = null;
   private seq = 0;
   private readonly maxSetSegments: number;
 
@@ -299,7 +311,9 @@ export class EnvelopeValidator<E> {
       implementation: e[3] || undefined,
       segments: [seg],
     };
-    this.set = { set, result, count: 1, tooLarge: false };
+    const session = this.opts.openSet && this.ic.usable ? this.opts.openSet(set, this.ic.result.partnerId) : null;
+    session?.feed(seg);
+    this.set = { set, session, result, count: 1, tooLarge: false };
     g.result.sets.push(result);
     const w = { ...this.where(seg), st02: control, setPosition: 1 };
     if (!/^\d{3}$/.test(setId)) result.rejections.push(reject('GW_X12_ST_INVALID', 'ST01 must be a 3-digit transaction set identifier', { ...w, element: 1, value: setId }));
@@ -322,7 +336,7 @@ export class EnvelopeValidator<E> {
       return;
     }
     s.count++;
-    if (!s.tooLarge) s.set.segments.push(seg);
+    if (!s.tooLarge) this.hold(s, seg);
     const w = { ...this.where(seg), setPosition: s.count };
     const count = seg.elements[1] ?? '';
     const control = seg.elements[2] ?? '';
@@ -348,13 +362,14 @@ export class EnvelopeValidator<E> {
         if (!s.tooLarge) {
           s.tooLarge = true;
           s.set.segments = [];
+          s.session = null;
           s.result.rejections.push(
             reject('GW_X12_SE_COUNT_MISMATCH', `the set has more than ${this.maxSetSegments} segments; split it`, { ...this.where(seg), setPosition: s.count }),
           );
         }
         return;
       }
-      s.set.segments.push(seg);
+      this.hold(s, seg);
       return;
     }
     if (this.ic && !this.group && (seg.tag === 'TA1' || seg.tag === 'ISB' || seg.tag === 'ISE')) {
@@ -392,6 +407,12 @@ export class EnvelopeValidator<E> {
     this.closeGroup();
   }
 
+  /** A segment of the open set: to its session, or held with the set for mapSet. */
+  private hold(s: OpenSet<E>, seg: Segment): void {
+    if (s.session) s.session.feed(seg);
+    else if (!this.opts.openSet) s.set.segments.push(seg);
+  }
+
   private closeSet(): void {
     const s = this.set!;
     this.set = null;
@@ -399,7 +420,7 @@ export class EnvelopeValidator<E> {
     const g = this.group!;
     const envelopeOk = !s.result.rejections.some(isError) && g.result.rejections.filter(isError).length === 0;
     if (envelopeOk && ic.usable) {
-      const out = this.opts.mapSet(s.set, ic.result.partnerId);
+      const out = s.session ? s.session.end() : this.opts.mapSet ? this.opts.mapSet(s.set, ic.result.partnerId) : { events: [], rejections: [] };
       for (const r of out.rejections) s.result.rejections.push({ isa13: ic.header.control, gs06: g.result.header.control, st02: s.set.control, ...r });
       if (!out.rejections.some(isError)) {
         s.result.accepted = true;

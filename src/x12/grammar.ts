@@ -438,7 +438,7 @@ export class SetChecker {
 
 
 /** A checker for one set in a version (the nearest version's table where we have not its own), or null: no grammar. */
-function checkerFor(g: Grammars, setId: string, version: string, component: string): { checker: SetChecker; grammarVersion: string; nearest: boolean } | null {
+export function checkerFor(g: Grammars, setId: string, version: string, component: string): { checker: SetChecker; grammarVersion: string; nearest: boolean } | null {
   const found = grammarFor(g, setId, version);
   if (!found) return null;
   const v = versionNumber(version);
@@ -447,7 +447,7 @@ function checkerFor(g: Grammars, setId: string, version: string, component: stri
 }
 
 /** The errors of a set whose SE has come; what was only counted is said on the last one kept. */
-function finish(checker: SetChecker): SyntaxError[] {
+export function finishCheck(checker: SetChecker): SyntaxError[] {
   const errors = checker.end();
   if (checker.more) errors[errors.length - 1] = { ...errors[errors.length - 1], message: `${errors[errors.length - 1].message} (${checker.more} more problems in this set are not listed)` };
   return errors;
@@ -458,7 +458,7 @@ export function checkSegments(g: Grammars, setId: string, version: string, segme
   const c = checkerFor(g, setId, version, delimiters.component);
   if (!c) return null;
   for (const s of segments) c.checker.feed(s.tag, s.elements);
-  return { errors: finish(c.checker), grammarVersion: c.grammarVersion, nearest: c.nearest };
+  return { errors: finishCheck(c.checker), grammarVersion: c.grammarVersion, nearest: c.nearest };
 }
 
 /** What the grammar said of one set of a document. */
@@ -505,7 +505,7 @@ export class DocumentChecker {
     if (!this.current) return;
     this.current.checker.feed(s.tag, s.elements);
     if (s.tag === 'SE') {
-      this.sets.push({ ...this.current.verdict, errors: finish(this.current.checker) });
+      this.sets.push({ ...this.current.verdict, errors: finishCheck(this.current.checker) });
       this.current = null;
     }
   }
