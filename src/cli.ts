@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { PROJECT_ROOT } from './core/paths.ts';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { directoryOf, loadConfig, readMappingFiles, type GatewayConfig } from './config/load-config.ts';
@@ -94,7 +96,7 @@ function positiveInt(name: string) {
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import type Koa from 'koa';
 
 /**
@@ -10,8 +10,8 @@ import type Koa from 'koa';
  * reads the JSON API; actions (replay, release, resend) send the bearer token the operator
  * pasted, so it is read-only without one, exactly as the API is.
  */
-const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'console');
-const require = createRequire(import.meta.url);
+const DIR = path.join(PROJECT_ROOT, 'src', 'console');
+const require = createRequire(path.join(PROJECT_ROOT, 'package.json'));
 
 const FILES: Record<string, { file: string; type: string }> = {
   '/console': { file: path.join(DIR, 'index.html'), type: 'text/html; charset=utf-8' },

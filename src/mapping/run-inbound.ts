@@ -363,6 +363,13 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 
 /** Exact decimal text: no float rounding, no leading zeros, no exponent. */
 export function normaliseDecimal(raw: string): string {
+  // Most quantities are plain digits with no leading zero: already normal.
+  const c0 = raw.charCodeAt(0);
+  if (c0 > 0x30 && c0 <= 0x39) {
+    let i = 1;
+    while (i < raw.length && raw.charCodeAt(i) >= 0x30 && raw.charCodeAt(i) <= 0x39) i++;
+    if (i === raw.length) return raw;
+  }
   let s = raw.startsWith('+') ? raw.slice(1) : raw;
   const neg = s.startsWith('-');
   if (neg) s = s.slice(1);

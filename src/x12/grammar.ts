@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -297,7 +298,7 @@ export class SetChecker {
     frame.counts[index]++;
     if (child.kind === 'loop') {
       if (frame.counts[index] > child.max) this.add({ position, segmentId: tag, segmentCode: '4', message: `loop ${child.id}: more than ${child.max}` });
-      const counts = child.children.map(() => 0);
+      const counts: number[] = new Array(child.children.length).fill(0);
       counts[0] = 1;
       this.stack.push({ loop: child, at: 0, counts });
     } else if (frame.counts[index] > child.max) {
@@ -420,9 +421,15 @@ export class SetChecker {
       return isValidTime(v.slice(0, Math.min(v.length, 8))) ? null : ['9', `invalid time ${v}`];
     }
     if (type === 'R' || type.charCodeAt(0) === 78 /* N */) {
-      if (!(type === 'R' ? DECIMAL : INTEGER).test(v)) return ['6', `not a valid ${type === 'R' ? 'decimal' : 'numeric'} value ${JSON.stringify(v)}`];
-      let digits = v.length;
-      for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) === 45 || v.charCodeAt(i) === 46) digits--;
+      // Digits only (the common case) is valid either way; anything else goes to the patterns.
+      let digits = 0;
+      for (let i = 0; i < v.length; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x30 && c <= 0x39) digits++;
+      }
+      if (digits !== v.length) {
+        if (!(type === 'R' ? DECIMAL : INTEGER).test(v)) return ['6', `not a valid ${type === 'R' ? 'decimal' : 'numeric'} value ${JSON.stringify(v)}`];
+      }
       if (digits < e.min) return ['4', `data element too short (${digits} digits, at least ${e.min})`];
       if (digits > e.max) return ['5', `data element too long (${digits} digits, at most ${e.max})`];
       return null;
@@ -522,7 +529,7 @@ let shared: Grammars | null = null;
 
 /** The project's grammars (grammars/x12), loaded once. */
 export function projectGrammars(): Grammars {
-  shared ??= loadGrammars(path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'grammars', 'x12'));
+  shared ??= loadGrammars(path.join(PROJECT_ROOT, 'grammars', 'x12'));
   return shared;
 }
 
