@@ -60,8 +60,8 @@ try {
   for (const store of which === 'both' ? ['sqlite', 'pg'] : [which]) {
     const cfg = testConfig({ stabilityMs: 50 });
     const url = store === 'pg' ? await freshDatabase(pg!.url, 'burst') : null;
-    const prof = process.env.BENCH_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(process.env.BENCH_PROF, store)}` } : {};
-    const inst = spawnInstance('burst', { ...cfg.env, ...(url ? { DATABASE_URL: url } : {}), ...prof }, path.join(cfg.dir, 'burst.log'));
+    const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROF, store)}`] : [];
+    const inst = spawnInstance('burst', { ...cfg.env, ...(url ? { DATABASE_URL: url } : {}) }, path.join(cfg.dir, 'burst.log'), prof);
     const port = await inst.up;
     const writes = fsyncRate(path.join(cfg.dataDir, 'fsync-probe'));
     const retail = drop(cfg.dataDir, 'demo-retail');

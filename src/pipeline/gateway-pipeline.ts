@@ -293,9 +293,41 @@ export class GatewayPipeline {
    */
   private async onFile(c: PipelineChannel, source: InboundSource, f: IncomingFile): Promise<void> {
     const doc = await this.receive(c, source, f);
-    if (doc) await this.serial(() => this.processAndSettle(doc, f));
-    void this.dispatch();
+    if (!doc || source.remote) {
+      // A remote source lists its files again at its next poll: it gets a file's hand-over back
+      // only once the file is settled (removed or moved on the server), or it would take it twice.
+      if (doc) await this.serial(() => this.processAndSettle(doc, f));
+      void this.dispatch();
+      return;
+    }
+    // A local source (its files claimed by a rename, never seen twice) may hand over its next file
+    // as soon as this one is recorded (its row committed,
+    // its bytes stored): processing follows in the queue. A burst is then claimed from in/ at the
+    // pace of receiving, not of processing (a file waiting in in/ is polled by the watcher until
+    // claimed). At most AHEAD documents wait per instance, so that instances sharing a store
+    // share a burst rather than one of them claiming all of it.
+    const done = this.serial(() => this.processAndSettle(doc, f))
+      .catch((e) => this.settleFailed(doc.id, f, e))
+      .finally(() => {
+        this.ahead.delete(done);
+        void this.dispatch();
+      });
+    this.ahead.add(done);
+    while (this.ahead.size >= GatewayPipeline.AHEAD) await Promise.race(this.ahead);
   }
+
+  private readonly ahead = new Set<Promise<unknown>>();
+  private readonly settleFailures = new Map<number, number>();
+
+  /** Its file could not be moved to archive/ or error/ (a full disk, a permission): tried again, waiting longer each time. */
+  private settleFailed(id: number, f: IncomingFile | null, e: unknown): void {
+    const n = (this.settleFailures.get(id) ?? 0) + 1;
+    this.settleFailures.set(id, n);
+    const delay = Math.min(60_000, 500 * 2 ** Math.min(n, 10));
+    this.deps.logger.error({ documentId: id, attempts: n, retryInMs: delay, err: String(e) }, 'settling the document\'s file failed; tried again');
+    this.retryLater(id, f, delay);
+  }
+  static readonly AHEAD = 16;
 
   private async receive(c: PipelineChannel, source: InboundSource, f: IncomingFile): Promise<DocumentRow | null> {
     const { db, raw, clock, logger } = this.deps;
@@ -443,8 +475,10 @@ export class GatewayPipeline {
       if (this.stopped) return;
       void this.serial(async () => {
         const doc = await documents.get(this.deps.db, id);
-        if (doc?.status === 'RECEIVED') await this.processAndSettle(doc, f);
-      }).then(() => void this.dispatch());
+        if (doc && (doc.status === 'RECEIVED' || (f && !doc.source_done))) await this.processAndSettle(doc, f);
+      })
+        .catch((e) => this.settleFailed(id, f, e))
+        .then(() => void this.dispatch());
     }, delay);
     t.unref?.();
     this.retries.set(id, t);

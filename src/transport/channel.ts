@@ -61,7 +61,11 @@ export interface InboundSource {
   readonly status?: SourceStatus;
   /** Sessions open to the source's host (all channels to it), the most ever open, the limit. */
   readonly sessions?: { host: string; open: number; peak: number; limit: number };
-  /** Start noticing files; `onFile` is awaited, and files are handed over one at a time per source. */
+  /**
+   * Start noticing files; `onFile` is awaited, and files are handed over one at a time per source.
+   * For a remote source it resolves once the file is processed and settled; for a local one once it
+   * is recorded (processing follows in the pipeline's queue).
+   */
   start(onFile: (file: IncomingFile) => Promise<void>): Promise<void>;
   /** The bytes are committed: move the source to archive (ok) or error (with the report). */
   settle(file: IncomingFile, documentId: number, outcome: 'archive' | 'error', report?: SettleReport): Promise<void>;

@@ -19,8 +19,8 @@ export interface Instance {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function spawnInstance(name: string, env: NodeJS.ProcessEnv, logFile: string): Instance {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'gateway.js'), 'start'], {
+export function spawnInstance(name: string, env: NodeJS.ProcessEnv, logFile: string, nodeArgs: string[] = []): Instance {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'gateway.js'), 'start'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
